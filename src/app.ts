@@ -1,0 +1,84 @@
+// buildApp wires the HTTP API from its dependencies. It never listens: server.ts does, tests use inject().
+import Fastify from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import multipart from '@fastify/multipart'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { Logger } from 'pino'
+import { randomUUID } from 'node:crypto'
+import errors from './plugins/errors.ts'
+import auth from './plugins/auth.ts'
+import { ErrorResponse } from './schemas/common.ts'
+import { OpenAIFile } from './schemas/files.ts'
+import { openApiInfo } from './schemas/openapi-info.ts'
+import filesRoutes from './routes/v1/files.ts'
+import healthRoutes from './routes/health.ts'
+import type { AppServices } from './services/app-services.ts'
+
+export interface AppDeps {
+  services: AppServices
+  logger: Logger
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp({ services, logger }: AppDeps) {
+  const { config } = services
+  const app = Fastify({
+    loggerInstance: logger,
+    // A caller's x-request-id is kept when it is sane; otherwise a new one is made.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`
+    },
+    bodyLimit: 4 * 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(errors)
+  app.addSchema(ErrorResponse)
+  app.addSchema(OpenAIFile)
+
+  await app.register(swagger, {
+    openapi: openApiInfo,
+    // Keep schema names ($id) as component names in the document.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(healthRoutes, { services })
+
+  await app.register(
+    async (v1) => {
+      await v1.register(auth, { db: services.database.db })
+      v1.addHook('onRequest', v1.authenticate)
+      await v1.register(rateLimit, {
+        hook: 'preHandler',
+        max: config.rateLimitPerMinute,
+        timeWindow: '1 minute',
+        keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+        errorResponseBuilder: (_request, context) => ({
+          statusCode: 429,
+          message: `Rate limit reached: ${context.max} requests per ${context.after}. Please try again in ${context.after}.`,
+        }),
+      })
+      await v1.register(multipart, {
+        // One byte over the file limit, so our own byte counter (which answers 413) trips first.
+        limits: { fileSize: config.maxFileBytes + 1, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
+      })
+      await v1.register(filesRoutes, { services })
+    },
+    { prefix: '/v1' },
+  )
+
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

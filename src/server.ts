@@ -1,0 +1,56 @@
+// Starts the API: reads the configuration, opens the database and blob store, listens, and on
+// SIGTERM/SIGINT stops taking requests, lets in-flight requests and uploads finish, then exits.
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config/index.ts'
+import { createLogger } from './lib/logger.ts'
+import { openRuntime } from './runtime.ts'
+import { bootstrapAdminKey } from './services/projects.ts'
+import { createAppServices } from './services/app-services.ts'
+import { startMaintenance } from './services/maintenance.ts'
+
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`skillet: ${err.message}\n`)
+      process.exit(78) // EX_CONFIG
+    }
+    throw err
+  }
+  const log = createLogger(config.logLevel)
+  const runtime = await openRuntime(config, log)
+  const { generated } = await bootstrapAdminKey(runtime.database.db, config.apiKey)
+  if (generated) {
+    // Printed once, to the terminal only (not through the logger): it is not stored anywhere else.
+    process.stdout.write(`\nSkillet generated an admin API key for the default project (shown only this once):\n\n    ${generated}\n\n`)
+  }
+  const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
+  const app = await buildApp({ services, logger: log })
+  await app.listen({ port: config.port, host: config.host })
+  await services.recover()
+  const maintenance = startMaintenance(services, log)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down: draining in-flight requests')
+    const force = setTimeout(() => {
+      log.error('shutdown grace period over; exiting with requests still open')
+      process.exit(1)
+    }, config.shutdownGraceMs)
+    force.unref()
+    await maintenance.stop()
+    await app.close()
+    await services.tasks.drain()
+    await runtime.close()
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+await main()

@@ -1,0 +1,51 @@
+// Shared shapes between model I/O (loading, generating, exporting) and model compute (tfjs).
+// Everything here is plain data: no tfjs, no I/O.
+
+/** The architectures the trainer supports; anything else is refused by name. */
+export type Architecture = 'llama' | 'qwen2' | 'gpt2'
+
+/** Llama-3 style `rope_scaling` (config.json), or null for plain RoPE. */
+export interface RopeScaling {
+  type: 'llama3' | 'linear'
+  factor: number
+  lowFreqFactor?: number
+  highFreqFactor?: number
+  originalMaxPositionEmbeddings?: number
+}
+
+/** A Hugging Face config.json, normalised to the fields the trainer needs. */
+export interface ModelConfig {
+  architecture: Architecture
+  /** The HF class name, e.g. "LlamaForCausalLM". */
+  hfArchitecture: string
+  vocabSize: number
+  hiddenSize: number
+  intermediateSize: number
+  numLayers: number
+  numHeads: number
+  numKvHeads: number
+  headDim: number
+  maxPositions: number
+  /** RMSNorm eps (llama, qwen2) or LayerNorm eps (gpt2). */
+  normEps: number
+  ropeTheta: number
+  ropeScaling: RopeScaling | null
+  tieWordEmbeddings: boolean
+  /** q/k/v projections carry a bias (Qwen2). */
+  attentionBias: boolean
+  bosTokenId: number | null
+  eosTokenId: number | null
+  /** The original config.json, kept verbatim for exports. */
+  raw: Record<string, unknown>
+}
+
+export type DType = 'F32' | 'F16' | 'BF16'
+
+/** A tensor in host memory, always widened to f32, row-major. */
+export interface HostTensor {
+  shape: number[]
+  data: Float32Array
+}
+
+/** Weights by their Hugging Face name, e.g. "model.layers.0.self_attn.q_proj.weight". */
+export type HostTensors = Map<string, HostTensor>

@@ -1,0 +1,40 @@
+// Each test file gets its own database: an in-memory PGlite, or — when SKILLET_TEST_DB=postgres —
+// a fresh database created on the Postgres server at DATABASE_URL and dropped afterwards.
+import pg from 'pg'
+import type { Test } from 'tap'
+import { openDatabase, type Database } from '../../src/db/database.ts'
+import { randomBase62 } from '../../src/lib/ids.ts'
+
+export type TestDriver = 'pglite' | 'pg'
+
+export function testDriver(): TestDriver {
+  return process.env.SKILLET_TEST_DB === 'postgres' ? 'pg' : 'pglite'
+}
+
+export async function openTestDatabase(t: Test): Promise<Database> {
+  let database: Database
+  if (testDriver() === 'pg') {
+    const adminUrl = process.env.DATABASE_URL
+    if (!adminUrl) throw new Error('SKILLET_TEST_DB=postgres needs DATABASE_URL')
+    const name = `skillet_test_${randomBase62(12).toLowerCase()}`
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    await admin.query(`create database ${name}`)
+    await admin.end()
+    const url = new URL(adminUrl)
+    url.pathname = `/${name}`
+    database = await openDatabase({ driver: 'pg', url: url.toString(), poolSize: 20 })
+    t.teardown(async () => {
+      await database.close()
+      const a = new pg.Client({ connectionString: adminUrl })
+      await a.connect()
+      await a.query(`drop database if exists ${name} with (force)`)
+      await a.end()
+    })
+  } else {
+    database = await openDatabase({ driver: 'pglite' })
+    t.teardown(() => database.close())
+  }
+  await database.migrate()
+  return database
+}
