@@ -1,7 +1,7 @@
 // Fine-tune files are validated after upload, streaming from the blob store: uploaded → processed | error.
 import { and, eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
-import { files } from '../db/schema.ts'
+import { files } from '../db/schema/index.ts'
 import { validateFineTuneJsonl } from '../files/validation/validate-jsonl.ts'
 import { statusDetails } from '../files/validation/status-details.ts'
 import type { FilesDeps } from './files.ts'

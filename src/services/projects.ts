@@ -1,7 +1,7 @@
 // Projects and their API keys. Every resource belongs to a project; a key authenticates as its project.
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
-import { apiKeys, projects } from '../db/schema.ts'
+import { apiKeys, projects } from '../db/schema/index.ts'
 import { generateApiKey, hashApiKey } from '../auth/api-keys.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 

@@ -1,4 +1,4 @@
-// The database schema. drizzle-kit generates the SQL migrations in migrations/ from this file
+// Core tables: projects, keys, files, uploads. drizzle-kit generates the SQL migrations in migrations/ from this file
 // (`npm run db:generate`). Timestamps are unix seconds, as on the wire. Nothing newer than
 // Postgres 15 is used, so the same migrations run on PGlite and on a production Postgres.
 import { sql } from 'drizzle-orm'

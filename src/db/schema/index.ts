@@ -1,0 +1,3 @@
+// The database schema, one file per area. drizzle-kit generates the SQL migrations in migrations/
+// from these exports (`npm run db:generate`).
+export * from './core.ts'
