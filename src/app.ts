@@ -11,8 +11,15 @@ import errors from './plugins/errors.ts'
 import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
+import { Upload } from './schemas/uploads.ts'
 import { openApiInfo } from './schemas/openapi-info.ts'
 import filesRoutes from './routes/v1/files.ts'
+import fineTuningRoutes from './routes/v1/fine-tuning.ts'
+import modelsRoutes from './routes/v1/models.ts'
+import trainerRoutes from './routes/internal/trainer.ts'
+import { FineTuningJob } from './schemas/fine-tuning.ts'
+import uploadsRoutes from './routes/v1/uploads.ts'
+import webhookEndpointsRoutes from './routes/v1/webhook-endpoints.ts'
 import healthRoutes from './routes/health.ts'
 import type { AppServices } from './services/app-services.ts'
 
@@ -44,6 +51,8 @@ export async function buildApp({ services, logger }: AppDeps) {
   await app.register(errors)
   app.addSchema(ErrorResponse)
   app.addSchema(OpenAIFile)
+  app.addSchema(FineTuningJob)
+  app.addSchema(Upload)
 
   await app.register(swagger, {
     openapi: openApiInfo,
@@ -74,9 +83,15 @@ export async function buildApp({ services, logger }: AppDeps) {
         limits: { fileSize: config.maxFileBytes + 1, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
       })
       await v1.register(filesRoutes, { services })
+      await v1.register(fineTuningRoutes, { deps: services.jobs })
+      await v1.register(modelsRoutes, { deps: services.models })
+      await v1.register(uploadsRoutes, { services })
+      await v1.register(webhookEndpointsRoutes, { services })
     },
     { prefix: '/v1' },
   )
+  // The trainer protocol: per-job tokens, no API keys, no rate limit (docs/trainer-protocol.md).
+  await app.register(trainerRoutes, { prefix: '/internal/v1', deps: services.trainer })
 
   return app
 }

@@ -6,6 +6,10 @@ import type { BlobStore } from '../storage/blob-store.ts'
 import { BackgroundTasks } from '../lib/background-tasks.ts'
 import * as filesService from './files.ts'
 import { pendingValidations, validateStoredFile } from './file-validation.ts'
+import type { JobsDeps } from './fine-tuning-jobs.ts'
+import type { ModelsDeps } from './models.ts'
+import type { TrainerDeps } from './trainer-reports.ts'
+import { unixNow } from '../lib/ids.ts'
 
 export interface AppServices {
   config: Config
@@ -13,6 +17,10 @@ export interface AppServices {
   blobs: BlobStore
   files: filesService.FilesDeps
   tasks: BackgroundTasks
+  /** Fine-tuning jobs; `jobs.wake` is replaced by the in-process scheduler's when one runs. */
+  jobs: JobsDeps
+  models: ModelsDeps
+  trainer: TrainerDeps
   /** Records a stored file; fine-tune files then validate in the background. */
   createFileRecord(row: Omit<Parameters<typeof filesService.insertFile>[1], 'status'>): Promise<filesService.FileRow>
   /** Deletes a blob that no record points to (a failed upload); queued for the sweeper if that fails. */
@@ -24,8 +32,10 @@ export interface AppServices {
 export function createAppServices(deps: { config: Config; database: Database; blobs: BlobStore; log: Logger }): AppServices {
   const files: filesService.FilesDeps = { db: deps.database.db, blobs: deps.blobs }
   const tasks = new BackgroundTasks(deps.log)
+  const jobs: JobsDeps = { db: deps.database.db, jobs: deps.config.jobs, wake: () => {} }
+  // A validated file may unblock a job waiting in validating_files: tell the scheduler.
   const validate = (fileId: string) =>
-    tasks.run(`validate ${fileId}`, () => validateStoredFile(files, fileId, { maxLineBytes: deps.config.maxJsonlLineBytes, log: deps.log }))
+    tasks.run(`validate ${fileId}`, () => validateStoredFile(files, fileId, { maxLineBytes: deps.config.maxJsonlLineBytes, log: deps.log }).then(() => jobs.wake()))
 
   return {
     config: deps.config,
@@ -33,6 +43,9 @@ export function createAppServices(deps: { config: Config; database: Database; bl
     blobs: deps.blobs,
     files,
     tasks,
+    jobs,
+    models: { db: deps.database.db, blobs: deps.blobs, baseModels: deps.config.jobs.baseModels, startedAt: unixNow() },
+    trainer: { db: deps.database.db, blobs: deps.blobs },
     async createFileRecord(row) {
       const needsValidation = row.purpose === 'fine-tune'
       const saved = await filesService.insertFile(files, { ...row, status: needsValidation ? 'uploaded' : 'processed' })

@@ -1,13 +1,12 @@
 // Files: stored in the blob store, described in the database, always scoped to a project.
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import { blobGarbage, files } from '../db/schema/index.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { newId, unixNow } from '../lib/ids.ts'
-import { ByteCounter, ByteLimitExceededError } from '../lib/byte-limit.ts'
-import { invalidRequest, notFound, payloadTooLarge } from '../lib/errors.ts'
+import { streamIntoBlob } from './stream-into-blob.ts'
+import { invalidRequest, notFound } from '../lib/errors.ts'
 import type { OpenAIFile } from '../schemas/files.ts'
 
 export type FileRow = typeof files.$inferSelect
@@ -40,10 +39,7 @@ export function toOpenAIFile(row: FileRow): OpenAIFile {
 /** Not expired: expired files disappear at once, before the sweeper deletes their blobs. */
 const live = (now: number) => or(isNull(files.expiresAt), gt(files.expiresAt, now))
 
-/**
- * Streams a new file's bytes into the blob store, then records it. Past `maxBytes` the upload fails
- * with 413 and nothing is stored (the blob store's put is atomic and cleans up after itself).
- */
+/** Streams a new file's bytes into the blob store; past `maxBytes`: 413 and nothing stored. */
 export async function storeFileBytes(
   deps: FilesDeps,
   projectId: string,
@@ -53,17 +49,8 @@ export async function storeFileBytes(
 ): Promise<{ fileId: string; blobKey: string; bytes: number }> {
   const fileId = newId.file()
   const blobKey = fileBlobKey(projectId, fileId)
-  const counter = new ByteCounter(maxBytes)
-  try {
-    const [info] = await Promise.all([deps.blobs.put(blobKey, counter, { signal }), pipeline(source, counter)])
-    return { fileId, blobKey, bytes: info.bytes }
-  } catch (err) {
-    source.resume() // drain whatever the client still sends, so the 413 can be delivered
-    if (err instanceof ByteLimitExceededError) {
-      throw payloadTooLarge(`File is too large: the limit is ${maxBytes} bytes.`, 'file')
-    }
-    throw err
-  }
+  const info = await streamIntoBlob(deps.blobs, blobKey, source, { maxBytes, param: 'file', what: 'File' }, signal)
+  return { fileId, blobKey, bytes: info.bytes }
 }
 
 export async function insertFile(

@@ -11,15 +11,16 @@ import { loadConfig, type Config } from '../../src/config/index.ts'
 import type { Database } from '../../src/db/database.ts'
 import { createAppServices, type AppServices } from '../../src/services/app-services.ts'
 import { createApiKey } from '../../src/services/projects.ts'
+import { randomBase62 } from '../../src/lib/ids.ts'
 import { createBlobStore } from '../../src/storage/index.ts'
 import type { BlobStore } from '../../src/storage/blob-store.ts'
 import { emulatorStoreOptions, startS3Emulator } from './s3-emulator.ts'
-import { openTestDatabase } from './test-database.ts'
+import { sharedTestDatabase } from './test-database.ts'
 
 export interface TestApp {
   app: App
   baseURL: string
-  /** Admin key of project "alpha". */
+  /** Admin key of a fresh project "alpha-…". */
   key: string
   client: OpenAI
   services: AppServices
@@ -44,7 +45,7 @@ export async function tmpDir(t: Test, prefix = 'skillet-test-'): Promise<string>
 export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = await tmpDir(t)
   const config = loadConfig({ SKILLET_DATA_DIR: dataDir, SKILLET_LOG_LEVEL: 'silent', ...opts.env })
-  const database = await openTestDatabase(t)
+  const database = await sharedTestDatabase()
   let blobs: BlobStore
   if (opts.blobStore === 's3') {
     const s3 = await startS3Emulator()
@@ -65,7 +66,9 @@ export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<
   if (!address || typeof address === 'string') throw new Error('no address')
   const baseURL = `http://127.0.0.1:${address.port}/v1`
   const makeClient = (apiKey: string) => new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 60_000 })
-  const { key } = await createApiKey(database.db, { project: 'alpha', isAdmin: true })
+  // A fresh project per app: apps in one test file share the database and must not see each other.
+  const suffix = randomBase62(8)
+  const { key } = await createApiKey(database.db, { project: `alpha-${suffix}`, isAdmin: true })
   return {
     app,
     baseURL,
@@ -76,7 +79,7 @@ export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<
     blobs,
     config,
     async clientFor(project: string) {
-      const created = await createApiKey(database.db, { project })
+      const created = await createApiKey(database.db, { project: `${project}-${suffix}` })
       return makeClient(created.key)
     },
   }

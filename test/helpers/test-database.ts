@@ -1,7 +1,7 @@
 // Each test file gets its own database: an in-memory PGlite, or — when SKILLET_TEST_DB=postgres —
 // a fresh database created on the Postgres server at DATABASE_URL and dropped afterwards.
 import pg from 'pg'
-import type { Test } from 'tap'
+import tap, { type Test } from 'tap'
 import { openDatabase, type Database } from '../../src/db/database.ts'
 import { randomBase62 } from '../../src/lib/ids.ts'
 
@@ -9,6 +9,17 @@ export type TestDriver = 'pglite' | 'pg'
 
 export function testDriver(): TestDriver {
   return process.env.SKILLET_TEST_DB === 'postgres' ? 'pg' : 'pglite'
+}
+
+let shared: Promise<Database> | undefined
+
+/**
+ * The test file's database, opened on first use and closed when the file's tests end. Tests in one
+ * file share it and keep apart by using their own projects (startTestApp makes a fresh one each time).
+ */
+export function sharedTestDatabase(): Promise<Database> {
+  shared ??= openTestDatabase(tap)
+  return shared
 }
 
 export async function openTestDatabase(t: Test): Promise<Database> {

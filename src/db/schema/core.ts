@@ -2,7 +2,7 @@
 // (`npm run db:generate`). Timestamps are unix seconds, as on the wire. Nothing newer than
 // Postgres 15 is used, so the same migrations run on PGlite and on a production Postgres.
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, boolean, index, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
 
 const unixSeconds = (name: string) => bigint(name, { mode: 'number' })
 
@@ -71,6 +71,8 @@ export const uploads = pgTable(
     createdAt: unixSeconds('created_at').notNull(),
     expiresAt: unixSeconds('expires_at').notNull(),
     fileId: text('file_id'),
+    /** expires_after.seconds for the File this Upload becomes, if any. */
+    fileExpiresAfter: integer('file_expires_after'),
   },
   (t) => [index('uploads_status_expires_idx').on(t.status, t.expiresAt)],
 )

@@ -1,0 +1,1 @@
+ALTER TABLE "uploads" ADD COLUMN "file_expires_after" integer;

@@ -1,0 +1,105 @@
+// Wire schemas of /v1/fine_tuning/jobs. Request bodies are checked for shape here; ranges and
+// limits are checked in src/jobs/create-request.ts, which names the offending `param` precisely.
+import { Type } from 'typebox'
+import { Unixtime } from './common.ts'
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+const AutoOrNumber = Type.Union([Type.Literal('auto'), Type.Number()])
+const Hyperparameters = Type.Object(
+  { n_epochs: Type.Optional(AutoOrNumber), batch_size: Type.Optional(AutoOrNumber), learning_rate_multiplier: Type.Optional(AutoOrNumber), beta: Type.Optional(AutoOrNumber) },
+  { additionalProperties: true },
+)
+
+export const CreateFineTuningJobRequest = Type.Object({
+  model: Type.String({ minLength: 1 }),
+  training_file: Type.String({ minLength: 1 }),
+  validation_file: Type.Optional(Nullable(Type.String())),
+  suffix: Type.Optional(Nullable(Type.String())),
+  seed: Type.Optional(Nullable(Type.Integer())),
+  metadata: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+  hyperparameters: Type.Optional(Hyperparameters),
+  method: Type.Optional(
+    Type.Object({
+      type: Type.String(),
+      supervised: Type.Optional(Type.Object({ hyperparameters: Type.Optional(Hyperparameters) })),
+      dpo: Type.Optional(Type.Object({ hyperparameters: Type.Optional(Hyperparameters) })),
+      reinforcement: Type.Optional(Type.Unknown()),
+    }),
+  ),
+  integrations: Type.Optional(
+    Nullable(
+      Type.Array(
+        Type.Object({
+          type: Type.Literal('wandb'),
+          wandb: Type.Object({
+            project: Type.String(),
+            name: Type.Optional(Nullable(Type.String())),
+            entity: Type.Optional(Nullable(Type.String())),
+            tags: Type.Optional(Type.Array(Type.String())),
+          }),
+        }),
+      ),
+    ),
+  ),
+  dry_run: Type.Optional(Type.Boolean({ description: 'Skillet extension: validate the files and estimate the run, without training.' })),
+})
+
+/** The job object; listed fields are documented, the rest (method, metadata, …) pass through as built. */
+export const FineTuningJob = Type.Object(
+  {
+    object: Type.Literal('fine_tuning.job'),
+    id: Type.String(),
+    model: Type.String(),
+    created_at: Unixtime,
+    finished_at: Nullable(Unixtime),
+    fine_tuned_model: Nullable(Type.String()),
+    organization_id: Type.String(),
+    result_files: Type.Array(Type.String()),
+    status: Type.String(),
+    validation_file: Nullable(Type.String()),
+    training_file: Type.String(),
+    trained_tokens: Nullable(Type.Integer()),
+    seed: Type.Integer(),
+    estimated_finish: Nullable(Unixtime),
+  },
+  { $id: 'FineTuningJob', additionalProperties: true },
+)
+
+export const JobIdParams = Type.Object({ fine_tuning_job_id: Type.String() })
+
+export const ListJobsQuery = Type.Object(
+  { after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) },
+  { additionalProperties: true },
+)
+
+export const PageQuery = (defaultLimit: number) => Type.Object({ after: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 100, default: defaultLimit }) })
+
+export const ListJobsResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(Type.Ref('FineTuningJob')), has_more: Type.Boolean() })
+
+const JobEvent = Type.Object({
+  object: Type.Literal('fine_tuning.job.event'),
+  id: Type.String(),
+  created_at: Unixtime,
+  level: Type.String(),
+  message: Type.String(),
+  type: Type.String(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+})
+export const ListEventsResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(JobEvent), has_more: Type.Boolean() })
+
+const JobCheckpoint = Type.Object({
+  object: Type.Literal('fine_tuning.job.checkpoint'),
+  id: Type.String(),
+  created_at: Unixtime,
+  fine_tuned_model_checkpoint: Type.String(),
+  fine_tuning_job_id: Type.String(),
+  step_number: Type.Integer(),
+  metrics: Type.Record(Type.String(), Type.Number()),
+})
+export const ListCheckpointsResponse = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(JobCheckpoint),
+  first_id: Nullable(Type.String()),
+  last_id: Nullable(Type.String()),
+  has_more: Type.Boolean(),
+})

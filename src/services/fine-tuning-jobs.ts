@@ -1,0 +1,192 @@
+// Fine-tuning jobs as the public API sees them: create, list, retrieve, cancel, pause, resume,
+// events and checkpoints. Always scoped to the caller's project; status changes go through
+// job-store's applyAction (and so through the state machine) inside a transaction.
+import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import type { Db } from '../db/database.ts'
+import type { JobsConfig } from '../config/index.ts'
+import { files, fineTuningJobs, jobCheckpoints, jobEvents } from '../db/schema/index.ts'
+import { invalidRequest, notFound } from '../lib/errors.ts'
+import { unixNow } from '../lib/ids.ts'
+import { normalizeCreateJob, type CreateJobBody } from '../jobs/create-request.ts'
+import type { JobRow } from '../jobs/job-object.ts'
+import { addEvents, applyUserAction, lockJob } from '../jobs/job-store.ts'
+import { fineTunedModelName, jobIds } from '../jobs/naming.ts'
+import { formatsForMethod } from '../files/validation/fine-tune-method.ts'
+import type { DatasetReport } from '../files/validation/validate-jsonl.ts'
+
+export interface JobsDeps {
+  db: Db
+  jobs: JobsConfig
+  /** Tells an in-process scheduler there is work (a new or resumed job); a no-op otherwise. */
+  wake: () => void
+}
+
+export interface Caller {
+  projectId: string
+  projectName: string
+}
+
+type FileRow = typeof files.$inferSelect
+
+/** The stored validation result of a fine-tune file, as the method check wants it. */
+export function datasetReportOf(file: FileRow): DatasetReport {
+  const d = (file.dataset ?? {}) as Partial<DatasetReport>
+  return { ok: file.status === 'processed', format: d.format ?? null, examples: d.examples ?? 0, errors: [], errorCount: 0, stats: d.stats as DatasetReport['stats'] }
+}
+
+/** A file the job may use: this project's, purpose fine-tune, not failed, in a format the method trains on. */
+async function checkJobFile(db: Db, projectId: string, fileId: string, param: 'training_file' | 'validation_file', method: 'supervised' | 'dpo'): Promise<void> {
+  const [file] = await db.select().from(files).where(and(eq(files.id, fileId), eq(files.projectId, projectId)))
+  if (!file) throw invalidRequest(`Invalid file: no such File object: ${fileId}.`, param, 'file_not_found')
+  if (file.purpose !== 'fine-tune') {
+    throw invalidRequest(`File ${fileId} has purpose '${file.purpose}'; fine-tuning files must be uploaded with purpose 'fine-tune'.`, param, `invalid_${param}`)
+  }
+  if (file.status === 'error') throw invalidRequest(`File ${fileId} failed validation: ${file.statusDetails ?? 'invalid file'}`, param, `invalid_${param}`)
+  if (file.status !== 'processed') return // still validating: the job's own validation step decides
+  const report = datasetReportOf(file)
+  if (report.format !== null && !formatsForMethod(method).includes(report.format)) {
+    throw invalidRequest(`File ${fileId} is in ${report.format} format, but method '${method}' needs ${formatsForMethod(method).join(' or ')} examples.`, param, `invalid_${param}`)
+  }
+  // The example-count rule is applied when the job validates (the job fails with invalid_n_examples), as OpenAI does.
+}
+
+export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobBody): Promise<JobRow> {
+  const req = normalizeCreateJob(body)
+  if (!(req.model in deps.jobs.baseModels)) {
+    throw invalidRequest(`Model '${req.model}' is not available for fine-tuning. Available models: ${Object.keys(deps.jobs.baseModels).join(', ')}.`, 'model', 'model_not_found')
+  }
+  await checkJobFile(deps.db, caller.projectId, req.trainingFile, 'training_file', req.method.type)
+  if (req.validationFile) await checkJobFile(deps.db, caller.projectId, req.validationFile, 'validation_file', req.method.type)
+  const now = unixNow()
+  const id = jobIds.job()
+  const row = await deps.db.transaction(async (tx) => {
+    const [saved] = await tx
+      .insert(fineTuningJobs)
+      .values({
+        id,
+        projectId: caller.projectId,
+        model: req.model,
+        trainingFile: req.trainingFile,
+        validationFile: req.validationFile,
+        suffix: req.suffix,
+        seed: req.seed,
+        metadata: req.metadata,
+        method: req.method,
+        integrations: req.integrations,
+        dryRun: req.dryRun,
+        status: 'validating_files',
+        fineTunedModel: req.dryRun ? null : fineTunedModelName(req.model, caller.projectName, req.suffix),
+        createdAt: now,
+        runAfter: now,
+      })
+      .returning()
+    await addEvents(tx, id, [
+      { message: `Created fine-tuning job: ${id}`, idempotencyKey: 'created' },
+      { message: `Validating training file: ${req.trainingFile}`, idempotencyKey: 'validating-training' },
+      ...(req.validationFile ? [{ message: `Validating validation file: ${req.validationFile}`, idempotencyKey: 'validating-validation' }] : []),
+    ])
+    return saved
+  })
+  deps.wake()
+  return row
+}
+
+export async function getJob(deps: { db: Db }, projectId: string, jobId: string): Promise<JobRow> {
+  const [row] = await deps.db
+    .select()
+    .from(fineTuningJobs)
+    .where(and(eq(fineTuningJobs.id, jobId), eq(fineTuningJobs.projectId, projectId)))
+  if (!row) throw notFound('FineTuningJob', jobId, 'fine_tuning_job_id')
+  return row
+}
+
+export async function listJobs(
+  deps: { db: Db },
+  projectId: string,
+  q: { after?: string; limit: number; metadata: Record<string, string> },
+): Promise<{ data: JobRow[]; hasMore: boolean }> {
+  const conditions = [eq(fineTuningJobs.projectId, projectId)]
+  if (q.after) {
+    const cursor = await getJob(deps, projectId, q.after).catch(() => {
+      throw invalidRequest(`No such FineTuningJob object: ${q.after} (used as the 'after' cursor).`, 'after')
+    })
+    conditions.push(lt(fineTuningJobs.seq, cursor.seq))
+  }
+  if (Object.keys(q.metadata).length > 0) conditions.push(sql`${fineTuningJobs.metadata} @> ${JSON.stringify(q.metadata)}::jsonb`)
+  const rows = await deps.db
+    .select()
+    .from(fineTuningJobs)
+    .where(and(...conditions))
+    .orderBy(desc(fineTuningJobs.seq))
+    .limit(q.limit + 1)
+  return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit }
+}
+
+export async function cancelJob(deps: JobsDeps, projectId: string, jobId: string): Promise<JobRow> {
+  return deps.db.transaction(async (tx) => {
+    const row = await lockJob(tx, jobId, projectId)
+    return applyUserAction(tx, row, 'cancel', { stopRequested: 'cancel' }, [{ message: 'Fine-tuning job cancelled', idempotencyKey: 'cancelled' }])
+  })
+}
+
+export async function pauseJob(deps: JobsDeps, projectId: string, jobId: string): Promise<JobRow> {
+  return deps.db.transaction(async (tx) => {
+    const row = await lockJob(tx, jobId, projectId)
+    // A queued job has no trainer: it is paused at once. A running one is asked to checkpoint and stop.
+    const message = row.status === 'queued' ? 'Fine-tuning job paused' : 'Pausing fine-tuning job: saving a checkpoint'
+    return applyUserAction(tx, row, 'pause', { stopRequested: 'pause', estimatedFinish: null }, [{ message }])
+  })
+}
+
+export async function resumeJob(deps: JobsDeps, projectId: string, jobId: string): Promise<JobRow> {
+  const row = await deps.db.transaction(async (tx) => {
+    const locked = await lockJob(tx, jobId, projectId)
+    return applyUserAction(tx, locked, 'resume', { stopRequested: null, runAfter: unixNow() }, [{ message: 'Resuming fine-tuning job' }])
+  })
+  deps.wake()
+  return row
+}
+
+export type EventRow = typeof jobEvents.$inferSelect
+
+export async function listEvents(deps: { db: Db }, projectId: string, jobId: string, q: { after?: string; limit: number }): Promise<{ data: EventRow[]; hasMore: boolean }> {
+  await getJob(deps, projectId, jobId)
+  const conditions = [eq(jobEvents.jobId, jobId)]
+  if (q.after) {
+    const [cursor] = await deps.db.select({ seq: jobEvents.seq }).from(jobEvents).where(and(eq(jobEvents.id, q.after), eq(jobEvents.jobId, jobId)))
+    if (!cursor) throw invalidRequest(`No such event: ${q.after} (used as the 'after' cursor).`, 'after')
+    conditions.push(lt(jobEvents.seq, cursor.seq))
+  }
+  const rows = await deps.db.select().from(jobEvents).where(and(...conditions)).orderBy(desc(jobEvents.seq)).limit(q.limit + 1)
+  return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit }
+}
+
+export type CheckpointRow = typeof jobCheckpoints.$inferSelect
+
+export async function listCheckpoints(deps: { db: Db }, projectId: string, jobId: string, q: { after?: string; limit: number }): Promise<{ data: CheckpointRow[]; hasMore: boolean }> {
+  await getJob(deps, projectId, jobId)
+  const conditions = [eq(jobCheckpoints.jobId, jobId)]
+  if (q.after) {
+    const [cursor] = await deps.db.select({ step: jobCheckpoints.stepNumber }).from(jobCheckpoints).where(and(eq(jobCheckpoints.id, q.after), eq(jobCheckpoints.jobId, jobId)))
+    if (!cursor) throw invalidRequest(`No such checkpoint: ${q.after} (used as the 'after' cursor).`, 'after')
+    conditions.push(lt(jobCheckpoints.stepNumber, cursor.step))
+  }
+  const rows = await deps.db.select().from(jobCheckpoints).where(and(...conditions)).orderBy(desc(jobCheckpoints.stepNumber)).limit(q.limit + 1)
+  return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit }
+}
+
+export function toJobEvent(row: EventRow) {
+  return { object: 'fine_tuning.job.event' as const, id: row.id, created_at: row.createdAt, level: row.level as 'info' | 'warn' | 'error', message: row.message, type: row.type as 'message' | 'metrics', data: row.data }
+}
+
+export function toJobCheckpoint(row: CheckpointRow) {
+  return {
+    object: 'fine_tuning.job.checkpoint' as const,
+    id: row.id,
+    created_at: row.createdAt,
+    fine_tuned_model_checkpoint: row.modelId,
+    fine_tuning_job_id: row.jobId,
+    step_number: row.stepNumber,
+    metrics: row.metrics,
+  }
+}
