@@ -1,0 +1,194 @@
+// Rules for one parsed JSONL line (one training example), in the three
+// formats OpenAI accepts for fine-tuning:
+//
+// - chat (FineTuneChatRequestInput): {messages, tools?, parallel_tool_calls?,
+//   functions?}; at least one assistant message, since that is what is
+//   trained on.
+// - prompt_completion (FineTuneCompletionRequestInput): {prompt, completion},
+//   both strings.
+// - preference, for DPO (FineTunePreferenceRequestInput): {input: {messages,
+//   tools?, parallel_tool_calls?}, preferred_output, non_preferred_output},
+//   also accepted under the older names preferred_completion and
+//   non_preferred_completion. Each output holds exactly one assistant
+//   message: OpenAI trains DPO on one-turn outputs only.
+//
+// Unknown top-level keys are refused like unknown message keys (see
+// message-rules.ts for why).
+
+import {
+  checkFunctionDefinitions,
+  checkMessage,
+  checkToolDefinitions,
+  clip,
+  describeType,
+  type ExampleTally,
+  type MessagePlace,
+} from './message-rules.ts'
+
+export type DatasetFormat = 'chat' | 'prompt_completion' | 'preference'
+
+export type ExampleCheck =
+  | { ok: true; format: DatasetFormat; tally: ExampleTally }
+  | { ok: false; format: DatasetFormat | null; message: string }
+
+/** Checks one example; `example` is the value JSON.parse gave for the line. */
+export function checkExample(example: Record<string, unknown>): ExampleCheck {
+  const detected = detectFormat(example)
+  if (typeof detected === 'object') return { ok: false, format: null, message: detected.message }
+  const tally: ExampleTally = { chars: 0, assistantMessages: 0, usesTools: false }
+  const message =
+    detected === 'chat'
+      ? checkChatExample(example, tally)
+      : detected === 'prompt_completion'
+        ? checkPromptCompletionExample(example, tally)
+        : checkPreferenceExample(example, tally)
+  if (message !== undefined) return { ok: false, format: detected, message }
+  return { ok: true, format: detected, tally }
+}
+
+// A Map, so that keys such as 'constructor' find nothing.
+const FORMAT_BY_KEY: ReadonlyMap<string, DatasetFormat> = new Map([
+  ['messages', 'chat'],
+  ['prompt', 'prompt_completion'],
+  ['completion', 'prompt_completion'],
+  ['input', 'preference'],
+  ['preferred_output', 'preference'],
+  ['non_preferred_output', 'preference'],
+  ['preferred_completion', 'preference'],
+  ['non_preferred_completion', 'preference'],
+])
+
+// The format is named by its characteristic keys. Keys of two formats in one
+// example are an error rather than a guess.
+export function detectFormat(example: Record<string, unknown>): DatasetFormat | { message: string } {
+  let format: DatasetFormat | undefined
+  let formatKey = ''
+  for (const key in example) {
+    const keyFormat = FORMAT_BY_KEY.get(key)
+    if (keyFormat === undefined || keyFormat === format) continue
+    if (format !== undefined) {
+      return { message: `example mixes formats: '${formatKey}' is ${format} but '${key}' is ${keyFormat}` }
+    }
+    format = keyFormat
+    formatKey = key
+  }
+  if (format !== undefined) return format
+  return {
+    message:
+      "unrecognized example: expected 'messages' (chat), 'prompt' and 'completion' (prompt_completion), " +
+      "or 'input', 'preferred_output' and 'non_preferred_output' (preference)",
+  }
+}
+
+const CHAT_KEYS = new Set(['messages', 'tools', 'parallel_tool_calls', 'functions'])
+
+function checkChatExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
+  const problem =
+    checkKnownKeys(example, CHAT_KEYS, 'chat example') ??
+    checkConversation(example, '', 'conversation', tally)
+  if (problem !== undefined) return problem
+  if (tally.assistantMessages === 0) return 'example has no assistant message to train on'
+  return undefined
+}
+
+// `messages` plus the tool settings that may sit beside them, both at the top
+// of a chat example and inside a preference example's `input`.
+function checkConversation(
+  holder: Record<string, unknown>,
+  prefix: string,
+  place: MessagePlace,
+  tally: ExampleTally,
+): string | undefined {
+  const messages = holder.messages
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return `${prefix}messages must be a non-empty array, got ${describeLength(messages)}`
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const problem = checkMessage(messages[i], `${prefix}messages`, i, place, tally)
+    if (problem !== undefined) return problem
+  }
+  if (holder.tools !== undefined) {
+    const problem = checkToolDefinitions(holder.tools, `${prefix}tools`)
+    if (problem !== undefined) return problem
+    tally.usesTools = true
+  }
+  if (holder.functions !== undefined) {
+    const problem = checkFunctionDefinitions(holder.functions, `${prefix}functions`)
+    if (problem !== undefined) return problem
+    tally.usesTools = true
+  }
+  if (holder.parallel_tool_calls !== undefined && typeof holder.parallel_tool_calls !== 'boolean') {
+    return `${prefix}parallel_tool_calls must be a boolean`
+  }
+  return undefined
+}
+
+const PROMPT_COMPLETION_KEYS = new Set(['prompt', 'completion'])
+
+function checkPromptCompletionExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
+  const problem = checkKnownKeys(example, PROMPT_COMPLETION_KEYS, 'prompt/completion example')
+  if (problem !== undefined) return problem
+  if (typeof example.prompt !== 'string') return mustBeString('prompt', example.prompt)
+  if (typeof example.completion !== 'string') return mustBeString('completion', example.completion)
+  tally.chars = example.prompt.length + example.completion.length
+  return undefined
+}
+
+const PREFERENCE_KEYS = new Set([
+  'input',
+  'preferred_output',
+  'non_preferred_output',
+  'preferred_completion',
+  'non_preferred_completion',
+])
+const PREFERENCE_INPUT_KEYS = new Set(['messages', 'tools', 'parallel_tool_calls', 'functions'])
+
+function checkPreferenceExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
+  let problem = checkKnownKeys(example, PREFERENCE_KEYS, 'preference example')
+  if (problem !== undefined) return problem
+  const input = example.input
+  if (input === undefined) return 'input is missing'
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return `input must be an object with messages, got ${describeType(input)}`
+  }
+  const inputFields = input as Record<string, unknown>
+  problem =
+    checkKnownKeys(inputFields, PREFERENCE_INPUT_KEYS, 'input') ??
+    checkConversation(inputFields, 'input.', 'preference_input', tally) ??
+    checkPreferenceOutput(example, 'preferred_output', 'preferred_completion', tally) ??
+    checkPreferenceOutput(example, 'non_preferred_output', 'non_preferred_completion', tally)
+  return problem
+}
+
+function checkPreferenceOutput(
+  example: Record<string, unknown>,
+  name: string,
+  legacyName: string,
+  tally: ExampleTally,
+): string | undefined {
+  if (example[name] !== undefined && example[legacyName] !== undefined) {
+    return `use either ${name} or ${legacyName}, not both`
+  }
+  const key = example[name] !== undefined ? name : example[legacyName] !== undefined ? legacyName : undefined
+  if (key === undefined) return `${name} is missing`
+  const output = example[key]
+  if (!Array.isArray(output) || output.length !== 1) {
+    return `${key} must be an array holding exactly one assistant message, got ${describeLength(output)}`
+  }
+  return checkMessage(output[0], key, 0, 'preference_output', tally)
+}
+
+function checkKnownKeys(fields: Record<string, unknown>, known: ReadonlySet<string>, what: string): string | undefined {
+  for (const key in fields) {
+    if (!known.has(key)) return `unknown key '${clip(key)}' in ${what}`
+  }
+  return undefined
+}
+
+function mustBeString(key: string, value: unknown): string {
+  return value === undefined ? `${key} is missing` : `${key} must be a string, got ${describeType(value)}`
+}
+
+function describeLength(value: unknown): string {
+  return Array.isArray(value) ? `an array of ${value.length}` : describeType(value)
+}
