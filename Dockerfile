@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1.7
+# Skillet API and worker image. Build:  docker build -t skillet .
+#   API:        docker run skillet                                  (node src/server.ts)
+#   worker:     docker run skillet node src/worker.ts
+#   migrations: docker run skillet node src/cli/skillet.ts migrate
+# The code runs on Node 24's type stripping: there is no build step, src/ is shipped as is.
+
+# ---- dependencies: the only stage with compilers, in case a native module has no prebuilt binary
+FROM node:24-slim AS deps
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# package.json overrides point GPU-only llama.cpp packages at this stub.
+COPY test/npm-stub ./test/npm-stub
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime: no compilers, no npm cache, non-root
+FROM node:24-slim
+ENV NODE_ENV=production \
+    PORT=8080 \
+    SKILLET_DATA_DIR=/tmp/skillet-data
+RUN groupadd --gid 10001 skillet && useradd --uid 10001 --gid skillet --no-create-home --shell /usr/sbin/nologin skillet
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root src ./src
+COPY --chown=root:root migrations ./migrations
+COPY --chown=root:root openapi ./openapi
+USER 10001:10001
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "src/server.ts"]
