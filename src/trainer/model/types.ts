@@ -49,3 +49,23 @@ export interface HostTensor {
 
 /** Weights by their Hugging Face name, e.g. "model.layers.0.self_attn.q_proj.weight". */
 export type HostTensors = Map<string, HostTensor>
+
+/** One LoRA-adapted module: A [r, in] and B [out, r], as PEFT stores lora_A / lora_B. */
+export interface LoraModuleWeights {
+  a: HostTensor
+  b: HostTensor
+}
+
+/**
+ * A trained LoRA adapter. Modules are keyed by their HF module name (the weight name without
+ * ".weight"), e.g. "model.layers.0.self_attn.q_proj" or "transformer.h.0.attn.c_attn".
+ * The update is W + (alpha / rank) · B·A (transposed for GPT-2's Conv1D [in, out] weights).
+ */
+export interface LoraAdapter {
+  rank: number
+  alpha: number
+  dropout: number
+  /** Module leaf names, e.g. ["q_proj", "v_proj"] or ["c_attn"]. */
+  targetModules: string[]
+  modules: Map<string, LoraModuleWeights>
+}

@@ -1,0 +1,109 @@
+// A byte-level BPE tokenizer.json as GGUF tokenizer metadata (tokenizer.ggml.*), following
+// convert_hf_to_gguf.py's get_vocab_base: every id in [0, vocab size) gets exactly one token
+// string (holes become "[PAD{id}]"), added special tokens are CONTROL, other added tokens
+// USER_DEFINED. llama.cpp aborts on a duplicate token string, so that is checked here.
+import type { ModelConfig } from '../model/types.ts'
+import { PRE_TOKENIZER_PATTERNS } from '../tiny/byte-level-bpe.ts'
+import type { GgufValue } from './gguf-writer.ts'
+
+export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const
+
+interface AddedToken {
+  id: number
+  content: string
+  special: boolean
+}
+
+type Json = Record<string, unknown>
+
+function specialTokenText(value: unknown): string | null {
+  if (typeof value === 'string') return value
+  if (value && typeof value === 'object' && typeof (value as Json).content === 'string') return (value as Json).content as string
+  return null
+}
+
+/**
+ * llama.cpp picks its pre-tokenizer regex by name (tokenizer.ggml.pre); the Python converter
+ * finds it by hashing sample output. We recognise the few regexes we know by their text.
+ */
+export function detectPreTokenizer(tokenizerJson: Json): string {
+  const pre = tokenizerJson.pre_tokenizer as Json | null
+  if (!pre) return 'default'
+  if (pre.type === 'ByteLevel' && pre.use_regex !== false) return 'gpt-2'
+  const parts = pre.type === 'Sequence' ? (pre.pretokenizers as Json[]) : [pre]
+  const regex = parts.map((p) => ((p.pattern as Json | undefined)?.Regex as string | undefined) ?? null).find((r) => r !== null)
+  if (regex === PRE_TOKENIZER_PATTERNS.llama3) return 'llama-bpe'
+  if (regex === PRE_TOKENIZER_PATTERNS.qwen2) return 'qwen2'
+  return 'default'
+}
+
+/** Does the post-processor prepend a special token (Llama-3's BOS) to every encoding? */
+function postProcessorAddsBos(tokenizerJson: Json): boolean {
+  const post = tokenizerJson.post_processor as Json | null
+  if (!post) return false
+  const processors = post.type === 'Sequence' ? (post.processors as Json[]) : [post]
+  return processors.some((p) => p.type === 'TemplateProcessing' && Array.isArray(p.single) && 'SpecialToken' in (p.single[0] as Json))
+}
+
+export function ggufVocabMetadata(
+  config: ModelConfig,
+  tokenizerJson: Json,
+  tokenizerConfig: Json,
+  chatTemplate: string | null,
+): Map<string, GgufValue> {
+  const model = tokenizerJson.model as Json
+  if (model.type !== 'BPE') throw new Error(`GGUF export supports byte-level BPE tokenizers only, not ${String(model.type)}`)
+  const byId = new Map<number, string>()
+  for (const [token, id] of Object.entries(model.vocab as Record<string, number>)) byId.set(id, token)
+  const added = new Map<number, AddedToken>()
+  for (const token of (tokenizerJson.added_tokens as AddedToken[] | undefined) ?? []) {
+    byId.set(token.id, token.content)
+    added.set(token.id, token)
+  }
+  // llama.cpp sizes the vocabulary from this list and checks it against the embedding rows.
+  const vocabSize = config.vocabSize
+  const beyond = [...byId.keys()].filter((id) => id >= vocabSize)
+  if (beyond.length) throw new Error(`GGUF export: tokenizer ids ${beyond.slice(0, 5).join(', ')} are beyond the model's vocab_size ${vocabSize}`)
+  const tokens: string[] = []
+  const types: number[] = []
+  for (let id = 0; id < vocabSize; id++) {
+    const token = byId.get(id)
+    if (token === undefined) {
+      tokens.push(`[PAD${id}]`)
+      types.push(TokenType.UNUSED)
+    } else {
+      tokens.push(token)
+      const addedToken = added.get(id)
+      types.push(addedToken === undefined ? TokenType.NORMAL : addedToken.special ? TokenType.CONTROL : TokenType.USER_DEFINED)
+    }
+  }
+  const seen = new Map<string, number>()
+  tokens.forEach((token, id) => {
+    const other = seen.get(token)
+    if (other !== undefined) throw new Error(`GGUF export: token ${JSON.stringify(token)} appears at ids ${other} and ${id}; llama.cpp refuses duplicates`)
+    seen.set(token, id)
+  })
+  const merges = (model.merges as (string | [string, string])[]).map((m) => (typeof m === 'string' ? m : m.join(' ')))
+
+  const meta = new Map<string, GgufValue>()
+  meta.set('tokenizer.ggml.model', { type: 'string', value: 'gpt2' })
+  meta.set('tokenizer.ggml.pre', { type: 'string', value: detectPreTokenizer(tokenizerJson) })
+  meta.set('tokenizer.ggml.tokens', { type: 'string[]', value: tokens })
+  meta.set('tokenizer.ggml.token_type', { type: 'int32[]', value: types })
+  meta.set('tokenizer.ggml.merges', { type: 'string[]', value: merges })
+  const idOf = (key: string) => {
+    const text = specialTokenText(tokenizerConfig[key])
+    return text === null ? undefined : seen.get(text)
+  }
+  const bos = idOf('bos_token') ?? config.bosTokenId ?? undefined
+  const eos = idOf('eos_token') ?? config.eosTokenId ?? undefined
+  const pad = idOf('pad_token')
+  if (bos !== undefined) meta.set('tokenizer.ggml.bos_token_id', { type: 'uint32', value: bos })
+  if (eos !== undefined) meta.set('tokenizer.ggml.eos_token_id', { type: 'uint32', value: eos })
+  if (pad !== undefined) meta.set('tokenizer.ggml.padding_token_id', { type: 'uint32', value: pad })
+  const addBos = tokenizerConfig.add_bos_token === true || postProcessorAddsBos(tokenizerJson)
+  meta.set('tokenizer.ggml.add_bos_token', { type: 'bool', value: addBos })
+  meta.set('tokenizer.ggml.add_eos_token', { type: 'bool', value: tokenizerConfig.add_eos_token === true })
+  if (chatTemplate !== null) meta.set('tokenizer.chat_template', { type: 'string', value: chatTemplate })
+  return meta
+}

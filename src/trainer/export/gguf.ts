@@ -1,0 +1,62 @@
+// Exports a Hugging Face model (config + weights + tokenizer) to a llama.cpp GGUF file, with the
+// metadata keys llama.cpp reads for llama / qwen2 / gpt2 (see convert_hf_to_gguf.py).
+import type { HostTensors, ModelConfig } from '../model/types.ts'
+import { ggufTensors, type GgufDType } from './gguf-tensors.ts'
+import { ggufVocabMetadata } from './gguf-vocab.ts'
+import { writeGguf, type GgufValue } from './gguf-writer.ts'
+
+export type { GgufDType } from './gguf-tensors.ts'
+
+export interface GgufExportInput {
+  config: ModelConfig
+  weights: HostTensors
+  tokenizerJson: Record<string, unknown>
+  tokenizerConfig: Record<string, unknown>
+  chatTemplate: string | null
+}
+
+/** llama.cpp's LLAMA_FTYPE for the file as a whole. */
+const FILE_TYPE: Record<GgufDType, number> = { F32: 0, F16: 1, Q8_0: 7 }
+
+export function ggufModelMetadata(config: ModelConfig, dtype: GgufDType, name: string): Map<string, GgufValue> {
+  const arch = config.architecture
+  const meta = new Map<string, GgufValue>()
+  const u32 = (key: string, value: number) => meta.set(`${arch}.${key}`, { type: 'uint32', value })
+  const f32 = (key: string, value: number) => meta.set(`${arch}.${key}`, { type: 'float32', value })
+  meta.set('general.architecture', { type: 'string', value: arch })
+  meta.set('general.name', { type: 'string', value: name })
+  meta.set('general.file_type', { type: 'uint32', value: FILE_TYPE[dtype] })
+  if (dtype === 'Q8_0') meta.set('general.quantization_version', { type: 'uint32', value: 2 })
+  u32('context_length', config.maxPositions)
+  u32('embedding_length', config.hiddenSize)
+  u32('block_count', config.numLayers)
+  u32('feed_forward_length', config.intermediateSize)
+  u32('attention.head_count', config.numHeads)
+  if (arch === 'gpt2') {
+    f32('attention.layer_norm_epsilon', config.normEps)
+    return meta
+  }
+  u32('attention.head_count_kv', config.numKvHeads)
+  f32('attention.layer_norm_rms_epsilon', config.normEps)
+  f32('rope.freq_base', config.ropeTheta)
+  u32('rope.dimension_count', config.headDim)
+  if (config.headDim * config.numHeads !== config.hiddenSize) {
+    u32('attention.key_length', config.headDim)
+    u32('attention.value_length', config.headDim)
+  }
+  u32('vocab_size', config.vocabSize)
+  // Llama-3 scaling travels as the rope_freqs tensor; linear scaling as metadata.
+  if (config.ropeScaling?.type === 'linear') {
+    meta.set(`${arch}.rope.scaling.type`, { type: 'string', value: 'linear' })
+    f32('rope.scaling.factor', config.ropeScaling.factor)
+  }
+  return meta
+}
+
+export async function exportGguf(input: GgufExportInput, outPath: string, options: { dtype: GgufDType; name?: string }): Promise<void> {
+  const metadata = ggufModelMetadata(input.config, options.dtype, options.name ?? 'skillet-model')
+  for (const [key, value] of ggufVocabMetadata(input.config, input.tokenizerJson, input.tokenizerConfig, input.chatTemplate)) {
+    metadata.set(key, value)
+  }
+  await writeGguf(outPath, metadata, ggufTensors(input.config, input.weights, options.dtype))
+}

@@ -1,0 +1,108 @@
+// Hugging Face config.json -> ModelConfig. Pure: takes the parsed JSON, returns plain data.
+import type { Architecture, ModelConfig, RopeScaling } from '../model/types.ts'
+
+/** HF class names we can train and export, by the architecture family they use. */
+export const SUPPORTED_HF_ARCHITECTURES: Record<string, Architecture> = {
+  LlamaForCausalLM: 'llama',
+  // Mistral (without sliding window use) is Llama's graph under another name.
+  MistralForCausalLM: 'llama',
+  Qwen2ForCausalLM: 'qwen2',
+  GPT2LMHeadModel: 'gpt2',
+}
+
+type Raw = Record<string, unknown>
+
+function num(raw: Raw, key: string, fallback?: number): number {
+  const value = raw[key]
+  if (typeof value === 'number') return value
+  if (fallback !== undefined) return fallback
+  throw new Error(`config.json: missing numeric "${key}"`)
+}
+
+/** eos_token_id may be a list in newer configs (e.g. Llama-3.1 instruct); the first is the primary. */
+function tokenId(value: unknown): number | null {
+  if (typeof value === 'number') return value
+  if (Array.isArray(value) && typeof value[0] === 'number') return value[0]
+  return null
+}
+
+export function parseRopeScaling(value: unknown): RopeScaling | null {
+  if (value === null || value === undefined) return null
+  const rs = value as Raw
+  const type = (rs.rope_type ?? rs.type) as string | undefined
+  if (type === 'default' || type === undefined) return null
+  if (type === 'llama3') {
+    return {
+      type: 'llama3',
+      factor: num(rs, 'factor'),
+      lowFreqFactor: num(rs, 'low_freq_factor', 1),
+      highFreqFactor: num(rs, 'high_freq_factor', 4),
+      originalMaxPositionEmbeddings: num(rs, 'original_max_position_embeddings', 8192),
+    }
+  }
+  if (type === 'linear') return { type: 'linear', factor: num(rs, 'factor') }
+  throw new Error(`config.json: unsupported rope_scaling type "${type}" (supported: llama3, linear)`)
+}
+
+export function parseHfConfig(raw: Raw): ModelConfig {
+  const architectures = raw.architectures as string[] | undefined
+  const hfArchitecture = architectures?.[0]
+  const supported = Object.keys(SUPPORTED_HF_ARCHITECTURES).join(', ')
+  if (!hfArchitecture) throw new Error(`config.json has no "architectures" entry (supported: ${supported})`)
+  const architecture = SUPPORTED_HF_ARCHITECTURES[hfArchitecture]
+  if (!architecture) throw new Error(`unsupported model architecture ${hfArchitecture} (supported: ${supported})`)
+  return architecture === 'gpt2' ? parseGpt2(raw, hfArchitecture) : parseLlamaLike(raw, hfArchitecture, architecture)
+}
+
+function parseLlamaLike(raw: Raw, hfArchitecture: string, architecture: Architecture): ModelConfig {
+  const hiddenSize = num(raw, 'hidden_size')
+  const numHeads = num(raw, 'num_attention_heads')
+  return {
+    architecture,
+    hfArchitecture,
+    vocabSize: num(raw, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: num(raw, 'intermediate_size'),
+    numLayers: num(raw, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads: num(raw, 'num_key_value_heads', numHeads),
+    headDim: num(raw, 'head_dim', hiddenSize / numHeads),
+    maxPositions: num(raw, 'max_position_embeddings'),
+    normEps: num(raw, 'rms_norm_eps', 1e-6),
+    ropeTheta: num(raw, 'rope_theta', 10000),
+    ropeScaling: parseRopeScaling(raw.rope_scaling),
+    tieWordEmbeddings: raw.tie_word_embeddings === true,
+    // Qwen2 always has q/k/v biases; some Llama variants opt in with attention_bias.
+    attentionBias: architecture === 'qwen2' || raw.attention_bias === true,
+    bosTokenId: tokenId(raw.bos_token_id),
+    eosTokenId: tokenId(raw.eos_token_id),
+    raw,
+  }
+}
+
+function parseGpt2(raw: Raw, hfArchitecture: string): ModelConfig {
+  const hiddenSize = num(raw, 'n_embd')
+  const numHeads = num(raw, 'n_head')
+  const inner = raw.n_inner
+  return {
+    architecture: 'gpt2',
+    hfArchitecture,
+    vocabSize: num(raw, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: typeof inner === 'number' ? inner : 4 * hiddenSize,
+    numLayers: num(raw, 'n_layer'),
+    numHeads,
+    numKvHeads: numHeads,
+    headDim: hiddenSize / numHeads,
+    maxPositions: num(raw, 'n_positions', num(raw, 'n_ctx', 1024)),
+    normEps: num(raw, 'layer_norm_epsilon', 1e-5),
+    ropeTheta: 0,
+    ropeScaling: null,
+    // GPT-2's lm_head is always the token embedding.
+    tieWordEmbeddings: true,
+    attentionBias: true,
+    bosTokenId: tokenId(raw.bos_token_id),
+    eosTokenId: tokenId(raw.eos_token_id),
+    raw,
+  }
+}

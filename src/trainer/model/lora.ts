@@ -1,0 +1,128 @@
+// LoRA adapters (Hu et al. 2021) as PEFT builds them: for a frozen projection W,
+//   y = x·W + (dropout(x)·A·B) · alpha/r
+// with A [in, r] initialised kaiming-uniform (a = √5, i.e. U(±1/√in), like nn.Linear and PEFT)
+// and B [r, out] zero, so training starts exactly at the base model.
+// Stored [in, r] and [r, out] for plain 2-D products; PEFT's files hold lora_A [r, in] and
+// lora_B [out, r], which `toHost` produces.
+import * as tf from '@tensorflow/tfjs-core'
+import type { Random } from './random.ts'
+import type { LoraAdapter, LoraModuleWeights, ModelConfig } from './types.ts'
+import { nextInstanceSuffix } from './variable-names.ts'
+import type { ModelWeights } from './weights.ts'
+
+export interface LoraOptions {
+  rank: number
+  alpha: number
+  dropout: number
+  /** Module names, e.g. ["q_proj", "v_proj"] or ["c_attn"]; see defaultLoraTargets. */
+  targetModules: string[]
+}
+
+export const LLAMA_LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const
+export const GPT2_LORA_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const
+
+/** All projections of every block: the usual "all-linear" choice for small models. */
+export function defaultLoraTargets(config: ModelConfig): string[] {
+  return config.architecture === 'gpt2' ? [...GPT2_LORA_MODULES] : [...LLAMA_LORA_MODULES]
+}
+
+/** The module paths (canonical HF names without ".weight") of one block's projections. */
+export function blockProjectionPaths(config: ModelConfig, layer: number): string[] {
+  if (config.architecture === 'gpt2') {
+    return [`h.${layer}.attn.c_attn`, `h.${layer}.attn.c_proj`, `h.${layer}.mlp.c_fc`, `h.${layer}.mlp.c_proj`]
+  }
+  const p = `model.layers.${layer}`
+  return [...['q', 'k', 'v', 'o'].map((m) => `${p}.self_attn.${m}_proj`), ...['gate', 'up', 'down'].map((m) => `${p}.mlp.${m}_proj`)]
+}
+
+export interface LoraPair {
+  a: tf.Variable
+  b: tf.Variable
+}
+
+export class LoraAdapters {
+  readonly options: LoraOptions
+  readonly scale: number
+  /** By module path. */
+  readonly pairs: Map<string, LoraPair>
+  /** Off = the base model exactly (DPO's reference policy); no second copy of anything. */
+  enabled = true
+  private readonly config: ModelConfig
+
+  private constructor(config: ModelConfig, options: LoraOptions, pairs: Map<string, LoraPair>) {
+    this.config = config
+    this.options = options
+    this.scale = options.alpha / options.rank
+    this.pairs = pairs
+  }
+
+  static create(weights: ModelWeights, options: LoraOptions, rng: Random): LoraAdapters {
+    const config = weights.config
+    const allowed = new Set<string>(config.architecture === 'gpt2' ? GPT2_LORA_MODULES : LLAMA_LORA_MODULES)
+    for (const m of options.targetModules) {
+      if (!allowed.has(m)) throw new Error(`LoRA target "${m}" is not a projection of ${config.architecture} (expected one of ${[...allowed].join(', ')})`)
+    }
+    if (!(options.rank >= 1)) throw new Error('LoRA rank must be >= 1')
+    const pairs = new Map<string, LoraPair>()
+    const suffix = nextInstanceSuffix()
+    for (let layer = 0; layer < config.numLayers; layer++) {
+      for (const path of blockProjectionPaths(config, layer)) {
+        if (!options.targetModules.includes(path.slice(path.lastIndexOf('.') + 1))) continue
+        const [inDim, outDim] = weights.get(`${path}.weight`).shape
+        const bound = 1 / Math.sqrt(inDim)
+        const aInit = new Float32Array(inDim * options.rank)
+        for (let i = 0; i < aInit.length; i++) aInit[i] = rng.uniform(-bound, bound)
+        const aInitial = tf.tensor2d(aInit, [inDim, options.rank])
+        const bInitial = tf.zeros([options.rank, outDim])
+        pairs.set(path, {
+          a: tf.variable(aInitial, true, `lora/${path}/A${suffix}`),
+          b: tf.variable(bInitial, true, `lora/${path}/B${suffix}`),
+        })
+        aInitial.dispose()
+        bInitial.dispose()
+      }
+    }
+    return new LoraAdapters(config, options, pairs)
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.pairs.values()].flatMap((p) => [p.a, p.b])
+  }
+
+  /**
+   * The adapter's contribution for module `path` given its input rows x [tokens, in], or null
+   * when the module has no adapter or adapters are off. `dropoutSeed` makes dropout repeatable.
+   */
+  delta(path: string, x: tf.Tensor2D, dropoutSeed: number | null): tf.Tensor2D | null {
+    const pair = this.pairs.get(path)
+    if (!pair || !this.enabled) return null
+    const rate = this.options.dropout
+    const xIn = rate > 0 && dropoutSeed !== null ? tf.dropout(x, rate, undefined, dropoutSeed) as tf.Tensor2D : x
+    // [tokens, in]·[in, r] → [tokens, r]; ·[r, out] → [tokens, out]
+    return tf.mul(tf.matMul(tf.matMul(xIn, pair.a), pair.b), this.scale)
+  }
+
+  /**
+   * The adapter as host tensors in PEFT's layout (A [r, in], B [out, r]), keyed by HF module
+   * name — GPT-2's with its "transformer." prefix — for src/trainer/export.
+   */
+  async toHost(): Promise<LoraAdapter> {
+    const modules = new Map<string, LoraModuleWeights>()
+    const prefix = this.config.architecture === 'gpt2' ? 'transformer.' : ''
+    for (const [path, { a, b }] of this.pairs) {
+      const [aT, bT] = [tf.transpose(a), tf.transpose(b)]
+      modules.set(`${prefix}${path}`, {
+        a: { shape: aT.shape.slice(), data: (await aT.data()) as Float32Array },
+        b: { shape: bT.shape.slice(), data: (await bT.data()) as Float32Array },
+      })
+      tf.dispose([aT, bT])
+    }
+    const { rank, alpha, dropout, targetModules } = this.options
+    return { rank, alpha, dropout, targetModules: [...targetModules], modules }
+  }
+
+  dispose(): void {
+    for (const v of this.variables()) v.dispose()
+    this.pairs.clear()
+  }
+}

@@ -1,0 +1,48 @@
+// Rotary position embeddings: the per-pair rotation frequencies and the cos/sin tables.
+// Pure functions of the config; the forward pass turns the tables into tensors.
+import type { ModelConfig } from './types.ts'
+
+/**
+ * inv_freq[i] = 1 / theta^(2i / headDim), i < headDim/2, adjusted by `rope_scaling`:
+ * - linear: every frequency divided by `factor` (positions stretched uniformly);
+ * - llama3: long wavelengths divided by `factor`, short ones kept, a smooth blend between
+ *   (transformers' `_compute_llama3_parameters`).
+ */
+export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
+  const half = config.headDim / 2
+  const invFreq = new Float64Array(half)
+  for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / config.headDim)
+  const scaling = config.ropeScaling
+  if (!scaling) return invFreq
+  if (scaling.type === 'linear') return invFreq.map((f) => f / scaling.factor)
+
+  const lowFreqFactor = scaling.lowFreqFactor ?? 1
+  const highFreqFactor = scaling.highFreqFactor ?? 4
+  const oldContext = scaling.originalMaxPositionEmbeddings ?? 8192
+  const lowFreqWavelen = oldContext / lowFreqFactor
+  const highFreqWavelen = oldContext / highFreqFactor
+  return invFreq.map((freq) => {
+    const wavelen = (2 * Math.PI) / freq
+    if (wavelen < highFreqWavelen) return freq
+    if (wavelen > lowFreqWavelen) return freq / scaling.factor
+    const smooth = (oldContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+    return (1 - smooth) * (freq / scaling.factor) + smooth * freq
+  })
+}
+
+/** cos/sin of position·inv_freq for positions 0..seqLen-1, each [seqLen, headDim/2] row-major. */
+export function ropeTables(config: ModelConfig, seqLen: number): { cos: Float32Array; sin: Float32Array } {
+  const invFreq = ropeInverseFrequencies(config)
+  const half = invFreq.length
+  const cos = new Float32Array(seqLen * half)
+  const sin = new Float32Array(seqLen * half)
+  for (let pos = 0; pos < seqLen; pos++) {
+    for (let i = 0; i < half; i++) {
+      // HF computes the angle in float32; doing it in float64 differs by < 1 ulp of the result.
+      const angle = pos * invFreq[i]
+      cos[pos * half + i] = Math.cos(angle)
+      sin[pos * half + i] = Math.sin(angle)
+    }
+  }
+  return { cos, sin }
+}

@@ -1,0 +1,256 @@
+// Writes a tiny model with seeded random weights in the real Hugging Face layout (config.json,
+// model.safetensors, tokenizer.json, tokenizer_config.json, generation_config.json), so every
+// loader, trainer and exporter path runs on it exactly as on a downloaded checkpoint.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Architecture, HostTensor, HostTensors } from '../model/types.ts'
+import { writeSafetensorsFile } from '../io/safetensors.ts'
+import { buildTokenizerJson, trainByteLevelBpe, type PreTokenizerStyle } from './byte-level-bpe.ts'
+import { chatMlTemplate } from './chat-template.ts'
+import { seededRandom, type Random } from './seeded-random.ts'
+import { tinyCorpus } from './tiny-corpus.ts'
+
+export interface TinyModelOptions {
+  architecture: Architecture
+  dir: string
+  seed?: number
+  hiddenSize?: number
+  numLayers?: number
+  numHeads?: number
+  /** llama/qwen2 only; defaults to numHeads / 2 (GQA). */
+  numKvHeads?: number
+  intermediateSize?: number
+  /** Total vocabulary including 256 byte tokens and the special tokens. */
+  vocabSize?: number
+  maxPositions?: number
+  tieWordEmbeddings?: boolean
+  /** Std of the random weights (HF's initializer_range). */
+  initStd?: number
+  ropeTheta?: number
+  /** Llama-3 style rope scaling (llama only). */
+  ropeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number } | null
+}
+
+/** Specials appended after the learned vocabulary, in this order. */
+export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<|begin_of_text|>', '<|im_start|>', '<|im_end|>']
+
+const STYLE: Record<Architecture, PreTokenizerStyle> = { llama: 'llama3', qwen2: 'qwen2', gpt2: 'gpt2' }
+
+export interface TinyModelFiles {
+  dir: string
+  config: Record<string, unknown>
+  weights: HostTensors
+}
+
+export async function makeTinyModel(options: TinyModelOptions): Promise<TinyModelFiles> {
+  const arch = options.architecture
+  const seed = options.seed ?? 0
+  const hidden = options.hiddenSize ?? 64
+  const heads = options.numHeads ?? 4
+  const dims = {
+    hidden,
+    layers: options.numLayers ?? 2,
+    heads,
+    kvHeads: arch === 'gpt2' ? heads : (options.numKvHeads ?? Math.max(1, heads / 2)),
+    headDim: hidden / heads,
+    intermediate: options.intermediateSize ?? (arch === 'gpt2' ? 4 * hidden : 2 * hidden),
+    vocab: options.vocabSize ?? 512,
+    positions: options.maxPositions ?? 256,
+    tie: options.tieWordEmbeddings ?? arch !== 'llama',
+  }
+
+  const bpe = trainByteLevelBpe(tinyCorpus(seed), dims.vocab - TINY_SPECIAL_TOKENS.length)
+  const idOf = (token: string) => bpe.vocab.size + TINY_SPECIAL_TOKENS.indexOf(token)
+  const usesBos = arch === 'llama'
+  const bosToken = arch === 'llama' ? '<|begin_of_text|>' : '<|endoftext|>'
+  const eosToken = arch === 'gpt2' ? '<|endoftext|>' : '<|im_end|>'
+
+  const config = arch === 'gpt2' ? gpt2Config(dims, idOf(bosToken), idOf(eosToken)) : llamaLikeConfig(arch, dims, options, idOf(bosToken), idOf(eosToken))
+  const random = seededRandom(seed + 1)
+  const std = options.initStd ?? 0.02
+  const weights = arch === 'gpt2' ? gpt2Weights(dims, random, std) : llamaLikeWeights(arch, dims, random, std)
+
+  const tokenizerJson = buildTokenizerJson({ bpe, specialTokens: TINY_SPECIAL_TOKENS, style: STYLE[arch], prependToken: usesBos ? bosToken : null })
+  const tokenizerConfig = {
+    add_bos_token: usesBos,
+    add_eos_token: false,
+    added_tokens_decoder: Object.fromEntries(
+      TINY_SPECIAL_TOKENS.map((content) => [
+        String(idOf(content)),
+        { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+      ]),
+    ),
+    bos_token: arch === 'qwen2' ? null : bosToken,
+    eos_token: eosToken,
+    pad_token: '<|endoftext|>',
+    unk_token: null,
+    chat_template: chatMlTemplate(usesBos),
+    clean_up_tokenization_spaces: false,
+    model_max_length: dims.positions,
+    tokenizer_class: arch === 'gpt2' ? 'GPT2Tokenizer' : arch === 'qwen2' ? 'Qwen2Tokenizer' : 'PreTrainedTokenizerFast',
+  }
+  const generationConfig = {
+    bos_token_id: config.bos_token_id,
+    eos_token_id: arch === 'gpt2' ? idOf(eosToken) : [idOf('<|im_end|>'), idOf('<|endoftext|>')],
+    transformers_version: '4.46.0',
+  }
+
+  await mkdir(options.dir, { recursive: true })
+  const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n'
+  await writeFile(join(options.dir, 'config.json'), json(config))
+  await writeFile(join(options.dir, 'generation_config.json'), json(generationConfig))
+  await writeFile(join(options.dir, 'tokenizer.json'), json(tokenizerJson))
+  await writeFile(join(options.dir, 'tokenizer_config.json'), json(tokenizerConfig))
+  await writeSafetensorsFile(join(options.dir, 'model.safetensors'), weights, { metadata: { format: 'pt' } })
+  return { dir: options.dir, config, weights }
+}
+
+type Dims = {
+  hidden: number
+  layers: number
+  heads: number
+  kvHeads: number
+  headDim: number
+  intermediate: number
+  vocab: number
+  positions: number
+  tie: boolean
+}
+
+function llamaLikeConfig(arch: Architecture, d: Dims, options: TinyModelOptions, bos: number, eos: number): Record<string, unknown> {
+  const common = {
+    architectures: [arch === 'llama' ? 'LlamaForCausalLM' : 'Qwen2ForCausalLM'],
+    attention_dropout: 0.0,
+    bos_token_id: bos,
+    eos_token_id: eos,
+    hidden_act: 'silu',
+    hidden_size: d.hidden,
+    initializer_range: options.initStd ?? 0.02,
+    intermediate_size: d.intermediate,
+    max_position_embeddings: d.positions,
+    model_type: arch,
+    num_attention_heads: d.heads,
+    num_hidden_layers: d.layers,
+    num_key_value_heads: d.kvHeads,
+    rms_norm_eps: 1e-6,
+    rope_theta: options.ropeTheta ?? (arch === 'llama' ? 500000.0 : 1000000.0),
+    tie_word_embeddings: d.tie,
+    torch_dtype: 'float32',
+    transformers_version: '4.46.0',
+    use_cache: true,
+    vocab_size: d.vocab,
+  }
+  if (arch === 'qwen2') {
+    return { ...common, max_window_layers: d.layers, rope_scaling: null, sliding_window: d.positions, use_sliding_window: false }
+  }
+  const rs = options.ropeScaling
+  return {
+    ...common,
+    attention_bias: false,
+    head_dim: d.headDim,
+    mlp_bias: false,
+    pretraining_tp: 1,
+    rope_scaling: rs
+      ? {
+          factor: rs.factor,
+          high_freq_factor: rs.highFreqFactor,
+          low_freq_factor: rs.lowFreqFactor,
+          original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+          rope_type: 'llama3',
+        }
+      : null,
+  }
+}
+
+function gpt2Config(d: Dims, bos: number, eos: number): Record<string, unknown> {
+  return {
+    activation_function: 'gelu_new',
+    architectures: ['GPT2LMHeadModel'],
+    attn_pdrop: 0.1,
+    bos_token_id: bos,
+    embd_pdrop: 0.1,
+    eos_token_id: eos,
+    initializer_range: 0.02,
+    layer_norm_epsilon: 1e-5,
+    model_type: 'gpt2',
+    n_ctx: d.positions,
+    n_embd: d.hidden,
+    n_head: d.heads,
+    n_inner: null,
+    n_layer: d.layers,
+    n_positions: d.positions,
+    reorder_and_upcast_attn: false,
+    resid_pdrop: 0.1,
+    scale_attn_by_inverse_layer_idx: false,
+    scale_attn_weights: true,
+    summary_activation: null,
+    summary_first_dropout: 0.1,
+    summary_proj_to_labels: true,
+    summary_type: 'cls_index',
+    summary_use_proj: true,
+    torch_dtype: 'float32',
+    transformers_version: '4.46.0',
+    use_cache: true,
+    vocab_size: d.vocab,
+  }
+}
+
+function randomTensor(shape: number[], random: Random, std: number, mean = 0): HostTensor {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1))
+  for (let i = 0; i < data.length; i++) data[i] = mean + std * random.normal()
+  return { shape, data }
+}
+
+/**
+ * Norm scales are 1 ± noise rather than exactly 1, so a test that forgets to apply one fails.
+ * Tensors are inserted in HF's module order.
+ */
+function llamaLikeWeights(arch: Architecture, d: Dims, random: Random, std: number): HostTensors {
+  const w: HostTensors = new Map()
+  const q = d.heads * d.headDim
+  const kv = d.kvHeads * d.headDim
+  w.set('model.embed_tokens.weight', randomTensor([d.vocab, d.hidden], random, std))
+  for (let l = 0; l < d.layers; l++) {
+    const p = `model.layers.${l}`
+    w.set(`${p}.self_attn.q_proj.weight`, randomTensor([q, d.hidden], random, std))
+    if (arch === 'qwen2') w.set(`${p}.self_attn.q_proj.bias`, randomTensor([q], random, std))
+    w.set(`${p}.self_attn.k_proj.weight`, randomTensor([kv, d.hidden], random, std))
+    if (arch === 'qwen2') w.set(`${p}.self_attn.k_proj.bias`, randomTensor([kv], random, std))
+    w.set(`${p}.self_attn.v_proj.weight`, randomTensor([kv, d.hidden], random, std))
+    if (arch === 'qwen2') w.set(`${p}.self_attn.v_proj.bias`, randomTensor([kv], random, std))
+    w.set(`${p}.self_attn.o_proj.weight`, randomTensor([d.hidden, q], random, std))
+    w.set(`${p}.mlp.gate_proj.weight`, randomTensor([d.intermediate, d.hidden], random, std))
+    w.set(`${p}.mlp.up_proj.weight`, randomTensor([d.intermediate, d.hidden], random, std))
+    w.set(`${p}.mlp.down_proj.weight`, randomTensor([d.hidden, d.intermediate], random, std))
+    w.set(`${p}.input_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
+    w.set(`${p}.post_attention_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
+  }
+  w.set('model.norm.weight', randomTensor([d.hidden], random, 0.1, 1))
+  if (!d.tie) w.set('lm_head.weight', randomTensor([d.vocab, d.hidden], random, std))
+  return w
+}
+
+/** GPT-2 uses Conv1D: weights are stored [in, out], the transpose of nn.Linear. */
+function gpt2Weights(d: Dims, random: Random, std: number): HostTensors {
+  const w: HostTensors = new Map()
+  w.set('transformer.wte.weight', randomTensor([d.vocab, d.hidden], random, std))
+  w.set('transformer.wpe.weight', randomTensor([d.positions, d.hidden], random, std))
+  for (let l = 0; l < d.layers; l++) {
+    const p = `transformer.h.${l}`
+    w.set(`${p}.ln_1.weight`, randomTensor([d.hidden], random, 0.1, 1))
+    w.set(`${p}.ln_1.bias`, randomTensor([d.hidden], random, std))
+    w.set(`${p}.attn.c_attn.weight`, randomTensor([d.hidden, 3 * d.hidden], random, std))
+    w.set(`${p}.attn.c_attn.bias`, randomTensor([3 * d.hidden], random, std))
+    w.set(`${p}.attn.c_proj.weight`, randomTensor([d.hidden, d.hidden], random, std))
+    w.set(`${p}.attn.c_proj.bias`, randomTensor([d.hidden], random, std))
+    w.set(`${p}.ln_2.weight`, randomTensor([d.hidden], random, 0.1, 1))
+    w.set(`${p}.ln_2.bias`, randomTensor([d.hidden], random, std))
+    w.set(`${p}.mlp.c_fc.weight`, randomTensor([d.hidden, d.intermediate], random, std))
+    w.set(`${p}.mlp.c_fc.bias`, randomTensor([d.intermediate], random, std))
+    w.set(`${p}.mlp.c_proj.weight`, randomTensor([d.intermediate, d.hidden], random, std))
+    w.set(`${p}.mlp.c_proj.bias`, randomTensor([d.hidden], random, std))
+  }
+  w.set('transformer.ln_f.weight', randomTensor([d.hidden], random, 0.1, 1))
+  w.set('transformer.ln_f.bias', randomTensor([d.hidden], random, std))
+  return w
+}

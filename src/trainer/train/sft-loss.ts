@@ -1,0 +1,28 @@
+// Supervised fine-tuning objective: masked next-token cross-entropy.
+import * as tf from '@tensorflow/tfjs-core'
+import { forwardHidden, type TokenBatch } from '../model/forward.ts'
+import type { LoraAdapters } from '../model/lora.ts'
+import type { ModelWeights } from '../model/weights.ts'
+import type { Targets } from './targets.ts'
+import { labelLogProbs } from './token-log-probs.ts'
+
+export interface SftLossResult {
+  /** Scalar: summed negative log-likelihood of the targets divided by `normalizer`. */
+  loss: tf.Scalar
+  /** Scalar count of targets predicted exactly (argmax), kept: the caller disposes it. */
+  correct: tf.Scalar
+}
+
+/**
+ * Dividing by `normalizer` (the number of targets in the whole optimizer step, across
+ * gradient-accumulation micro-batches) makes accumulated gradients equal to those of one big
+ * batch whose loss is the mean over all its target tokens.
+ */
+export function sftLoss(weights: ModelWeights, lora: LoraAdapters | null, batch: TokenBatch, targets: Targets,
+  opts: { normalizer: number; dropoutSeed: number | null }): SftLossResult {
+  const hidden = forwardHidden(weights, batch, { lora, dropoutSeed: opts.dropoutSeed }) // [B·T, D]
+  const rows = tf.gather(hidden, tf.tensor1d(targets.rows, 'int32')) as tf.Tensor2D // [targets, D]
+  const { logProbs, correct } = labelLogProbs(weights, rows, targets.labels) // [targets]
+  const loss = tf.div(tf.neg(tf.sum(logProbs)), opts.normalizer) as tf.Scalar
+  return { loss, correct }
+}

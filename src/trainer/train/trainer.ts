@@ -1,0 +1,319 @@
+// The training loop: epochs of micro-batches, gradient accumulation, clipping, AdamW, a
+// learning-rate schedule, per-step metrics, per-epoch validation, checkpoints and resume.
+//
+// Reproducibility: everything random (LoRA init, dropout masks) comes from one seeded
+// Random whose state is checkpointed; batch order comes from the data source as a pure
+// function of the epoch. Resuming from a checkpoint therefore replays exactly the steps an
+// uninterrupted run would have taken, ending with bit-identical weights on the same backend.
+import * as tf from '@tensorflow/tfjs-core'
+import type { TokenBatch } from '../model/forward.ts'
+import { LoraAdapters, type LoraOptions } from '../model/lora.ts'
+import { Random } from '../model/random.ts'
+import type { HostTensors, ModelConfig } from '../model/types.ts'
+import { variableKey } from '../model/variable-names.ts'
+import { ModelWeights } from '../model/weights.ts'
+import { AdamW, type AdamWOptions } from './adamw.ts'
+import type { TrainingMethod } from './auto-hyperparameters.ts'
+import { type CheckpointState, readCheckpoint, writeCheckpoint } from './checkpoint-format.ts'
+import type { CheckpointStore } from './checkpoint-store.ts'
+import { clipByGlobalNorm } from './clip-gradients.ts'
+import { dpoLoss, type PreferenceBatch, referenceLogProbs } from './dpo-loss.ts'
+import { learningRateAt, type LrSchedule } from './lr-schedule.ts'
+import type { Reporter } from './reporter.ts'
+import { sftLoss } from './sft-loss.ts'
+import { selectTargets, type Targets } from './targets.ts'
+
+/** A supervised micro-batch: token rows plus which tokens are targets. */
+export interface SftBatch extends TokenBatch {
+  lossMask: Int32Array
+}
+
+export type MicroBatch = SftBatch | PreferenceBatch
+
+export interface TrainingData {
+  /** The micro-batches of 0-based `epoch`, in order; a pure function of the epoch. */
+  batches(epoch: number): MicroBatch[]
+  validation?: MicroBatch[]
+}
+
+export interface TrainOptions {
+  method: TrainingMethod
+  epochs: number
+  /** Micro-batches per optimizer step. */
+  gradAccumSteps: number
+  learningRate: number
+  /** Fraction of all steps spent warming up (ignored when warmupSteps is given). */
+  warmupRatio: number
+  warmupSteps?: number
+  decay: LrSchedule['decay']
+  minLrRatio: number
+  adamw: Partial<AdamWOptions>
+  /** Global gradient-norm limit; 0 disables clipping. */
+  maxGradNorm: number
+  seed: number
+  /** LoRA and DPO. */
+  lora: LoraOptions
+  dpoBeta: number
+  /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
+  checkpointEverySteps: number
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'method' | 'lora'> = {
+  epochs: 3,
+  gradAccumSteps: 1,
+  learningRate: 2e-4,
+  warmupRatio: 0.03,
+  decay: 'linear',
+  minLrRatio: 0,
+  adamw: {},
+  maxGradNorm: 1,
+  seed: 42,
+  dpoBeta: 0.1,
+  checkpointEverySteps: 0,
+}
+
+export interface TrainResult {
+  weights: ModelWeights
+  /** The trained adapters (LoRA, DPO), or null for full fine-tuning. */
+  lora: LoraAdapters | null
+  steps: number
+  finalTrainLoss: number
+  /** Last validation metrics, when validation data was given. */
+  validLoss: number | null
+  validAccuracy: number | null
+}
+
+const isPreference = (b: MicroBatch): b is PreferenceBatch => 'pairs' in b
+
+/** Real (non-padding) tokens in a batch: what tokens/s counts. */
+function realTokens(b: TokenBatch): number {
+  let n = 0
+  for (let i = 0; i < b.attentionMask.length; i++) n += b.attentionMask[i]
+  return n
+}
+
+export class Trainer {
+  readonly weights: ModelWeights
+  readonly lora: LoraAdapters | null
+  private readonly options: TrainOptions
+  private readonly data: TrainingData
+  private readonly reporter: Reporter
+  private readonly checkpoints: CheckpointStore | null
+  private readonly optimizer: AdamW
+  private readonly params: tf.Variable[]
+  private rng: Random
+  private readonly stepsPerEpoch: number
+  readonly totalSteps: number
+
+  constructor(args: {
+    config: ModelConfig
+    weights: HostTensors
+    data: TrainingData
+    options: TrainOptions
+    reporter: Reporter
+    checkpoints?: CheckpointStore | null
+  }) {
+    const { options } = args
+    if (options.method === 'dpo' && args.data.batches(0).some((b) => !isPreference(b))) {
+      throw new Error('DPO needs preference batches')
+    }
+    this.options = options
+    this.data = args.data
+    this.reporter = args.reporter
+    this.checkpoints = args.checkpoints ?? null
+    this.rng = Random.fromSeed(options.seed)
+    this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
+    // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
+    this.lora = options.method === 'full' ? null : LoraAdapters.create(this.weights, options.lora, this.rng)
+    this.params = this.lora ? this.lora.variables() : this.weights.variables()
+    this.optimizer = new AdamW(options.adamw)
+    this.stepsPerEpoch = Math.ceil(args.data.batches(0).length / options.gradAccumSteps)
+    this.totalSteps = this.stepsPerEpoch * options.epochs
+  }
+
+  private schedule(): LrSchedule {
+    const o = this.options
+    return {
+      peak: o.learningRate,
+      totalSteps: this.totalSteps,
+      warmupSteps: o.warmupSteps ?? Math.floor(o.warmupRatio * this.totalSteps),
+      decay: o.decay,
+      minRatio: o.minLrRatio,
+    }
+  }
+
+  /** Targets (and, for DPO, reference log-probs) of one micro-batch: host data, no gradients. */
+  private async prepare(batch: MicroBatch): Promise<{ batch: MicroBatch; targets: Targets; reference: Float32Array | null }> {
+    const targets = selectTargets(batch)
+    const reference = isPreference(batch) ? await referenceLogProbs(this.weights, this.lora!, batch, targets) : null
+    return { batch, targets, reference }
+  }
+
+  /** One optimizer step over `micro`; returns what the step's report needs. */
+  private async step(micro: MicroBatch[], lr: number): Promise<{ loss: number; correct: number; targets: number; gradNorm: number; margin: number | undefined }> {
+    const prepared = []
+    for (const b of micro) prepared.push(await this.prepare(b))
+    const dpo = this.options.method === 'dpo'
+    // SFT: mean over the step's target tokens. DPO: mean over the step's pairs.
+    const normalizer = dpo
+      ? prepared.reduce((n, p) => n + (p.batch as PreferenceBatch).pairs, 0)
+      : prepared.reduce((n, p) => n + p.targets.rows.length, 0)
+    if (normalizer === 0) throw new Error('an optimizer step has no loss targets (every loss mask is empty)')
+
+    let grads: Map<string, tf.Tensor> | null = null
+    let loss = 0
+    let correct = 0
+    let marginSum = 0
+    for (const { batch, targets, reference } of prepared) {
+      const dropoutSeed = this.rng.nextUint32() % 2147483647
+      const kept: tf.Tensor[] = []
+      const { value, grads: g } = tf.variableGrads(() => {
+        if (dpo) {
+          const r = dpoLoss(this.weights, this.lora!, batch as PreferenceBatch, targets, reference!,
+            { beta: this.options.dpoBeta, normalizer, dropoutSeed })
+          kept.push(r.correct, r.margins)
+          return r.loss
+        }
+        const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer, dropoutSeed })
+        kept.push(r.correct)
+        return r.loss
+      }, this.params)
+      loss += (await value.data())[0]
+      correct += (await kept[0].data())[0]
+      if (dpo) for (const m of await kept[1].data()) marginSum += m
+      value.dispose()
+      kept.forEach((t) => t.dispose())
+      if (grads === null) {
+        grads = new Map(Object.entries(g))
+      } else {
+        for (const [name, gi] of Object.entries(g)) {
+          const prev = grads.get(name)!
+          grads.set(name, tf.add(prev, gi))
+          prev.dispose()
+          gi.dispose()
+        }
+      }
+    }
+    const gradNorm = await clipByGlobalNorm(grads!, this.options.maxGradNorm)
+    this.optimizer.apply(this.params, grads!, lr)
+    for (const g of grads!.values()) g.dispose()
+    const targetCount = prepared.reduce((n, p) => n + p.targets.rows.length, 0)
+    return { loss, correct, targets: targetCount, gradNorm, margin: dpo ? marginSum / normalizer : undefined }
+  }
+
+  /** Validation loss and token accuracy (DPO: preference loss and pair accuracy). */
+  async evaluate(batches: MicroBatch[]): Promise<{ loss: number; accuracy: number }> {
+    let lossSum = 0
+    let hits = 0
+    let count = 0
+    for (const batch of batches) {
+      const { targets, reference } = await this.prepare(batch)
+      if (isPreference(batch)) {
+        const out = tf.tidy(() => {
+          const r = dpoLoss(this.weights, this.lora!, batch, targets, reference!, { beta: this.options.dpoBeta, normalizer: 1, dropoutSeed: null })
+          r.correct.dispose()
+          const wins = tf.sum(tf.cast(tf.greater(r.margins, 0), 'float32'))
+          r.margins.dispose()
+          return tf.stack([r.loss, wins])
+        })
+        const [l, w] = await out.data()
+        out.dispose()
+        lossSum += l
+        hits += w
+        count += batch.pairs
+      } else {
+        if (targets.rows.length === 0) continue
+        const out = tf.tidy(() => {
+          const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer: 1, dropoutSeed: null })
+          const both = tf.stack([r.loss, r.correct])
+          r.correct.dispose()
+          return both
+        })
+        const [l, c] = await out.data()
+        out.dispose()
+        lossSum += l
+        hits += c
+        count += targets.rows.length
+      }
+    }
+    return { loss: count ? lossSum / count : NaN, accuracy: count ? hits / count : NaN }
+  }
+
+  private async saveCheckpoint(state: CheckpointState): Promise<void> {
+    if (!this.checkpoints) return
+    const files = await writeCheckpoint(state, this.params, this.optimizer)
+    const location = await this.checkpoints.save(state.step, files)
+    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location })
+  }
+
+  /** Restores the newest checkpoint, if any; returns where to continue from. */
+  private async resume(): Promise<CheckpointState | null> {
+    const stored = await this.checkpoints?.latest()
+    if (!stored) return null
+    const state = readCheckpoint(stored.files, this.params, this.optimizer)
+    if (state.method !== this.options.method) throw new Error(`checkpoint is for method ${state.method}, not ${this.options.method}`)
+    this.rng = Random.fromState(state.rng)
+    this.reporter.onEvent('info', `resumed from checkpoint at step ${state.step} (epoch ${state.epoch + 1}, batch ${state.nextBatch})`)
+    return state
+  }
+
+  async run(): Promise<TrainResult> {
+    const o = this.options
+    const schedule = this.schedule()
+    const resumed = await this.resume()
+    let step = resumed?.step ?? 0
+    let lastLoss = NaN
+    let validLoss: number | null = null
+    let validAccuracy: number | null = null
+    this.reporter.onEvent('info', `training ${o.method}: ${this.params.length} trainable tensors, ` +
+      `${this.params.reduce((n, p) => n + p.size, 0)} parameters, ${this.totalSteps} steps`)
+
+    for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs; epoch++) {
+      const batches = this.data.batches(epoch)
+      let next = epoch === resumed?.epoch ? resumed.nextBatch : 0
+      while (next < batches.length) {
+        const micro = batches.slice(next, next + o.gradAccumSteps)
+        const started = performance.now()
+        const lr = learningRateAt(schedule, step)
+        const r = await this.step(micro, lr)
+        const stepMs = performance.now() - started
+        next += micro.length
+        step += 1
+        lastLoss = r.loss
+        const tokens = micro.reduce((n, b) => n + realTokens(b), 0)
+        this.reporter.onStep({
+          step, totalSteps: this.totalSteps, epoch: epoch + 1,
+          trainLoss: r.loss, trainAccuracy: r.targets ? r.correct / r.targets : 0,
+          learningRate: lr, gradNorm: r.gradNorm, tokens: r.targets,
+          tokensPerSec: tokens / (stepMs / 1000), stepMs,
+          ...(r.margin !== undefined ? { rewardMargin: r.margin } : {}),
+        })
+        const endOfEpoch = next >= batches.length
+        const position = endOfEpoch ? { epoch: epoch + 1, nextBatch: 0 } : { epoch, nextBatch: next }
+        if (endOfEpoch && this.data.validation?.length) {
+          const v = await this.evaluate(this.data.validation)
+          validLoss = v.loss
+          validAccuracy = v.accuracy
+          this.reporter.onEval({ step, epoch: epoch + 1, validLoss: v.loss, validAccuracy: v.accuracy })
+        }
+        if (endOfEpoch || (o.checkpointEverySteps > 0 && step % o.checkpointEverySteps === 0)) {
+          await this.saveCheckpoint({ format: 1, method: o.method, step, ...position, rng: this.rng.state(), adamStep: this.optimizer.step })
+        }
+      }
+    }
+    return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy }
+  }
+
+  /** Trainable tensors by stable key (for comparing runs and for exports). */
+  async trainableHost(): Promise<HostTensors> {
+    const out: HostTensors = new Map()
+    for (const p of this.params) out.set(variableKey(p.name), { shape: p.shape.slice(), data: (await p.data()) as Float32Array })
+    return out
+  }
+
+  dispose(): void {
+    this.optimizer.dispose()
+    this.lora?.dispose()
+    this.weights.dispose()
+  }
+}

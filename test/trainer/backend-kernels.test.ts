@@ -1,0 +1,71 @@
+// Backend selection, and our replacement kernels (wasm BatchMatMul on XNNPACK, scatter-add
+// UnsortedSegmentSum) against the stock cpu kernels.
+import t from 'tap'
+import * as tf from '@tensorflow/tfjs-core'
+import { parseBackendName, selectBackend } from '../../src/trainer/backend/select-backend.ts'
+import { scatterAddRows } from '../../src/trainer/backend/segment-sum.ts'
+import { Random } from '../../src/trainer/model/random.ts'
+
+t.test('auto picks the first backend that loads and says why', async (t) => {
+  const lines: string[] = []
+  const chosen = await selectBackend('auto', (l) => lines.push(l))
+  t.equal(chosen.name, 'wasm', 'tfjs-node is not installed here, so wasm')
+  t.equal(tf.getBackend(), 'wasm')
+  t.match(lines[0], /trainer backend: wasm \(after tensorflow unavailable: .*tfjs-node/)
+  await t.rejects(selectBackend('tensorflow'), /tfjs-node/, 'asking for tensorflow fails loudly')
+  t.equal(parseBackendName(undefined), 'auto')
+  t.equal(parseBackendName('cpu'), 'cpu')
+  t.throws(() => parseBackendName('cuda'), /unknown trainer backend "cuda"/)
+})
+
+const rng = Random.fromSeed(3)
+const rand = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)) })
+const CASES: [string, number[], number[], boolean, boolean][] = [
+  ['2-D', [33, 17], [17, 9], false, false],
+  ['2-D, transpose b', [33, 17], [9, 17], false, true],
+  ['2-D, transpose a', [17, 33], [17, 9], true, false],
+  ['2-D, both transposed', [17, 33], [9, 17], true, true],
+  ['batched', [2, 3, 5, 7], [2, 3, 7, 4], false, false],
+  ['batched, transpose b (attention scores)', [6, 10, 8], [6, 12, 8], false, true],
+  ['batched, transpose a (attention gradient)', [6, 8, 10], [6, 8, 12], true, false],
+  ['batched a, 2-D b (folded into rows)', [4, 5, 7], [7, 3], false, false],
+  ['2-D a, batched b', [5, 7], [4, 7, 3], false, false],
+]
+
+t.test('wasm BatchMatMul matches cpu', async (t) => {
+  for (const [name, aShape, bShape, ta, tb] of CASES) {
+    const a = rand(aShape), b = rand(bShape)
+    const product = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend)
+      const out = tf.tidy(() => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), ta, tb))
+      const values = { shape: out.shape, data: (await out.data()) as Float32Array }
+      out.dispose()
+      return values
+    }
+    const cpu = await product('cpu')
+    const wasm = await product('wasm')
+    t.same(wasm.shape, cpu.shape, `${name}: shape ${cpu.shape}`)
+    let worst = 0
+    for (let i = 0; i < cpu.data.length; i++) worst = Math.max(worst, Math.abs(cpu.data[i] - wasm.data[i]))
+    t.ok(worst < 1e-5, `${name}: max |Δ| ${worst.toExponential(2)}`)
+  }
+  t.equal(tf.memory().numTensors, 0, 'no tensors leaked by the kernel')
+})
+
+t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu', async (t) => {
+  const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8])
+  const ids = Int32Array.from([2, 0, 2, 9])
+  const expected = new Float32Array(6)
+  scatterAddRows(x, ids, 3, expected)
+  t.same([...expected], [3, 4, 0, 0, 6, 8], 'rows summed by segment; out-of-range id dropped')
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await selectBackend(backend)
+    const out = tf.unsortedSegmentSum(tf.tensor2d(x, [4, 2]), tf.tensor1d(ids, 'int32'), 3)
+    t.same([...(await out.data())], [...expected], `${backend} kernel`)
+    // And as the gradient of gather, which is what an embedding lookup needs.
+    const table = tf.variable(tf.ones([3, 2]))
+    const { grads, value } = tf.variableGrads(() => tf.sum(tf.gather(table, tf.tensor1d([2, 0, 2], 'int32'))), [table])
+    t.same([...(await grads[table.name].data())], [1, 1, 0, 0, 2, 2], `${backend}: gather gradient counts each lookup`)
+    tf.dispose([out, table, value, ...Object.values(grads)])
+  }
+})

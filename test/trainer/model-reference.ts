@@ -1,0 +1,151 @@
+// An independent reference forward pass: plain float64 loops over HF-layout host weights,
+// written from the transformers modelling code (LlamaForCausalLM, Qwen2ForCausalLM,
+// GPT2LMHeadModel) with no tfjs, no reshapes and no shared code with src/trainer/model
+// except the rope frequency rule (checked on its own in model-rope.test.ts).
+import { ropeInverseFrequencies } from '../../src/trainer/model/rope.ts'
+import type { HostTensors, ModelConfig } from '../../src/trainer/model/types.ts'
+
+type Mat = Float64Array[] // rows
+
+function weight(w: HostTensors, name: string): { shape: number[]; data: Float32Array } {
+  const t = w.get(name) ?? w.get(`transformer.${name}`)
+  if (!t) throw new Error(`reference: missing ${name}`)
+  return t
+}
+
+/** y[t] = x[t] · Wᵀ + b for an nn.Linear weight [out, in]. */
+function linear(x: Mat, w: { shape: number[]; data: Float32Array }, b?: { data: Float32Array }): Mat {
+  const [out, inp] = w.shape
+  return x.map((row) => {
+    const y = new Float64Array(out)
+    for (let o = 0; o < out; o++) {
+      let s = b ? b.data[o] : 0
+      for (let i = 0; i < inp; i++) s += row[i] * w.data[o * inp + i]
+      y[o] = s
+    }
+    return y
+  })
+}
+
+/** y[t] = x[t] · W + b for a GPT-2 Conv1D weight [in, out]. */
+function conv1d(x: Mat, w: { shape: number[]; data: Float32Array }, b: { data: Float32Array }): Mat {
+  const [inp, out] = w.shape
+  return x.map((row) => {
+    const y = new Float64Array(out)
+    for (let o = 0; o < out; o++) {
+      let s = b.data[o]
+      for (let i = 0; i < inp; i++) s += row[i] * w.data[i * out + o]
+      y[o] = s
+    }
+    return y
+  })
+}
+
+function rmsNorm(x: Mat, g: Float32Array, eps: number): Mat {
+  return x.map((row) => {
+    let ms = 0
+    for (const v of row) ms += v * v
+    const r = 1 / Math.sqrt(ms / row.length + eps)
+    return row.map((v, i) => v * r * g[i])
+  })
+}
+
+function layerNorm(x: Mat, g: Float32Array, b: Float32Array, eps: number): Mat {
+  return x.map((row) => {
+    const mean = row.reduce((a, v) => a + v, 0) / row.length
+    const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / row.length
+    const r = 1 / Math.sqrt(variance + eps)
+    return row.map((v, i) => (v - mean) * r * g[i] + b[i])
+  })
+}
+
+const add = (a: Mat, b: Mat): Mat => a.map((row, t) => row.map((v, i) => v + b[t][i]))
+
+/** One sequence's causal attention; mask[j] = 0 hides key j. q: [T, H·Dh], k/v: [T, Hkv·Dh]. */
+function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope: boolean): Mat {
+  const T = q.length
+  const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = c
+  const half = Dh / 2
+  const inv = ropeInverseFrequencies(c)
+  const rot = (vec: Float64Array, head: number, pos: number) => {
+    const out = new Float64Array(Dh)
+    for (let i = 0; i < Dh; i++) out[i] = vec[head * Dh + i]
+    if (!rope) return out
+    const x = out.slice()
+    for (let i = 0; i < half; i++) {
+      const a = pos * inv[i]
+      out[i] = x[i] * Math.cos(a) - x[i + half] * Math.sin(a)
+      out[i + half] = x[i + half] * Math.cos(a) + x[i] * Math.sin(a)
+    }
+    return out
+  }
+  const out: Mat = Array.from({ length: T }, () => new Float64Array(H * Dh))
+  for (let h = 0; h < H; h++) {
+    const kvh = Math.floor(h / (H / Hkv)) // repeat_kv: head h reads kv head h // G
+    const keys = k.map((row, j) => rot(row, kvh, j))
+    for (let i = 0; i < T; i++) {
+      const qi = rot(q[i], h, i)
+      const scores: number[] = []
+      for (let j = 0; j < T; j++) {
+        if (j > i || mask[j] === 0) { scores.push(-Infinity); continue }
+        let s = 0
+        for (let d = 0; d < Dh; d++) s += qi[d] * keys[j][d]
+        scores.push(s / Math.sqrt(Dh))
+      }
+      const max = Math.max(...scores)
+      // A padded query whose keys are all hidden: uniform over all keys (what a large
+      // negative bias gives); only compared on real positions anyway.
+      const ex = scores.map((s) => (max === -Infinity ? 1 : Math.exp(s - max)))
+      const z = ex.reduce((a, b) => a + b, 0)
+      for (let j = 0; j < T; j++) {
+        const p = ex[j] / z
+        for (let d = 0; d < Dh; d++) out[i][h * Dh + d] += p * v[j][kvh * Dh + d]
+      }
+    }
+  }
+  return out
+}
+
+/** Logits [T][V] of one right-padded sequence. */
+export function referenceLogits(c: ModelConfig, w: HostTensors, ids: number[], mask: number[]): Mat {
+  const g = (name: string) => weight(w, name)
+  const T = ids.length
+  const D = c.hiddenSize
+  if (c.architecture === 'gpt2') {
+    const wte = g('wte.weight').data
+    const wpe = g('wpe.weight').data
+    let x: Mat = ids.map((id, t) => Float64Array.from({ length: D }, (_, i) => wte[id * D + i] + wpe[t * D + i]))
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `h.${l}`
+      const h = layerNorm(x, g(`${p}.ln_1.weight`).data, g(`${p}.ln_1.bias`).data, c.normEps)
+      const qkv = conv1d(h, g(`${p}.attn.c_attn.weight`), g(`${p}.attn.c_attn.bias`))
+      const q = qkv.map((r) => r.slice(0, D)), k = qkv.map((r) => r.slice(D, 2 * D)), v = qkv.map((r) => r.slice(2 * D))
+      x = add(x, conv1d(attention(c, q, k, v, mask, false), g(`${p}.attn.c_proj.weight`), g(`${p}.attn.c_proj.bias`)))
+      const m = layerNorm(x, g(`${p}.ln_2.weight`).data, g(`${p}.ln_2.bias`).data, c.normEps)
+      const fc = conv1d(m, g(`${p}.mlp.c_fc.weight`), g(`${p}.mlp.c_fc.bias`))
+      const act = fc.map((r) => r.map((u) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)))))
+      x = add(x, conv1d(act, g(`${p}.mlp.c_proj.weight`), g(`${p}.mlp.c_proj.bias`)))
+    }
+    x = layerNorm(x, g('ln_f.weight').data, g('ln_f.bias').data, c.normEps)
+    return linear(x, { shape: [c.vocabSize, D], data: wte })
+  }
+  const emb = g('model.embed_tokens.weight').data
+  let x: Mat = ids.map((id) => Float64Array.from({ length: D }, (_, i) => emb[id * D + i]))
+  const bias = (name: string) => (c.attentionBias ? g(name) : undefined)
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`
+    const h = rmsNorm(x, g(`${p}.input_layernorm.weight`).data, c.normEps)
+    const q = linear(h, g(`${p}.self_attn.q_proj.weight`), bias(`${p}.self_attn.q_proj.bias`))
+    const k = linear(h, g(`${p}.self_attn.k_proj.weight`), bias(`${p}.self_attn.k_proj.bias`))
+    const v = linear(h, g(`${p}.self_attn.v_proj.weight`), bias(`${p}.self_attn.v_proj.bias`))
+    x = add(x, linear(attention(c, q, k, v, mask, true), g(`${p}.self_attn.o_proj.weight`)))
+    const m = rmsNorm(x, g(`${p}.post_attention_layernorm.weight`).data, c.normEps)
+    const gate = linear(m, g(`${p}.mlp.gate_proj.weight`))
+    const up = linear(m, g(`${p}.mlp.up_proj.weight`))
+    const act = gate.map((r, t) => r.map((u, i) => (u / (1 + Math.exp(-u))) * up[t][i]))
+    x = add(x, linear(act, g(`${p}.mlp.down_proj.weight`)))
+  }
+  x = rmsNorm(x, g('model.norm.weight').data, c.normEps)
+  const head = c.tieWordEmbeddings ? { shape: [c.vocabSize, D], data: emb } : g('lm_head.weight')
+  return linear(x, head)
+}

@@ -1,0 +1,21 @@
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { join } from 'node:path'
+import { loadModelDir } from '../../src/trainer/io/load-model.ts'
+
+const run = promisify(execFile)
+const CLI = join(import.meta.dirname, '../../src/cli/make-tiny-model.ts')
+
+t.test('the CLI writes a loadable model with the requested dims', async (t) => {
+  const out = join(t.testdir(), 'm')
+  const { stdout } = await run(process.execPath, [CLI, '--arch', 'qwen2', '--out', out, '--hidden', '32', '--layers', '1', '--heads', '2', '--kv-heads', '1', '--vocab', '300', '--init-std', '0.05'])
+  t.match(stdout, /wrote qwen2 model \(\d+ parameters\)/)
+  const m = await loadModelDir(out)
+  t.match(m.config, { architecture: 'qwen2', hiddenSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, vocabSize: 300 })
+  t.equal(m.config.raw.initializer_range, 0.05)
+})
+
+t.test('the CLI refuses an unknown architecture', async (t) => {
+  await t.rejects(run(process.execPath, [CLI, '--arch', 'bert', '--out', t.testdir()]), /usage: make-tiny-model --arch llama\|qwen2\|gpt2/)
+})
