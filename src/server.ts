@@ -7,6 +7,8 @@ import { openRuntime } from './runtime.ts'
 import { bootstrapAdminKey } from './services/projects.ts'
 import { createAppServices } from './services/app-services.ts'
 import { startMaintenance } from './services/maintenance.ts'
+import { prepareDemoModel } from './models/prepare-demo-model.ts'
+import { defaultCallbackUrl, startScheduler } from './queue/start-scheduler.ts'
 
 async function main(): Promise<void> {
   let config
@@ -26,11 +28,17 @@ async function main(): Promise<void> {
     // Printed once, to the terminal only (not through the logger): it is not stored anywhere else.
     process.stdout.write(`\nSkillet generated an admin API key for the default project (shown only this once):\n\n    ${generated}\n\n`)
   }
+  await prepareDemoModel(config, log)
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
   const app = await buildApp({ services, logger: log })
   await app.listen({ port: config.port, host: config.host })
   await services.recover()
   const maintenance = startMaintenance(services, log)
+  // Embedded mode runs the job scheduler (and its local trainers) in this process; with
+  // SKILLET_RUN_WORKER=false a separate `node src/worker.ts` does.
+  const address = app.server.address()
+  const port = address && typeof address === 'object' ? address.port : config.port
+  const scheduler = config.jobs.runWorkerInProcess ? startScheduler(services, { log, callbackUrl: defaultCallbackUrl(config, port) }) : null
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -43,6 +51,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs)
     force.unref()
     await maintenance.stop()
+    await scheduler?.stop()
     await app.close()
     await services.tasks.drain()
     await runtime.close()

@@ -35,6 +35,53 @@ export interface Config {
   maxJsonlLineBytes: number
   /** How long SIGTERM waits for in-flight requests before exiting, in ms. */
   shutdownGraceMs: number
+  /** Fine-tuning jobs: base models, scheduler, local trainers. */
+  jobs: JobsConfig
+  /** Webhook delivery: SSRF allow list, timeouts, dispatcher polling. */
+  webhooks: WebhooksConfig
+}
+
+export interface WebhooksConfig {
+  /**
+   * SKILLET_WEBHOOK_ALLOW_HOSTS: host names or IP literals (lower case, IPv6 without brackets) that endpoint
+   * URLs may use although they resolve to private, loopback or link-local addresses. Empty: all such URLs are refused.
+   */
+  allowHosts: string[]
+  /** How long one delivery attempt may take before it counts as failed, in ms. */
+  timeoutMs: number
+  /** How often the dispatcher looks for due deliveries, in ms. */
+  pollMs: number
+}
+
+/** A base model's weights: a Hugging Face-format directory, a blob-store prefix, or a Hub repo fetched once. */
+export type BaseModelSource = { kind: 'dir'; path: string } | { kind: 'blob'; prefix: string } | { kind: 'hub'; repo: string; revision: string }
+
+export interface JobsConfig {
+  /** SKILLET_BASE_MODELS: `id=source,…` or a JSON object {id: source}; source is a path, `blob:PREFIX` or `hf:OWNER/REPO[@REV]`. */
+  baseModels: Record<string, BaseModelSource>
+  /** True when SKILLET_BASE_MODELS is unset and the generated tiny demo model is the only base model. */
+  demoModel: boolean
+  /** Hugging Face Hub base URL (tests point it at a loopback fake). */
+  hubEndpoint: string
+  hubToken: string | undefined
+  /** Command that runs one trainer as a child process (local executor). */
+  trainerCommand: string[]
+  /** Trainers the local executor runs at once. */
+  localMaxTrainers: number
+  /** Jobs running at once across all projects, and per project. */
+  maxRunningJobs: number
+  maxRunningJobsPerProject: number
+  /** A running job whose trainer has not sent a heartbeat for this long is retried or failed. */
+  heartbeatTimeoutSeconds: number
+  /** Attempts per job before a lost trainer fails the job. */
+  maxAttempts: number
+  schedulerIntervalMs: number
+  /** Base URL trainers report to (…/internal/v1); defaults to this server on loopback. */
+  callbackUrl: string | undefined
+  /** Training throughput assumed for the duration estimate, in tokens per second. */
+  estimateTokensPerSecond: number
+  /** Whether the API process also runs the scheduler (embedded mode); a separate `worker` process otherwise. */
+  runWorkerInProcess: boolean
 }
 
 export class ConfigError extends Error {
@@ -77,6 +124,12 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: read.int('SKILLET_RATE_LIMIT_PER_MINUTE', 600, { min: 1 }),
     maxJsonlLineBytes: read.bytes('SKILLET_MAX_JSONL_LINE_BYTES', 10 * 1000 * 1000),
     shutdownGraceMs: read.int('SKILLET_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
+    jobs: readJobsConfig(read, env, problems),
+    webhooks: {
+      allowHosts: read.hostList('SKILLET_WEBHOOK_ALLOW_HOSTS'),
+      timeoutMs: read.int('SKILLET_WEBHOOK_TIMEOUT_MS', 15_000, { min: 100, max: 120_000 }),
+      pollMs: read.int('SKILLET_WEBHOOK_POLL_MS', 1000, { min: 10, max: 60_000 }),
+    },
   }
   if (!s3Bucket) {
     for (const name of ['SKILLET_S3_ENDPOINT', 'SKILLET_S3_PREFIX', 'SKILLET_S3_FORCE_PATH_STYLE']) {
@@ -85,6 +138,66 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** The demo model's id, generated under the data dir on first start when no base models are configured. */
+export const DEMO_MODEL_ID = 'skillet-tiny-llama'
+
+function readJobsConfig(read: EnvReader, env: Env, problems: string[]): JobsConfig {
+  const dataDir = path.resolve(read.string('SKILLET_DATA_DIR') ?? './data')
+  const listed = read.string('SKILLET_BASE_MODELS')
+  const baseModels = listed ? parseBaseModels(listed, problems) : { [DEMO_MODEL_ID]: { kind: 'dir' as const, path: path.join(dataDir, 'models', DEMO_MODEL_ID) } }
+  return {
+    baseModels,
+    demoModel: !listed,
+    hubEndpoint: read.url('SKILLET_HF_ENDPOINT', ['http:', 'https:']) ?? 'https://huggingface.co',
+    hubToken: read.string('SKILLET_HF_TOKEN') ?? env.HF_TOKEN,
+    trainerCommand: (read.string('SKILLET_TRAINER_COMMAND') ?? `${process.execPath} src/cli/trainer.ts`).split(/\s+/),
+    localMaxTrainers: read.int('SKILLET_LOCAL_MAX_TRAINERS', 1, { min: 1 }),
+    maxRunningJobs: read.int('SKILLET_MAX_RUNNING_JOBS', 16, { min: 1 }),
+    maxRunningJobsPerProject: read.int('SKILLET_MAX_RUNNING_JOBS_PER_PROJECT', 4, { min: 1 }),
+    heartbeatTimeoutSeconds: read.int('SKILLET_HEARTBEAT_TIMEOUT_SECONDS', 120, { min: 1 }),
+    maxAttempts: read.int('SKILLET_JOB_MAX_ATTEMPTS', 3, { min: 1 }),
+    schedulerIntervalMs: read.int('SKILLET_SCHEDULER_INTERVAL_MS', 1000, { min: 10 }),
+    callbackUrl: read.url('SKILLET_CALLBACK_URL', ['http:', 'https:']),
+    estimateTokensPerSecond: read.int('SKILLET_ESTIMATE_TOKENS_PER_SECOND', 2000, { min: 1 }),
+    runWorkerInProcess: read.bool('SKILLET_RUN_WORKER', true),
+  }
+}
+
+/** `id=source,id2=source2` or `{"id": "source"}`; see JobsConfig.baseModels. */
+export function parseBaseModels(value: string, problems: string[]): Record<string, BaseModelSource> {
+  let pairs: [string, unknown][]
+  if (value.startsWith('{')) {
+    try {
+      pairs = Object.entries(JSON.parse(value) as Record<string, unknown>)
+    } catch {
+      problems.push('SKILLET_BASE_MODELS starts with { but is not valid JSON')
+      return {}
+    }
+  } else {
+    pairs = value.split(',').map((item) => {
+      const at = item.indexOf('=')
+      return at < 0 ? [item.trim(), undefined] : [item.slice(0, at).trim(), item.slice(at + 1).trim()]
+    })
+  }
+  const models: Record<string, BaseModelSource> = {}
+  for (const [id, source] of pairs) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/.test(id) || typeof source !== 'string' || source === '') {
+      problems.push(`SKILLET_BASE_MODELS: "${id}" needs the form id=source, the id made of letters, digits, . _ - /`)
+      continue
+    }
+    if (source.startsWith('hf:')) {
+      const [repo, revision = 'main'] = source.slice(3).split('@')
+      if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) problems.push(`SKILLET_BASE_MODELS: ${id}: "${source}" is not hf:OWNER/REPO[@REVISION]`)
+      models[id] = { kind: 'hub', repo, revision }
+    } else if (source.startsWith('blob:')) {
+      models[id] = { kind: 'blob', prefix: source.slice(5).replace(/\/?$/, '/') }
+    } else {
+      models[id] = { kind: 'dir', path: path.resolve(source) }
+    }
+  }
+  return models
 }
 
 /** Small typed readers that record a problem instead of throwing, so all problems are reported at once. */
@@ -162,6 +275,20 @@ class EnvReader {
       this.problems.push(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}, got ${parsed.protocol}//…`)
     }
     return v
+  }
+
+  /** A comma-separated list of host names or IP literals (IPv6 with or without brackets), lower-cased. */
+  hostList(name: string): string[] {
+    const v = this.string(name)
+    if (v === undefined) return []
+    const hosts = v
+      .split(',')
+      .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+      .filter((h) => h !== '')
+    for (const h of hosts) {
+      if (!/^[a-z0-9.:_-]+$/.test(h)) this.problems.push(`${name} must list host names or IP addresses separated by commas, got "${h}"`)
+    }
+    return hosts
   }
 
   apiKey(name: string): string | undefined {

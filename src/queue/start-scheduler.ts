@@ -1,0 +1,50 @@
+// Wires a scheduler to the service: the executor (local child processes by default), base model
+// resolution (with the one-time Hub fetch), and the wake-up hook the API calls on new work.
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.ts'
+import type { Executor } from '../executor/executor.ts'
+import { LocalExecutor } from '../executor/local-executor.ts'
+import { resolveBaseModel } from '../models/base-models.ts'
+import type { AppServices } from '../services/app-services.ts'
+import { Scheduler } from './scheduler.ts'
+
+export interface RunningScheduler {
+  scheduler: Scheduler
+  executor: Executor
+  stop(): Promise<void>
+}
+
+/** The default callback URL: this server on loopback. */
+export function defaultCallbackUrl(config: Config, port: number): string {
+  return config.jobs.callbackUrl ?? `http://127.0.0.1:${port}/internal/v1`
+}
+
+export function startScheduler(
+  services: Pick<AppServices, 'config' | 'database' | 'blobs' | 'jobs'>,
+  opts: { log: Logger; callbackUrl: string; executor?: Executor; capacity?: number },
+): RunningScheduler {
+  const { config } = services
+  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log })
+  const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
+  const scheduler = new Scheduler({
+    db: services.database.db,
+    executor,
+    jobs: config.jobs,
+    log: opts.log.child({ component: 'scheduler' }),
+    capacity,
+    callbackUrl: opts.callbackUrl,
+    resolveModel: (id) =>
+      resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, id),
+  })
+  services.jobs.wake = () => scheduler.wake()
+  scheduler.start()
+  return {
+    scheduler,
+    executor,
+    async stop() {
+      services.jobs.wake = () => {}
+      await scheduler.stop()
+      await executor.close()
+    },
+  }
+}

@@ -1,0 +1,100 @@
+// /v1/models: base models, fine-tuned and checkpoint models, artifacts, deletion, tenancy; and the
+// one-time fetch of a Hub repo into the blob store, against a loopback fake Hub.
+import t from 'tap'
+import { assertApiError, assertSpec } from '../helpers/openai-spec.ts'
+import { chatExample, startJobsApp, TEST_BASE_MODEL, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
+import { startFakeHub } from '../helpers/fake-hub.ts'
+import { resolveBaseModel } from '../../src/models/base-models.ts'
+import { parseBaseModels } from '../../src/config/index.ts'
+
+t.test('models API', async (t) => {
+  const ctx = await startJobsApp(t)
+  const { client } = ctx
+  const file = await uploadDataset(client, Array.from({ length: 10 }, (_, i) => chatExample(i)))
+  const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: file.id, suffix: 'm1' })
+  const done = await waitForJob(client, job.id, ['succeeded', 'failed'])
+  const modelId = done.fine_tuned_model!
+  t.ok(modelId)
+
+  t.test('list and retrieve', async (t) => {
+    const raw = await (await fetch(`${ctx.baseURL}/models`, { headers: { authorization: `Bearer ${ctx.key}` } })).json()
+    assertSpec(t, 'ListModelsResponse', raw)
+    const ids = raw.data.map((m: { id: string }) => m.id)
+    t.ok(ids.includes(TEST_BASE_MODEL) && ids.includes('org/other-base'), 'base models')
+    t.ok(ids.includes(modelId), 'the fine-tuned model')
+    t.ok(ids.includes(`${modelId}:ckpt-step-6`), 'its checkpoint models')
+    const tuned = await client.models.retrieve(modelId)
+    assertSpec(t, 'Model', tuned)
+    t.match(tuned, { id: modelId, object: 'model', owned_by: done.organization_id })
+    const base = await client.models.retrieve('org/other-base')
+    t.match(base, { id: 'org/other-base', owned_by: 'skillet' })
+    const ckpt = await client.models.retrieve(`${modelId}:ckpt-step-4`)
+    t.equal(ckpt.id, `${modelId}:ckpt-step-4`)
+    await assertApiError(t, client.models.retrieve('nope'), { status: 404, code: 'model_not_found' })
+  })
+
+  t.test('artifacts are listed and streamed', async (t) => {
+    const headers = { authorization: `Bearer ${ctx.key}` }
+    const list = await (await fetch(`${ctx.baseURL}/models/${encodeURIComponent(modelId)}/artifacts`, { headers })).json()
+    t.same(list.data.map((a: { name: string }) => a.name), ['adapter_model.safetensors', 'model.gguf'])
+    const res = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/model.gguf`, { headers })
+    t.equal(res.status, 200)
+    t.equal(await res.text(), `GGUF of ${job.id}`)
+  })
+
+  t.test('tenancy', async (t) => {
+    const other = await ctx.clientFor('beta')
+    await assertApiError(t, other.models.retrieve(modelId), { status: 404 })
+    await assertApiError(t, other.models.delete(modelId), { status: 404 })
+    const res = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/model.gguf`, { headers: { authorization: `Bearer ${(other as unknown as { apiKey: string }).apiKey}` } })
+    t.equal(res.status, 404)
+    const ids = (await other.models.list()).data.map((m) => m.id)
+    t.notOk(ids.includes(modelId))
+  })
+
+  t.test('delete a fine-tuned model and its artifacts; base models cannot be deleted', async (t) => {
+    await assertApiError(t, client.models.delete(TEST_BASE_MODEL), { status: 400, param: 'model' })
+    const deleted = await client.models.delete(modelId)
+    assertSpec(t, 'DeleteModelResponse', deleted)
+    t.same(deleted, { id: modelId, object: 'model', deleted: true })
+    await assertApiError(t, client.models.retrieve(modelId), { status: 404 })
+    t.same(await ctx.blobs.list(`jobs/${done.organization_id}/${job.id}/artifacts/`), [], 'artifact blobs deleted')
+  })
+})
+
+t.test('a Hub repo is fetched once into the blob store', async (t) => {
+  const hub = await startFakeHub({
+    'acme/tiny': { sha: 'abc123', files: { 'config.json': '{"model_type":"llama"}', 'model.safetensors': 'WEIGHTS', 'tokenizer.json': '{}', 'README.md': 'skip me', 'pytorch_model.bin': 'skip me too' } },
+  })
+  t.teardown(() => hub.close())
+  const ctx = await startJobsApp(t)
+  const problems: string[] = []
+  const baseModels = parseBaseModels('tiny=hf:acme/tiny,missing=hf:acme/missing@v1', problems)
+  t.same(problems, [])
+  const deps = { db: ctx.database.db, blobs: ctx.blobs, baseModels, hubEndpoint: hub.endpoint }
+  const first = await resolveBaseModel(deps, 'tiny')
+  t.same(first, { id: 'tiny', source: { kind: 'blob', prefix: 'models/hub/acme/tiny/abc123/' } })
+  const stored = (await ctx.blobs.list('models/hub/acme/tiny/')).map((b) => b.key)
+  t.same(stored, ['models/hub/acme/tiny/abc123/config.json', 'models/hub/acme/tiny/abc123/model.safetensors', 'models/hub/acme/tiny/abc123/tokenizer.json'])
+  const weights = await ctx.blobs.get('models/hub/acme/tiny/abc123/model.safetensors')
+  let text = ''
+  for await (const chunk of weights) text += chunk
+  t.equal(text, 'WEIGHTS', 'followed the CDN redirect')
+  const requests = hub.requests.length
+  t.same(await resolveBaseModel(deps, 'tiny'), first)
+  t.equal(hub.requests.length, requests, 'the second use does not touch the Hub')
+  await t.rejects(resolveBaseModel(deps, 'missing'), /The Hugging Face Hub answered 404 for acme\/missing@v1/)
+})
+
+t.test('SKILLET_BASE_MODELS forms', async (t) => {
+  const problems: string[] = []
+  t.same(parseBaseModels('a=/models/a,b=blob:models/b,c=hf:org/c@rev', problems), {
+    a: { kind: 'dir', path: '/models/a' },
+    b: { kind: 'blob', prefix: 'models/b/' },
+    c: { kind: 'hub', repo: 'org/c', revision: 'rev' },
+  })
+  t.same(parseBaseModels('{"x/y": "hf:org/y"}', problems), { 'x/y': { kind: 'hub', repo: 'org/y', revision: 'main' } })
+  t.same(problems, [])
+  parseBaseModels('bad id=/x,noequals', problems)
+  t.equal(problems.length, 2)
+})

@@ -1,0 +1,104 @@
+// Kill -9 the API (and with it the in-process scheduler) while a job trains; start it again. The
+// orphaned trainer exits on its own (SKILLET_PARENT_PID), the reaper notices the silence and
+// retries the job from its latest checkpoint, and the job ends correctly with no event duplicated.
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import OpenAI from 'openai'
+import pg from 'pg'
+import t from 'tap'
+import type { Test } from 'tap'
+import { randomBase62 } from '../../src/lib/ids.ts'
+import { allEvents, chatExample, FAKE_TRAINER, TEST_BASE_MODEL, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
+import { tmpDir } from '../helpers/test-app.ts'
+import { testDriver } from '../helpers/test-database.ts'
+import fs from 'node:fs'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const KEY = `sk-${randomBase62(40)}`
+
+async function databaseUrl(t: Test): Promise<string | undefined> {
+  if (testDriver() !== 'pg') return undefined
+  const admin = process.env.DATABASE_URL!
+  const name = `skillet_crash_${randomBase62(10).toLowerCase()}`
+  const c = new pg.Client({ connectionString: admin })
+  await c.connect()
+  await c.query(`create database ${name}`)
+  await c.end()
+  t.teardown(async () => {
+    const d = new pg.Client({ connectionString: admin })
+    await d.connect()
+    await d.query(`drop database if exists ${name} with (force)`)
+    await d.end()
+  })
+  const url = new URL(admin)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+function startApi(env: Record<string, string>, logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a')
+  return spawn(process.execPath, ['src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
+}
+
+async function waitHealthy(base: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('API did not start')
+}
+
+t.test('the API is killed mid-job and restarted', async (t) => {
+  const dataDir = await tmpDir(t, 'skillet-crash-')
+  const scripts = await tmpDir(t, 'skillet-crash-scripts-')
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const base = `http://127.0.0.1:${port}`
+  const dbUrl = await databaseUrl(t)
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SKILLET_DATA_DIR: dataDir,
+    SKILLET_API_KEY: KEY,
+    SKILLET_LOG_LEVEL: 'info',
+    SKILLET_BASE_MODELS: `${TEST_BASE_MODEL}=/nonexistent`,
+    SKILLET_TRAINER_COMMAND: `${process.execPath} ${FAKE_TRAINER} --scripts ${scripts}`,
+    SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '5',
+    SKILLET_SCHEDULER_INTERVAL_MS: '200',
+    SKILLET_RATE_LIMIT_PER_MINUTE: '1000000',
+    ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
+  }
+  const log = path.join(dataDir, 'api.log')
+  let api = startApi(env, log)
+  t.teardown(() => {
+    api.kill('SIGKILL')
+  })
+  await waitHealthy(base)
+  const client = new OpenAI({ apiKey: KEY, baseURL: `${base}/v1`, maxRetries: 0 })
+  const file = await uploadDataset(client, Array.from({ length: 10 }, (_, i) => chatExample(i)))
+  fs.writeFileSync(path.join(scripts, 'default.json'), JSON.stringify({ steps: 24, stepMs: 150, checkpointEvery: 5 }))
+  const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: file.id })
+  await waitForJob(client, job.id, ['running'], 60_000)
+  while ((await client.fineTuning.jobs.checkpoints.list(job.id)).data.length < 1) await new Promise((r) => setTimeout(r, 100))
+
+  api.kill('SIGKILL')
+  await new Promise((r) => api.once('exit', r))
+  api = startApi(env, log)
+  await waitHealthy(base)
+
+  const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 120_000)
+  t.equal(done.status, 'succeeded', JSON.stringify(done.error))
+  const events = await allEvents(client, job.id)
+  const messages = events.map((e) => e.message)
+  const steps = events.filter((e) => e.type === 'metrics').map((e) => (e.data as { step: number }).step)
+  t.same(steps, Array.from({ length: 24 }, (_, i) => i + 1), 'each step reported once, in order')
+  const dupes = messages.filter((m, i) => messages.indexOf(m) !== i && !/^Fake trainer attempt/.test(m))
+  t.same(dupes, [], 'no event duplicated')
+  t.ok(messages.some((m) => /^The trainer stopped sending heartbeats .*Retrying from the checkpoint at step \d+/.test(m)), 'the reaper retried from the checkpoint')
+  t.equal(messages.filter((m) => m === 'The job has successfully completed').length, 1)
+  t.ok(messages.some((m) => /^Fake trainer attempt 2: 10 examples, starting at step [1-9]/.test(m)), 'the second attempt resumed')
+  api.kill('SIGTERM')
+  await new Promise((r) => api.once('exit', r))
+})
