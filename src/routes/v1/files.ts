@@ -1,6 +1,7 @@
 // /v1/files — OpenAI's Files API. Handlers are thin: parse, call the service, shape the answer.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { abortOnDisconnect } from '../../lib/abort-on-disconnect.ts'
 import { invalidRequest, unsupportedMediaType } from '../../lib/errors.ts'
 import { errorResponses } from '../../schemas/common.ts'
 import { CreateFileRequest, DeleteFileResponse, FileIdParams, ListFilesQuery, ListFilesResponse, UPLOAD_PURPOSES } from '../../schemas/files.ts'
@@ -25,10 +26,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async 
     },
     async (request) => {
       if (!request.isMultipart()) throw unsupportedMediaType('POST /v1/files expects multipart/form-data with fields file and purpose.')
-      const abort = new AbortController()
-      request.raw.once('close', () => {
-        if (!request.raw.complete) abort.abort(new Error('client disconnected'))
-      })
+      const signal = abortOnDisconnect(request)
       const fields: Record<string, string> = {}
       let stored: { fileId: string; blobKey: string; bytes: number; filename: string } | null = null
       try {
@@ -38,7 +36,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async 
               part.file.resume()
               throw invalidRequest(`Unexpected file field '${part.fieldname}': send exactly one file, in the field 'file'.`, part.fieldname)
             }
-            const saved = await filesService.storeFileBytes(deps, request.principal.projectId, part.file, config.maxFileBytes, abort.signal)
+            const saved = await filesService.storeFileBytes(deps, request.principal.projectId, part.file, config.maxFileBytes, signal)
             stored = { ...saved, filename: part.filename || 'file' }
           } else {
             fields[part.fieldname] = String(part.value)

@@ -1,6 +1,7 @@
 // /v1/uploads — OpenAI's Uploads API: create, add parts, complete (→ a File), cancel.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { abortOnDisconnect } from '../../lib/abort-on-disconnect.ts'
 import { invalidRequest, unsupportedMediaType } from '../../lib/errors.ts'
 import { errorResponses } from '../../schemas/common.ts'
 import { AddUploadPartRequest, CompleteUploadRequest, CreateUploadRequest, UploadIdParams, UploadPart } from '../../schemas/uploads.ts'
@@ -40,17 +41,14 @@ const uploadsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = asyn
     },
     async (request) => {
       if (!request.isMultipart()) throw unsupportedMediaType('POST /v1/uploads/{upload_id}/parts expects multipart/form-data with the field data.')
-      const abort = new AbortController()
-      request.raw.once('close', () => {
-        if (!request.raw.complete) abort.abort(new Error('client disconnected'))
-      })
+      const signal = abortOnDisconnect(request)
       let part: Awaited<ReturnType<typeof uploadsService.addPart>> | null = null
       for await (const field of request.parts()) {
         if (field.type !== 'file' || field.fieldname !== 'data' || part) {
           if (field.type === 'file') field.file.resume()
           continue
         }
-        part = await uploadsService.addPart(deps, request.principal.projectId, request.params.upload_id, field.file, abort.signal)
+        part = await uploadsService.addPart(deps, request.principal.projectId, request.params.upload_id, field.file, signal)
       }
       if (!part) throw invalidRequest("Missing required parameter: 'data'.", 'data')
       return part
