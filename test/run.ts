@@ -26,6 +26,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   })
 }
 
+function testFilesIn(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `${dir}/${f}`)
+    .sort()
+}
+
 /** Reads tap's closing "# { total: N, pass: N, fail: N, skip: N }". */
 function countsOf(output: string, code: number): Counts {
   const m = /# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?(?:, skip: (\d+))?/.exec(output)
@@ -50,9 +58,11 @@ add(countsOf(embedded.output, embedded.code))
 
 if (process.env.DATABASE_URL) {
   const dirs = (only.length > 0 ? only : DATABASE_TEST_DIRS).filter((d) => fs.existsSync(d))
-  if (dirs.length > 0) {
+  // tap takes files, not folders, once `include` is configured.
+  const files = dirs.flatMap((d) => (fs.statSync(d).isDirectory() ? testFilesIn(d) : [d]))
+  if (files.length > 0) {
     process.stdout.write(`\n# again on Postgres (${new URL(process.env.DATABASE_URL).host}): ${dirs.join(' ')}\n`)
-    const pg = await run('npx', ['tap', '--reporter=terse', ...dirs], { ...process.env, SKILLET_TEST_DB: 'postgres' })
+    const pg = await run('npx', ['tap', '--reporter=terse', ...files], { ...process.env, SKILLET_TEST_DB: 'postgres' })
     add(countsOf(pg.output, pg.code))
   }
 }
