@@ -1,21 +1,27 @@
 // Picks and initialises the tfjs backend the trainer computes on.
 //
 // Order when nothing is asked for: tensorflow (native libtensorflow through tfjs-node-gpu,
-// then tfjs-node — both optional, loaded only if installed) → wasm (XNNPACK) → cpu (plain JS).
-// webgpu is used only when asked for by name: it is the hook for a GPU path in Node, and its
-// loader lives in `loadWebGpu` below.
+// then tfjs-node — both optional, loaded only if installed) → webgpu (Dawn over Vulkan, see
+// webgpu.ts; in auto mode only on a hardware adapter) → wasm (XNNPACK) → cpu (plain JS).
+//
+// "GPU required" (requireGpu) refuses to start on anything but a GPU: a software WebGPU adapter
+// (Mesa's lavapipe, which Dawn silently picks when the NVIDIA Vulkan driver is not mounted), a
+// tfjs-node-gpu that fell back to the CPU (no CUDA libraries found), tfjs-node, wasm or cpu.
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { forbidSyncReads } from './forbid-sync-reads.ts'
+import { type AdapterReport, describeAdapter, isSoftwareAdapter } from './gpu-adapter.ts'
 import { registerGradients } from './register-gradients.ts'
 import { installSegmentSum } from './segment-sum.ts'
 import { installWasmBatchMatMul } from './wasm-batch-matmul.ts'
+import { currentWebGpu, gpuFailure, registerWebGpu, unregisterWebGpu } from './webgpu.ts'
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu']
 
 /** Tried in this order when no backend is requested. */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu']
 
 export interface SelectedBackend {
   /** Our name for it. */
@@ -24,6 +30,21 @@ export interface SelectedBackend {
   tfName: string
   /** Why it was chosen, and what was tried first. */
   detail: string
+  /** Whether it computes on a GPU (hardware WebGPU adapter, or libtensorflow on a CUDA device). */
+  gpu: boolean
+  /** The WebGPU adapter, for the webgpu backend. */
+  adapter: AdapterReport | null
+}
+
+export interface SelectOptions {
+  /** Refuse to start unless the chosen backend computes on a GPU. */
+  requireGpu?: boolean
+}
+
+/** What a loader made ready: tfjs's name for it, and what it runs on. */
+interface Loaded {
+  tfName: string
+  adapter?: AdapterReport
 }
 
 const require = createRequire(import.meta.url)
@@ -41,14 +62,14 @@ async function importOptional(name: string): Promise<unknown> {
   return import(name)
 }
 
-async function loadTensorflow(): Promise<string> {
+async function loadTensorflow(): Promise<Loaded> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
-    if (await importOptional(pkg)) return 'tensorflow'
+    if (await importOptional(pkg)) return { tfName: 'tensorflow' }
   }
   throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed')
 }
 
-async function loadWasm(): Promise<string> {
+async function loadWasm(): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
   // In Node the .wasm binaries are read from the package's dist folder. Threads stay off:
   // the threaded build needs browser workers (tfjs reports no thread support in Node).
@@ -59,35 +80,62 @@ async function loadWasm(): Promise<string> {
   }
   installWasmBatchMatMul()
   installSegmentSum('wasm')
-  return 'wasm'
+  return { tfName: 'wasm' }
 }
 let wasmPathsSet = false
 
 /**
- * The webgpu hook: registers tfjs-backend-webgpu over the `webgpu` (Dawn) package's
- * navigator.gpu. Whether training runs correctly on it is not verified here.
+ * tfjs-backend-webgpu on a device we open (webgpu.ts). In auto mode a software adapter is passed
+ * over: lavapipe is slower than wasm, so it is only worth using when asked for by name (tests).
  */
-async function loadWebGpu(): Promise<string> {
-  const dawn = (await importOptional('webgpu')) as { create?: (opts: string[]) => unknown; globals?: object } | null
-  if (!dawn?.create) throw new Error('the webgpu (Dawn) package is not installed')
-  if (dawn.globals) Object.assign(globalThis, dawn.globals)
-  const g = globalThis as { navigator?: { gpu?: unknown } }
-  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: dawn.create([]) }, configurable: true })
-  await import('@tensorflow/tfjs-backend-webgpu')
-  return 'webgpu'
+async function loadWebGpu(auto: boolean): Promise<Loaded> {
+  // Keep a healthy device (and the tensors on it); a failed one is replaced.
+  const existing = currentWebGpu()
+  const { adapter } = existing && !gpuFailure() ? existing : await registerWebGpu()
+  if (auto && isSoftwareAdapter(adapter)) {
+    unregisterWebGpu()
+    throw new Error(`passed over in auto mode: a software adapter (${adapter.device || adapter.description}), slower than wasm`)
+  }
+  return { tfName: 'webgpu', adapter }
 }
 
-async function loadCpu(): Promise<string> {
+async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu')
   installSegmentSum('cpu')
-  return 'cpu'
+  return { tfName: 'cpu' }
 }
 
-const LOADERS: Record<BackendName, () => Promise<string>> = {
+const LOADERS: Record<BackendName, (auto: boolean) => Promise<Loaded>> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebGpu,
   wasm: loadWasm,
   cpu: loadCpu,
+}
+
+/** libtensorflow's own answer (tfjs-node's backend): built for CUDA, and found a CUDA device. */
+function tensorflowOnGpu(): boolean {
+  const backend = tf.backend() as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean }
+  return backend.isGPUPackage === true && backend.isUsingGpuDevice === true
+}
+
+/** Why `loaded` is not a GPU, or null when it is. */
+export function notAGpuReason(name: BackendName, adapter: AdapterReport | null, tensorflowGpu: boolean): string | null {
+  if (name === 'webgpu') return adapter && isSoftwareAdapter(adapter) ? `the WebGPU adapter is a software one (${describeAdapter(adapter)})` : null
+  if (name === 'tensorflow') return tensorflowGpu ? null : 'libtensorflow runs on the CPU (tfjs-node, or tfjs-node-gpu without a usable CUDA device)'
+  return `${name} computes on the CPU`
+}
+
+/** SKILLET_TRAINER_BACKEND (auto|tensorflow|webgpu|wasm|cpu) and SKILLET_TRAINER_REQUIRE_GPU (1/true). */
+export function backendSettingsFromEnv(env: Record<string, string | undefined>): { requested: BackendName | 'auto'; requireGpu: boolean } {
+  const flag = (env.SKILLET_TRAINER_REQUIRE_GPU ?? '').toLowerCase()
+  if (!['', '0', 'false', 'no', '1', 'true', 'yes'].includes(flag)) throw new Error(`SKILLET_TRAINER_REQUIRE_GPU must be true or false (got "${flag}")`)
+  return { requested: parseBackendName(env.SKILLET_TRAINER_BACKEND), requireGpu: ['1', 'true', 'yes'].includes(flag) }
+}
+
+/** One line for a job event: the backend and, for webgpu, the adapter and its limits. */
+export function describeBackend(selected: SelectedBackend): string {
+  const on = selected.adapter ? ` on ${describeAdapter(selected.adapter)}` : selected.gpu ? ' on a CUDA GPU' : ''
+  return `trainer backend: ${selected.name}${on} (${selected.detail})`
 }
 
 /** Parses a user-supplied backend name; 'auto', '' and undefined mean "pick". */
@@ -100,25 +148,39 @@ export function parseBackendName(value: string | undefined): BackendName | 'auto
 /**
  * Initialises a backend and makes it current. `requested` (e.g. from SKILLET_TRAINER_BACKEND,
  * read by the caller's config) forces one backend and fails if it cannot load; 'auto' walks
- * AUTO_ORDER. `log` receives one line saying what was chosen.
+ * AUTO_ORDER. With `requireGpu`, a backend that is not a GPU is a failure. `log` receives one
+ * line saying what was chosen and on what (describeBackend).
  */
-export async function selectBackend(requested: BackendName | 'auto' = 'auto', log: (line: string) => void = () => {}): Promise<SelectedBackend> {
+export async function selectBackend(requested: BackendName | 'auto' = 'auto', log: (line: string) => void = () => {},
+  options: SelectOptions = {}): Promise<SelectedBackend> {
   await registerGradients()
-  const candidates = requested === 'auto' ? AUTO_ORDER : [requested]
+  const auto = requested === 'auto'
+  const candidates = auto ? AUTO_ORDER : [requested]
   const failures: string[] = []
   for (const name of candidates) {
     try {
-      const tfName = await LOADERS[name]()
-      if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend('${tfName}') returned false`)
+      const loaded = await LOADERS[name](auto)
+      if (!(await tf.setBackend(loaded.tfName))) throw new Error(`tf.setBackend('${loaded.tfName}') returned false`)
       await tf.ready()
+      const adapter = loaded.adapter ?? null
+      const notGpu = notAGpuReason(name, adapter, name === 'tensorflow' && tensorflowOnGpu())
+      if (options.requireGpu && notGpu) {
+        if (name === 'webgpu') unregisterWebGpu()
+        throw new Error(`a GPU is required but ${notGpu}`)
+      }
       // The cpu backend prints a "install tfjs-node" banner on first use; we log our own line.
-      if (tfName === 'cpu') Object.assign(tf.backend(), { firstUse: false })
-      const detail = failures.length ? `after ${failures.join('; ')}` : requested === 'auto' ? 'first available' : 'requested'
-      log(`trainer backend: ${name} (${detail})`)
-      return { name, tfName, detail }
+      if (loaded.tfName === 'cpu') Object.assign(tf.backend(), { firstUse: false })
+      // Sync reads crash in Node on webgpu: make the crash say so (forbid-sync-reads.ts).
+      if (name === 'webgpu') liftSyncReadBan ??= forbidSyncReads()
+      else if (liftSyncReadBan) { liftSyncReadBan(); liftSyncReadBan = null }
+      const detail = failures.length ? `after ${failures.join('; ')}` : auto ? 'first available' : 'requested'
+      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail, gpu: notGpu === null, adapter }
+      log(describeBackend(selected))
+      return selected
     } catch (err) {
       failures.push(`${name} unavailable: ${(err as Error).message}`)
     }
   }
   throw new Error(`no trainer backend could be loaded: ${failures.join('; ')}`)
 }
+let liftSyncReadBan: (() => void) | null = null

@@ -4,12 +4,13 @@
 // built. Each chunk of rows is a custom-gradient op: its forward computes the chunk's logits,
 // keeps only the per-row log-prob, and drops the logits; its backward recomputes them (one
 // extra head product) and returns the gradients for the hidden rows and, when the head
-// trains, for the head weight. Peak memory is one chunk of logits, forward or backward.
+// trains, for the head weight. Peak memory is one chunk of logits, forward or backward; on a GPU a
+// chunk also stays under the device's storage-binding limit (see backend/memory-plan.ts).
 import * as tf from '@tensorflow/tfjs-core'
 import type { ModelWeights } from '../model/weights.ts'
-
-/** Aim for at most this many logits (floats) per chunk: 16M floats = 64 MB. */
-const LOGITS_PER_CHUNK = 16 * 1024 * 1024
+import { addMany } from '../backend/add-many.ts'
+import { logitsChunkRows } from '../backend/memory-plan.ts'
+import { activeGpuLimits } from '../backend/webgpu.ts'
 
 export interface LabelLogProbs {
   /** [rows]: log-softmax of the head's logits at each row's label. */
@@ -23,7 +24,7 @@ export interface LabelLogProbs {
  * Call inside a gradient function or tidy; `correct` is kept (survives the enclosing tidy).
  */
 export function labelLogProbs(weights: ModelWeights, hidden: tf.Tensor2D, labels: Int32Array,
-  chunkRows = Math.max(1, Math.floor(LOGITS_PER_CHUNK / weights.config.vocabSize))): LabelLogProbs {
+  chunkRows = logitsChunkRows(weights.config.vocabSize, activeGpuLimits()?.maxStorageBufferBindingSize)): LabelLogProbs {
   const { weight: head, vocabMajor } = weights.headWeight()
   const headTrains = head instanceof tf.Variable && head.trainable
   const vocab = weights.config.vocabSize
@@ -71,7 +72,7 @@ export function labelLogProbs(weights: ModelWeights, hidden: tf.Tensor2D, labels
   }
 
   const logProbs = pieces.length === 1 ? pieces[0] : tf.concat(pieces) as tf.Tensor1D
-  const correct = tf.keep(correctCounts.length === 1 ? correctCounts[0] : tf.addN(correctCounts) as tf.Scalar)
+  const correct = tf.keep(correctCounts.length === 1 ? correctCounts[0] : addMany(correctCounts))
   if (correctCounts.length > 1) correctCounts.forEach((c) => c.dispose())
   return { logProbs, correct }
 }

@@ -1,0 +1,127 @@
+// Will a model and batch shape run correctly on a GPU device? Checked before the first step.
+//
+// Two silent failures of WebGPU are ruled out here, where they can be explained, instead of
+// being discovered as a wrong loss:
+//  - a tensor larger than the device's maxStorageBufferBindingSize cannot be bound by a kernel:
+//    the kernel fails validation and its output reads as zeros or stale data. Every weight,
+//    gradient, optimizer moment, activation and chunk of logits must fit one binding;
+//  - tfjs-backend-webgpu reads int32 tensors through f32 in its shaders (gather indices,
+//    segment ids, one-hot labels), and f32 holds integers exactly only up to 2^24. Token ids and
+//    row indices at or above that would pick the wrong row. Only f32 exists on this backend.
+// Pure: plain numbers in, a plan or an error out.
+import type { ModelConfig } from '../model/types.ts'
+
+/** Integers an f32 represents exactly: [0, 2^24]. */
+export const F32_EXACT_INTEGER_LIMIT = 2 ** 24
+
+/** Aim for at most this many logits (floats) per loss chunk, whatever the device: 16M floats = 64 MiB. */
+export const LOGITS_PER_CHUNK = 16 * 1024 * 1024
+
+const BYTES_PER_FLOAT = 4
+
+export interface PlannedTensor {
+  what: string
+  shape: number[]
+  bytes: number
+}
+
+export interface MemoryPlan {
+  /** Every distinct tensor shape the step creates that could be large, biggest first. */
+  tensors: PlannedTensor[]
+  /** Rows of logits per loss chunk (see token-log-probs.ts). */
+  logitsChunkRows: number
+  /** Bytes the model's parameters, gradients and optimizer moments hold at once (estimate). */
+  persistentBytes: number
+}
+
+export interface PlanOptions {
+  /** Full fine-tuning keeps a gradient and two AdamW moments per weight. */
+  method: 'lora' | 'full' | 'dpo'
+  /** Check int32 values against 2^24 (default true; false only to show the trap in tests). */
+  checkIndices?: boolean
+}
+
+/** The device facts the plan needs. */
+export interface BindingLimits {
+  maxStorageBufferBindingSize: number
+}
+
+/** Rows per chunk so that one chunk of [rows, vocab] logits stays under both targets. */
+export function logitsChunkRows(vocabSize: number, maxBindingBytes = Infinity): number {
+  const floats = Math.min(LOGITS_PER_CHUNK, Math.floor(maxBindingBytes / BYTES_PER_FLOAT))
+  return Math.max(1, Math.floor(floats / vocabSize))
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+
+interface WeightShape {
+  what: string
+  shape: number[]
+  /** How many tensors of this shape the model holds. */
+  copies: number
+}
+
+/** The weights, in the layout ModelWeights keeps them ([in, out] projections). */
+function weightShapes(c: ModelConfig): WeightShape[] {
+  const D = c.hiddenSize, I = c.intermediateSize, V = c.vocabSize, L = c.numLayers
+  const q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim
+  // An untied head is stored [D, V]; a tied one is also materialised [D, V] for the logits.
+  const globals: WeightShape[] = [{ what: 'token embedding', shape: [V, D], copies: 1 }, { what: 'output head', shape: [D, V], copies: 1 }]
+  if (c.architecture === 'gpt2') {
+    return [...globals, { what: 'position embedding', shape: [c.maxPositions, D], copies: 1 },
+      { what: 'attn.c_attn', shape: [D, 3 * D], copies: L }, { what: 'attn.c_proj', shape: [D, D], copies: L },
+      { what: 'mlp.c_fc', shape: [D, I], copies: L }, { what: 'mlp.c_proj', shape: [I, D], copies: L }]
+  }
+  return [...globals, { what: 'q_proj', shape: [D, q], copies: L }, { what: 'k_proj / v_proj', shape: [D, kv], copies: 2 * L },
+    { what: 'o_proj', shape: [q, D], copies: L }, { what: 'gate_proj / up_proj', shape: [D, I], copies: 2 * L },
+    { what: 'down_proj', shape: [I, D], copies: L }]
+}
+
+/** Activations of one micro-batch of `batchSize` rows of `seqLen` tokens, forward or backward. */
+function activationShapes(c: ModelConfig, B: number, T: number, chunkRows: number): [string, number[]][] {
+  const N = B * T
+  const D = c.hiddenSize, I = c.intermediateSize
+  const q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim
+  return [
+    ['hidden states', [N, D]],
+    ['queries', [N, q]],
+    ['keys / values', [N, kv]],
+    ...(c.architecture === 'gpt2' ? [['packed q/k/v', [N, 3 * D]] as [string, number[]]] : []),
+    ['attention scores', [B, c.numHeads, T, T]],
+    ['MLP activations', [N, I]],
+    ['logits chunk', [Math.min(chunkRows, N), c.vocabSize]],
+  ]
+}
+
+/**
+ * Checks that a training step of `batchSize` × `seqLen` tokens fits a device; throws one error
+ * naming every tensor that does not, and every index that f32 cannot hold.
+ */
+export function planMemory(config: ModelConfig, batchSize: number, seqLen: number, limits: BindingLimits, options: PlanOptions): MemoryPlan {
+  const maxBinding = limits.maxStorageBufferBindingSize
+  const chunkRows = logitsChunkRows(config.vocabSize, maxBinding)
+  const tensors: PlannedTensor[] = [
+    ...weightShapes(config).map(({ what, shape }) => ({ what: `weight ${what}`, shape, bytes: size(shape) * BYTES_PER_FLOAT })),
+    ...activationShapes(config, batchSize, seqLen, chunkRows).map(([what, shape]) => ({ what, shape, bytes: size(shape) * BYTES_PER_FLOAT })),
+  ].sort((a, b) => b.bytes - a.bytes)
+
+  const problems: string[] = []
+  for (const t of tensors) {
+    if (t.bytes > maxBinding) problems.push(`${t.what} [${t.shape.join(', ')}] is ${mib(t.bytes)}`)
+  }
+  if (options.checkIndices ?? true) {
+    // Token ids index the embedding; row indices pick target positions out of [batch·seq] rows.
+    if (config.vocabSize > F32_EXACT_INTEGER_LIMIT) problems.push(`vocabulary of ${config.vocabSize} tokens: ids above 2^24 are not exact in f32`)
+    if (batchSize * seqLen > F32_EXACT_INTEGER_LIMIT) problems.push(`${batchSize * seqLen} tokens per micro-batch: row indices above 2^24 are not exact in f32`)
+  }
+  if (problems.length) {
+    throw new Error(`this model and batch do not fit the GPU device (storage binding limit ${mib(maxBinding)}): ` +
+      `${problems.join('; ')}. Use a smaller batch or sequence length, a smaller model, or another backend.`)
+  }
+
+  const weightsBytes = weightShapes(config).reduce((n, w) => n + w.copies * size(w.shape), 0) * BYTES_PER_FLOAT
+  // Full fine-tuning: each weight has a gradient and two AdamW moments beside it.
+  const persistentBytes = options.method === 'full' ? 4 * weightsBytes : weightsBytes
+  return { tensors, logitsChunkRows: chunkRows, persistentBytes }
+}
