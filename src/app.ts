@@ -22,15 +22,19 @@ import uploadsRoutes from './routes/v1/uploads.ts'
 import webhookEndpointsRoutes from './routes/v1/webhook-endpoints.ts'
 import healthRoutes from './routes/health.ts'
 import type { AppServices } from './services/app-services.ts'
+import httpMetrics from './metrics/http-metrics.ts'
+import type { SkilletMetrics } from './metrics/skillet-metrics.ts'
 
 export interface AppDeps {
   services: AppServices
   logger: Logger
+  /** Request and trainer-report metrics; GET /metrics on this port when config.metrics.token is set. */
+  metrics?: SkilletMetrics
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-export async function buildApp({ services, logger }: AppDeps) {
+export async function buildApp({ services, logger, metrics }: AppDeps) {
   const { config } = services
   const app = Fastify({
     loggerInstance: logger,
@@ -49,6 +53,8 @@ export async function buildApp({ services, logger }: AppDeps) {
   })
 
   await app.register(errors)
+  await app.register(httpMetrics, { metrics, token: config.metrics.token })
+  if (metrics) services.trainer.onTrainedTokens = (_jobId, tokens) => metrics.tokensTrained(tokens)
   app.addSchema(ErrorResponse)
   app.addSchema(OpenAIFile)
   app.addSchema(FineTuningJob)

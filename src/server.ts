@@ -6,9 +6,11 @@ import { createLogger } from './lib/logger.ts'
 import { openRuntime } from './runtime.ts'
 import { bootstrapAdminKey } from './services/projects.ts'
 import { createAppServices } from './services/app-services.ts'
-import { startMaintenance } from './services/maintenance.ts'
 import { prepareDemoModel } from './models/prepare-demo-model.ts'
-import { defaultCallbackUrl, startScheduler } from './queue/start-scheduler.ts'
+import { defaultCallbackUrl } from './queue/start-scheduler.ts'
+import { startBackground } from './background/start-background.ts'
+import { SkilletMetrics } from './metrics/skillet-metrics.ts'
+import { startMetricsServer } from './metrics/metrics-server.ts'
 
 async function main(): Promise<void> {
   let config
@@ -30,15 +32,17 @@ async function main(): Promise<void> {
   }
   await prepareDemoModel(config, log)
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
-  const app = await buildApp({ services, logger: log })
+  const metrics = new SkilletMetrics()
+  metrics.watchDatabase(runtime.database.db)
+  const app = await buildApp({ services, logger: log, metrics })
   await app.listen({ port: config.port, host: config.host })
+  const metricsServer = config.metrics.port ? await startMetricsServer(metrics, { host: config.host, port: config.metrics.port, log }) : null
   await services.recover()
-  const maintenance = startMaintenance(services, log)
-  // Embedded mode runs the job scheduler (and its local trainers) in this process; with
-  // SKILLET_RUN_WORKER=false a separate `node src/worker.ts` does.
+  // Embedded mode runs the scheduler (with its executor), the webhook dispatcher and maintenance in
+  // this process; with SKILLET_RUN_WORKER=false a separate `node src/worker.ts` does.
   const address = app.server.address()
   const port = address && typeof address === 'object' ? address.port : config.port
-  const scheduler = config.jobs.runWorkerInProcess ? startScheduler(services, { log, callbackUrl: defaultCallbackUrl(config, port) }) : null
+  const background = config.jobs.runWorkerInProcess ? startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, port), metrics }) : null
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -50,9 +54,9 @@ async function main(): Promise<void> {
       process.exit(1)
     }, config.shutdownGraceMs)
     force.unref()
-    await maintenance.stop()
-    await scheduler?.stop()
+    await background?.stop()
     await app.close()
+    await metricsServer?.close()
     await services.tasks.drain()
     await runtime.close()
     log.info('stopped')

@@ -1,6 +1,8 @@
 // The only module that reads the environment. Every setting is parsed and checked here, once,
 // at start; a bad value stops the process with one clear line per problem.
 import path from 'node:path'
+import type { KubernetesExecutorConfig } from '../launcher/kubernetes-executor-config.ts'
+import { parseKubernetesExecutorConfig } from './kubernetes-executor-schema.ts'
 
 export interface S3Config {
   bucket: string
@@ -39,6 +41,29 @@ export interface Config {
   jobs: JobsConfig
   /** Webhook delivery: SSRF allow list, timeouts, dispatcher polling. */
   webhooks: WebhooksConfig
+  /** Where trainers run: child processes of this machine, or Kubernetes Jobs. */
+  executor: ExecutorConfig
+  /** Prometheus metrics: a separate port, and/or /metrics on the API port behind a bearer token. */
+  metrics: MetricsConfig
+}
+
+export type ExecutorConfig = { kind: 'local' } | KubernetesConfig
+
+export interface KubernetesConfig {
+  kind: 'kubernetes'
+  /** SKILLET_KUBERNETES_EXECUTOR: how trainer Jobs are shaped (namespace, image, GPUs, Kueue, ...). */
+  executor: KubernetesExecutorConfig
+  /** KUBECONFIG: a kubeconfig file; absent means in-cluster credentials (or ~/.kube/config). */
+  kubeconfigPath: string | undefined
+  /** How often every Job and pod is listed again (watches fill the gaps in between), and orphans swept. */
+  resyncIntervalMs: number
+}
+
+export interface MetricsConfig {
+  /** SKILLET_METRICS_PORT: a separate listener serving only GET /metrics; 0 turns it off. */
+  port: number
+  /** SKILLET_METRICS_TOKEN: when set, GET /metrics on the API port answers to `Authorization: Bearer <token>`. */
+  token: string | undefined
 }
 
 export interface WebhooksConfig {
@@ -76,7 +101,10 @@ export interface JobsConfig {
   /** Attempts per job before a lost trainer fails the job. */
   maxAttempts: number
   schedulerIntervalMs: number
-  /** Base URL trainers report to (…/internal/v1); defaults to this server on loopback. */
+  /**
+   * SKILLET_INTERNAL_URL (older name: SKILLET_CALLBACK_URL): base URL trainers report to (…/internal/v1);
+   * defaults to this server on loopback, which only a local trainer can reach.
+   */
   callbackUrl: string | undefined
   /** Training throughput assumed for the duration estimate, in tokens per second. */
   estimateTokensPerSecond: number
@@ -130,6 +158,17 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: read.int('SKILLET_WEBHOOK_TIMEOUT_MS', 15_000, { min: 100, max: 120_000 }),
       pollMs: read.int('SKILLET_WEBHOOK_POLL_MS', 1000, { min: 10, max: 60_000 }),
     },
+    executor: readExecutorConfig(read, problems),
+    metrics: {
+      port: read.int('SKILLET_METRICS_PORT', 9464, { min: 0, max: 65535 }),
+      token: read.secret('SKILLET_METRICS_TOKEN', 16),
+    },
+  }
+  if (config.metrics.port !== 0 && config.metrics.port === config.port) {
+    problems.push(`SKILLET_METRICS_PORT must differ from PORT (both are ${config.port}); set SKILLET_METRICS_PORT=0 to turn the metrics port off`)
+  }
+  if (config.executor.kind === 'kubernetes' && !config.jobs.callbackUrl) {
+    problems.push('SKILLET_INTERNAL_URL is required with SKILLET_EXECUTOR=kubernetes: trainer pods call the API back at it (e.g. http://skillet.skillet.svc/internal/v1)')
   }
   if (!s3Bucket) {
     for (const name of ['SKILLET_S3_ENDPOINT', 'SKILLET_S3_PREFIX', 'SKILLET_S3_FORCE_PATH_STYLE']) {
@@ -159,10 +198,31 @@ function readJobsConfig(read: EnvReader, env: Env, problems: string[]): JobsConf
     heartbeatTimeoutSeconds: read.int('SKILLET_HEARTBEAT_TIMEOUT_SECONDS', 120, { min: 1 }),
     maxAttempts: read.int('SKILLET_JOB_MAX_ATTEMPTS', 3, { min: 1 }),
     schedulerIntervalMs: read.int('SKILLET_SCHEDULER_INTERVAL_MS', 1000, { min: 10 }),
-    callbackUrl: read.url('SKILLET_CALLBACK_URL', ['http:', 'https:']),
+    callbackUrl: read.url('SKILLET_INTERNAL_URL', ['http:', 'https:']) ?? read.url('SKILLET_CALLBACK_URL', ['http:', 'https:']),
     estimateTokensPerSecond: read.int('SKILLET_ESTIMATE_TOKENS_PER_SECOND', 2000, { min: 1 }),
     runWorkerInProcess: read.bool('SKILLET_RUN_WORKER', true),
   }
+}
+
+function readExecutorConfig(read: EnvReader, problems: string[]): ExecutorConfig {
+  const kind = read.oneOf('SKILLET_EXECUTOR', ['local', 'kubernetes'], 'local')
+  const json = read.string('SKILLET_KUBERNETES_EXECUTOR')
+  if (kind === 'local') {
+    if (json) problems.push('SKILLET_KUBERNETES_EXECUTOR is set but SKILLET_EXECUTOR is not kubernetes: set SKILLET_EXECUTOR=kubernetes to use it')
+    return { kind }
+  }
+  const resyncIntervalMs = read.int('SKILLET_KUBERNETES_RESYNC_SECONDS', 30, { min: 1, max: 3600 }) * 1000
+  const kubeconfigPath = read.string('KUBECONFIG')
+  if (!json) {
+    problems.push('SKILLET_KUBERNETES_EXECUTOR is required with SKILLET_EXECUTOR=kubernetes: a JSON object with at least "namespace" and "image"')
+    return { kind, executor: { namespace: '', image: '' }, kubeconfigPath, resyncIntervalMs }
+  }
+  const parsed = parseKubernetesExecutorConfig(json)
+  if ('problems' in parsed) {
+    for (const p of parsed.problems) problems.push(p.startsWith('/') ? `SKILLET_KUBERNETES_EXECUTOR: ${p}` : `SKILLET_KUBERNETES_EXECUTOR ${p}`)
+    return { kind, executor: { namespace: '', image: '' }, kubeconfigPath, resyncIntervalMs }
+  }
+  return { kind, executor: parsed.config, kubeconfigPath, resyncIntervalMs }
 }
 
 /** `id=source,id2=source2` or `{"id": "source"}`; see JobsConfig.baseModels. */
@@ -289,6 +349,13 @@ class EnvReader {
       if (!/^[a-z0-9.:_-]+$/.test(h)) this.problems.push(`${name} must list host names or IP addresses separated by commas, got "${h}"`)
     }
     return hosts
+  }
+
+  /** A shared secret: at least `minLength` characters, never echoed in a problem. */
+  secret(name: string, minLength: number): string | undefined {
+    const v = this.string(name)
+    if (v !== undefined && v.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters long (the value is not shown)`)
+    return v
   }
 
   apiKey(name: string): string | undefined {

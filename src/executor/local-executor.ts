@@ -16,6 +16,8 @@ export interface LocalExecutorOptions {
   /** How long cancel waits after SIGTERM before SIGKILL. */
   killGraceMs?: number
   cwd?: string
+  /** Extra environment for every trainer (e.g. the blob store settings: blobStoreEnv in trainer-env.ts). */
+  env?: Record<string, string>
 }
 
 /** Bytes of a trainer's output kept for the error message. */
@@ -31,7 +33,7 @@ interface Trainer {
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const
   private readonly trainers = new Map<string, Trainer>()
-  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd'>> & { cwd?: string }
+  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env'>> & Pick<LocalExecutorOptions, 'cwd' | 'env'>
 
   constructor(options: LocalExecutorOptions) {
     this.options = { killGraceMs: 5000, ...options }
@@ -56,6 +58,7 @@ export class LocalExecutor implements Executor {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
+        ...this.options.env,
         [TRAINER_ENV.spec]: JSON.stringify(spec),
         [TRAINER_ENV.token]: token,
         [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
@@ -76,12 +79,12 @@ export class LocalExecutor implements Executor {
       })
       child.once('close', (code, signal) => {
         trainer.exit ??= { code, signal }
-        this.options.log.info({ jobId: spec.jobId, code, signal }, 'trainer exited')
+        this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, code, signal }, 'trainer exited')
         resolve()
       })
     })
     this.trainers.set(spec.jobId, trainer)
-    this.options.log.info({ jobId: spec.jobId, attempt: spec.attempt, pid: child.pid }, 'trainer started')
+    this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, attempt: spec.attempt, pid: child.pid }, 'trainer started')
   }
 
   async cancel(jobId: string): Promise<void> {

@@ -4,9 +4,10 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Executor } from '../executor/executor.ts'
 import { LocalExecutor } from '../executor/local-executor.ts'
+import { blobStoreEnv } from '../launcher/trainer-env.ts'
 import { resolveBaseModel } from '../models/base-models.ts'
 import type { AppServices } from '../services/app-services.ts'
-import { Scheduler } from './scheduler.ts'
+import { Scheduler, type SchedulerOptions } from './scheduler.ts'
 
 export interface RunningScheduler {
   scheduler: Scheduler
@@ -21,10 +22,10 @@ export function defaultCallbackUrl(config: Config, port: number): string {
 
 export function startScheduler(
   services: Pick<AppServices, 'config' | 'database' | 'blobs' | 'jobs'>,
-  opts: { log: Logger; callbackUrl: string; executor?: Executor; capacity?: number },
+  opts: { log: Logger; callbackUrl: string; executor?: Executor & { forget?(jobId: string): void }; capacity?: number; onClaimed?: SchedulerOptions['onClaimed'] },
 ): RunningScheduler {
   const { config } = services
-  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log })
+  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config) })
   const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
   const scheduler = new Scheduler({
     db: services.database.db,
@@ -33,6 +34,7 @@ export function startScheduler(
     log: opts.log.child({ component: 'scheduler' }),
     capacity,
     callbackUrl: opts.callbackUrl,
+    onClaimed: opts.onClaimed,
     resolveModel: (id) =>
       resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, id),
   })

@@ -18,6 +18,8 @@ import { fileBlobKey } from './files.ts'
 export interface TrainerDeps {
   db: Db
   blobs: BlobStore
+  /** Told how many tokens a metrics report added to its job's trained_tokens (metrics: throughput). */
+  onTrainedTokens?: (jobId: string, tokens: number) => void
 }
 
 /** The job whose current attempt holds `token`; 401 for anything else (wrong job, stale attempt). */
@@ -96,7 +98,7 @@ export interface ReportedMetrics {
 }
 
 /** One `metrics` event per step ("Step 10/120: training loss=0.52"); a retried report for the same step is ignored. */
-export async function reportMetrics(db: Db, job: JobRow, m: ReportedMetrics): Promise<{ recorded: number }> {
+export async function reportMetrics(db: Db, job: JobRow, m: ReportedMetrics, onTrainedTokens?: TrainerDeps['onTrainedTokens']): Promise<{ recorded: number }> {
   const { trained_tokens, remaining_seconds, ...data } = m
   const recorded = await db.transaction(async (tx) => {
     const n = await addEvents(tx, job.id, [
@@ -110,6 +112,10 @@ export async function reportMetrics(db: Db, job: JobRow, m: ReportedMetrics): Pr
     }
     return n
   })
+  // Against the row read before this report, so a retried report (or one from a resumed attempt that
+  // restarted its count at a checkpoint) adds nothing.
+  const added = trained_tokens === undefined ? 0 : trained_tokens - (job.trainedTokens ?? 0)
+  if (added > 0) onTrainedTokens?.(job.id, added)
   return { recorded }
 }
 

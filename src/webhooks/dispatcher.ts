@@ -22,6 +22,8 @@ export interface DispatcherDeps extends DeliveryTransport {
   random?: () => number
   /** Deliveries claimed, and sent concurrently, per pass. */
   batchSize?: number
+  /** Told about every recorded attempt (metrics): its outcome and the seconds since the event was created. */
+  onAttempt?: (attempt: { outcome: DeliveryDecision['kind']; secondsSinceEvent: number }) => void
 }
 
 interface Claim extends DeliveryTarget {
@@ -101,6 +103,7 @@ async function attemptAndRecord(deps: DispatcherDeps, claim: Claim): Promise<voi
   const now = nowSeconds(deps)
   const decision = decideAfterAttempt({ result, attemptsMade: claim.attempt, createdAt: claim.createdAt, now, random: (deps.random ?? Math.random)() })
   await recordOutcome(deps.db, claim, result, decision, now)
+  deps.onAttempt?.({ outcome: decision.kind, secondsSinceEvent: (deps.now ?? Date.now)() / 1000 - claim.createdAt })
   const outcome = 'statusCode' in result ? { statusCode: result.statusCode } : { error: result.error }
   const log = { deliveryId: claim.deliveryId, endpointId: claim.endpointId, attempt: claim.attempt, ...outcome, decision: decision.kind }
   if (decision.kind === 'delivered' || decision.kind === 'retry') deps.log.debug(log, 'webhook attempt')

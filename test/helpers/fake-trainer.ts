@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     const saved = new TextDecoder().decode(await client.getBlob(`checkpoints/step-${step}/adapter.bin`))
     if (saved !== `fake adapter at step ${step}`) throw new Error(`checkpoint at step ${step} is corrupt: ${saved}`)
   }
-  await client.events([{ idempotency_key: `attempt-${spec.attempt}`, message: `Fake trainer attempt ${spec.attempt}: ${examples} examples, starting at step ${step}` }])
+  // Keyed by the starting step too: a pod replaced within one attempt (Kubernetes eviction) resumes and says so.
+  await client.events([{ idempotency_key: `attempt-${spec.attempt}-from-${step}`, message: `Fake trainer attempt ${spec.attempt}: ${examples} examples, starting at step ${step}` }])
   const firstAttempt = spec.attempt === 1
   const checkpoint = async (at: number) => {
     await client.putBlob(`checkpoints/step-${at}/adapter.bin`, new TextEncoder().encode(`fake adapter at step ${at}`))

@@ -14,6 +14,7 @@ import { createApiKey } from '../../src/services/projects.ts'
 import { randomBase62 } from '../../src/lib/ids.ts'
 import { createBlobStore } from '../../src/storage/index.ts'
 import type { BlobStore } from '../../src/storage/blob-store.ts'
+import type { SkilletMetrics } from '../../src/metrics/skillet-metrics.ts'
 import { emulatorStoreOptions, startS3Emulator } from './s3-emulator.ts'
 import { sharedTestDatabase } from './test-database.ts'
 
@@ -34,6 +35,8 @@ export interface TestApp {
 export interface TestAppOptions {
   blobStore?: 'fs' | 's3'
   env?: Record<string, string>
+  /** Request metrics (and GET /metrics with SKILLET_METRICS_TOKEN), as server.ts wires them. */
+  metrics?: SkilletMetrics
 }
 
 export async function tmpDir(t: Test, prefix = 'skillet-test-'): Promise<string> {
@@ -56,7 +59,7 @@ export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<
   }
   const logger = pino({ level: process.env.SKILLET_TEST_LOG ?? 'silent' })
   const services = createAppServices({ config, database, blobs, log: logger })
-  const app = await buildApp({ services, logger })
+  const app = await buildApp({ services, logger, metrics: opts.metrics })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(async () => {
     await app.close()

@@ -19,7 +19,12 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
   // Blobs arrive as raw bytes and are streamed straight into the blob store.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload))
 
-  const trainerJob = (request: FastifyRequest<{ Params: { id: string } }>) => reports.authenticateTrainer(deps.db, request.params.id, bearerToken(request.headers.authorization) ?? undefined)
+  const trainerJob = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const job = await reports.authenticateTrainer(deps.db, request.params.id, bearerToken(request.headers.authorization) ?? undefined)
+    // The job id is on the request log already (src/metrics/http-metrics.ts); the project is known only now.
+    request.log = request.log.child({ projectId: job.projectId, attempt: job.attempts })
+    return job
+  }
 
   app.get('/jobs/:id', { schema: { hide: true, params: Params } }, async (request) => reports.jobState(deps.db, await trainerJob(request)))
 
@@ -57,7 +62,7 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
           remaining_seconds: Type.Optional(Type.Number({ minimum: 0 })),
         }) },
     },
-    async (request) => reports.reportMetrics(deps.db, await trainerJob(request), request.body),
+    async (request) => reports.reportMetrics(deps.db, await trainerJob(request), request.body, deps.onTrainedTokens),
   )
 
   app.post(

@@ -172,6 +172,22 @@ export class FakeKube {
   }
 
   /**
+   * For 'run-command' Jobs: what a node-pressure eviction does to the running pod. The kubelet marks it
+   * Failed with a DisruptionTarget condition and kills the container; the Job controller, following
+   * the Job's podFailurePolicy, then starts a replacement pod (whose container runs again).
+   */
+  async evict(namespace: string, jobName: string): Promise<void> {
+    const rt = this.runtimes.get(key('jobs', namespace, jobName))
+    const job = this.get<V1Job>('jobs', namespace, jobName)
+    const pod = rt?.podName ? this.get<V1Pod>('pods', namespace, rt.podName) : undefined
+    if (!rt || rt.script !== 'run-command' || !rt.container || !job || !pod) throw new Error(`job ${jobName} has no running container to evict`)
+    this.setPodStatus(job, pod, podStatusAfter('evicted', pod, new Date()))
+    rt.container.child.kill('SIGKILL')
+    await rt.exited
+    this.podFinished(job, pod)
+  }
+
+  /**
    * For 'run-command' Jobs: resolves when the container of the current pod has exited and the Job
    * reacted. Take it before deleting the Job to wait for the kill.
    */
@@ -444,6 +460,7 @@ export class FakeKube {
       const current = this.get<V1Job>('jobs', ns, job.metadata!.name!)
       const currentPod = this.get<V1Pod>('pods', ns, pod.metadata!.name!)
       if (!current || !currentPod) return // deleted while running
+      if (currentPod.status?.reason === 'Evicted') return // evict() reports the pod's end itself
       const fallbackToLogs = container.terminationMessagePolicy === 'FallbackToLogsOnError' && exitCode !== 0
       this.setPodStatus(current, currentPod, podStatusAfter({ exit: exitCode, ...(fallbackToLogs ? { message: logTail(output) } : {}) }, currentPod, new Date()))
       this.podFinished(current, currentPod)
