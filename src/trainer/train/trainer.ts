@@ -6,6 +6,8 @@
 // function of the epoch. Resuming from a checkpoint therefore replays exactly the steps an
 // uninterrupted run would have taken, ending with bit-identical weights on the same backend.
 import * as tf from '@tensorflow/tfjs-core'
+import { planMemory } from '../backend/memory-plan.ts'
+import { activeGpuLimits, throwIfGpuFailed } from '../backend/webgpu.ts'
 import type { TokenBatch } from '../model/forward.ts'
 import { LoraAdapters, type LoraOptions } from '../model/lora.ts'
 import { Random } from '../model/random.ts'
@@ -81,7 +83,17 @@ export interface TrainResult {
   /** Last validation metrics, when validation data was given. */
   validLoss: number | null
   validAccuracy: number | null
+  /** True when `stopRequested` ended the run before its last step. */
+  interrupted: boolean
 }
+
+/**
+ * Asked after every optimizer step whether to stop early: 'checkpoint' saves the current position
+ * first (a pause, a node drain), 'discard' stops at once (the job was cancelled); null goes on.
+ * It may be async: a step's awaits can all resolve as microtasks, so a caller with timers or
+ * network I/O to serve (heartbeats, reports) yields to its event loop here.
+ */
+export type StopRequest = () => 'checkpoint' | 'discard' | null | Promise<'checkpoint' | 'discard' | null>
 
 const isPreference = (b: MicroBatch): b is PreferenceBatch => 'pairs' in b
 
@@ -99,6 +111,7 @@ export class Trainer {
   private readonly data: TrainingData
   private readonly reporter: Reporter
   private readonly checkpoints: CheckpointStore | null
+  private readonly stopRequested: StopRequest
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
   private rng: Random
@@ -112,15 +125,23 @@ export class Trainer {
     options: TrainOptions
     reporter: Reporter
     checkpoints?: CheckpointStore | null
+    stopRequested?: StopRequest
   }) {
     const { options } = args
     if (options.method === 'dpo' && args.data.batches(0).some((b) => !isPreference(b))) {
       throw new Error('DPO needs preference batches')
     }
+    // On a GPU device, refuse shapes that would silently compute garbage (memory-plan.ts).
+    const limits = activeGpuLimits()
+    if (limits) {
+      const all = [...args.data.batches(0), ...(args.data.validation ?? [])]
+      planMemory(args.config, Math.max(...all.map((b) => b.batchSize)), Math.max(...all.map((b) => b.seqLen)), limits, { method: options.method })
+    }
     this.options = options
     this.data = args.data
     this.reporter = args.reporter
     this.checkpoints = args.checkpoints ?? null
+    this.stopRequested = args.stopRequested ?? (() => null)
     this.rng = Random.fromSeed(options.seed)
     this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
@@ -197,6 +218,8 @@ export class Trainer {
     const gradNorm = await clipByGlobalNorm(grads!, this.options.maxGradNorm)
     this.optimizer.apply(this.params, grads!, lr)
     for (const g of grads!.values()) g.dispose()
+    // A GPU validation error or device loss during the step means its numbers are garbage.
+    throwIfGpuFailed()
     const targetCount = prepared.reduce((n, p) => n + p.targets.rows.length, 0)
     return { loss, correct, targets: targetCount, gradNorm, margin: dpo ? marginSum / normalizer : undefined }
   }
@@ -236,6 +259,7 @@ export class Trainer {
         count += targets.rows.length
       }
     }
+    throwIfGpuFailed()
     return { loss: count ? lossSum / count : NaN, accuracy: count ? hits / count : NaN }
   }
 
@@ -296,12 +320,15 @@ export class Trainer {
           validAccuracy = v.accuracy
           this.reporter.onEval({ step, epoch: epoch + 1, validLoss: v.loss, validAccuracy: v.accuracy })
         }
-        if (endOfEpoch || (o.checkpointEverySteps > 0 && step % o.checkpointEverySteps === 0)) {
+        const scheduled = endOfEpoch || (o.checkpointEverySteps > 0 && step % o.checkpointEverySteps === 0)
+        const stop = step < this.totalSteps ? await this.stopRequested() : null
+        if (scheduled || stop === 'checkpoint') {
           await this.saveCheckpoint({ format: 1, method: o.method, step, ...position, rng: this.rng.state(), adamStep: this.optimizer.step })
         }
+        if (stop) return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: true }
       }
     }
-    return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy }
+    return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: false }
   }
 
   /** Trainable tensors by stable key (for comparing runs and for exports). */

@@ -1,0 +1,121 @@
+// A fine-tuning dataset ready for the Trainer: OpenAI fine-tuning JSONL rows encoded once with
+// the model's tokenizer, summarised (examples, tokens, truncations: what "auto" hyperparameters
+// and the estimate need), then batched at whatever batch size they resolve to. Shared by the
+// stand-alone CLI (src/cli/train.ts) and the service's trainer (src/trainer/service/).
+import { makeBatches, padBatch } from '../data/batching.ts'
+import { encodeChat, encodeCompletion, encodePreference } from '../data/encode-examples.ts'
+import type { ChatExample, CompletionExample, EncodedPreference, EncodedSequence, PreferenceExample } from '../data/example-types.ts'
+import { Random } from '../model/random.ts'
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
+import type { TrainingMethod } from '../train/auto-hyperparameters.ts'
+import type { PreferenceBatch } from '../train/dpo-loss.ts'
+import type { MicroBatch, TrainingData } from '../train/trainer.ts'
+
+export type JsonlRow = Record<string, unknown>
+
+/** Input the trainer can never train on (a retry cannot help): bad JSON, no usable examples. */
+export class InvalidTrainingDataError extends Error {
+  readonly role: 'training' | 'validation'
+  constructor(role: 'training' | 'validation', message: string) {
+    super(message)
+    this.name = 'InvalidTrainingDataError'
+    this.role = role
+  }
+}
+
+/** One JSON object per non-blank line. */
+export function parseJsonl(text: string, role: 'training' | 'validation', source: string): JsonlRow[] {
+  return text.split('\n').flatMap((line, i) => {
+    if (line.trim() === '') return []
+    try {
+      const row = JSON.parse(line) as unknown
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not an object')
+      return [row as JsonlRow]
+    } catch {
+      throw new InvalidTrainingDataError(role, `${source}:${i + 1}: not a JSON object`)
+    }
+  })
+}
+
+export interface TrainingSet {
+  method: TrainingMethod
+  /** Training examples (preference pairs for DPO). */
+  examples: number
+  /** Tokens of one pass over the training examples (both sequences of a pair for DPO). */
+  tokensPerEpoch: number
+  validationExamples: number
+  /** Examples cut off at maxLength. */
+  truncated: { training: number; validation: number }
+  maxLength: number
+  /** The Trainer's data at `batchSize`; epoch e is shuffled with seed·1000 + e, validation is fixed. */
+  data(batchSize: number, seed: number): TrainingData
+}
+
+function encodeSft(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number): EncodedSequence[] {
+  return rows.map((row) => 'messages' in row
+    ? encodeChat(tokenizer, row as unknown as ChatExample, maxLength)
+    : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength))
+}
+
+/** Preference pairs in a seeded order, batched as [chosen..., rejected...] rows. */
+function preferenceBatches(pairs: EncodedPreference[], batchSize: number, seed: number, padId: number): PreferenceBatch[] {
+  const sequences = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]
+  const order = Random.fromSeed(seed).permutation(pairs.length)
+  const out: PreferenceBatch[] = []
+  for (let i = 0; i < order.length; i += batchSize) {
+    const group = order.slice(i, i + batchSize)
+    const b = padBatch(sequences, [...group, ...group.map((g) => g + pairs.length)], { padId })
+    out.push({ ...b, pairs: group.length })
+  }
+  return out
+}
+
+/** Encodes both files; `method` 'dpo' expects preference rows, the others chat or prompt/completion rows. */
+export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMethod, trainRows: JsonlRow[], validRows: JsonlRow[], maxLength: number): TrainingSet {
+  if (trainRows.length === 0) throw new InvalidTrainingDataError('training', 'the training file has no examples')
+  const padId = tokenizer.padTokenId
+  const cache = (make: (epoch: number) => MicroBatch[]) => {
+    const made = new Map<number, MicroBatch[]>()
+    return (epoch: number) => {
+      if (!made.has(epoch)) made.set(epoch, make(epoch))
+      return made.get(epoch)!
+    }
+  }
+  if (method === 'dpo') {
+    const pairs = trainRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
+    const validPairs = validRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
+    const cut = (ps: EncodedPreference[]) => ps.filter((p) => p.chosen.truncated || p.rejected.truncated).length
+    return {
+      method, maxLength,
+      examples: pairs.length,
+      validationExamples: validPairs.length,
+      tokensPerEpoch: pairs.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
+      truncated: { training: cut(pairs), validation: cut(validPairs) },
+      data: (batchSize, seed) => ({
+        batches: cache((epoch) => preferenceBatches(pairs, batchSize, seed * 1000 + epoch, padId)),
+        validation: validPairs.length ? preferenceBatches(validPairs, batchSize, 0, padId) : [],
+      }),
+    }
+  }
+  const encoded = encodeSft(tokenizer, trainRows, maxLength)
+  const validEncoded = encodeSft(tokenizer, validRows, maxLength)
+  if (!encoded.some((e) => e.lossMask.includes(1))) {
+    throw new InvalidTrainingDataError('training', 'no training example has a token to learn (no assistant message with weight 1, or every one was cut off)')
+  }
+  return {
+    method, maxLength,
+    examples: encoded.length,
+    validationExamples: validEncoded.length,
+    tokensPerEpoch: encoded.reduce((n, e) => n + e.ids.length, 0),
+    truncated: { training: encoded.filter((e) => e.truncated).length, validation: validEncoded.filter((e) => e.truncated).length },
+    data: (batchSize, seed) => ({
+      batches: cache((epoch) => makeBatches(encoded, { batchSize, seed: seed * 1000 + epoch, padId })),
+      validation: validEncoded.length ? makeBatches(validEncoded, { batchSize, seed: 0, padId }) : [],
+    }),
+  }
+}
+
+/** The longest sequence to train on: the model's context, capped at 2048 to bound memory. */
+export function defaultMaxLength(maxPositions: number): number {
+  return Math.min(maxPositions, 2048)
+}

@@ -1,0 +1,35 @@
+// Checkpoints of a service job in the blob store, under {outputPrefix}checkpoints/step-NNNNNNNN/.
+// A checkpoint counts once the API has registered it (the reporter's POST /checkpoints, sent after
+// every file is stored), so the newest complete one is the job state's latest_checkpoint, read
+// when the attempt starts: files of a checkpoint interrupted half-way are never loaded.
+import type { BlobStore } from '../../storage/blob-store.ts'
+import type { CheckpointStore, StoredCheckpoint } from '../train/checkpoint-store.ts'
+
+export class BlobCheckpointStore implements CheckpointStore {
+  private readonly blobs: BlobStore
+  private readonly prefix: string
+  private readonly registered: { step: number; blob_prefix: string } | null
+
+  /** `prefix` ends with '/'; `registered` is the job state's latest_checkpoint. */
+  constructor(blobs: BlobStore, prefix: string, registered: { step: number; blob_prefix: string } | null) {
+    this.blobs = blobs
+    this.prefix = prefix
+    this.registered = registered
+  }
+
+  async save(step: number, files: Map<string, Uint8Array>): Promise<string> {
+    const dir = `${this.prefix}step-${String(step).padStart(8, '0')}/`
+    for (const [name, bytes] of files) await this.blobs.put(`${dir}${name}`, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    return dir
+  }
+
+  async latest(): Promise<StoredCheckpoint | null> {
+    if (!this.registered) return null
+    const dir = this.registered.blob_prefix
+    const blobs = await this.blobs.list(dir)
+    if (blobs.length === 0) throw new Error(`the checkpoint at step ${this.registered.step} has no files under ${dir}`)
+    const files = new Map<string, Uint8Array>()
+    for (const blob of blobs) files.set(blob.key.slice(dir.length), new Uint8Array(Buffer.concat(await (await this.blobs.get(blob.key)).toArray())))
+    return { step: this.registered.step, files }
+  }
+}

@@ -1,0 +1,222 @@
+// One attempt of a fine-tuning job, as the service runs it (docs/trainer-protocol.md): heartbeat,
+// pick a backend, load the base model and the job's files from the blob store, encode, train with
+// progress reported to the API and checkpoints written to the blob store (resuming from the latest
+// one), then export the adapter, the merged model and a GGUF, upload them as the model's
+// artifacts and report success. Stops early when the job is paused (checkpoint first), cancelled,
+// or the process is asked to terminate. The caller (src/cli/trainer.ts) maps the outcome to an
+// exit code.
+import { createReadStream } from 'node:fs'
+import { readdir, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import { createBlobStore } from '../../storage/index.ts'
+import type { BlobStore } from '../../storage/blob-store.ts'
+import { selectBackend } from '../backend/select-backend.ts'
+import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
+import { TrainerClient, TrainerProtocolError } from '../protocol/client.ts'
+import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
+import { trainOptions } from '../run/train-options.ts'
+import { writeOutputs } from '../run/write-outputs.ts'
+import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
+import { resolveHyperparameters, type TrainingMethod } from '../train/auto-hyperparameters.ts'
+import { Trainer, type TrainResult } from '../train/trainer.ts'
+import { BlobCheckpointStore } from './blob-checkpoint-store.ts'
+import { startHeartbeat } from './heartbeat.ts'
+import { ProtocolReporter } from './protocol-reporter.ts'
+import type { StopReason, StopSignal } from './stop-signal.ts'
+import type { TrainerConfig } from './trainer-config.ts'
+
+export type JobOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'paused'; step: number }
+  /** Nothing more to do: the job was cancelled, finished, or belongs to a newer attempt. */
+  | { kind: 'stopped'; why: string }
+  /** SIGTERM without a request from the API: progress checkpointed, the attempt ends unfinished. */
+  | { kind: 'terminated'; step: number }
+  /** Reported to the API as failed; `badInput` when no retry could ever succeed. */
+  | { kind: 'failed'; badInput: boolean; message: string }
+
+/** A failure with the error code the job will show; `badInput` means retrying cannot help. */
+class JobFailure extends Error {
+  readonly code: string
+  readonly badInput: boolean
+  constructor(code: string, message: string, badInput: boolean) {
+    super(message)
+    this.code = code
+    this.badInput = badInput
+  }
+}
+
+/** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
+const methodOf = (type: 'supervised' | 'dpo'): TrainingMethod => (type === 'dpo' ? 'dpo' : 'lora')
+
+async function readText(blobs: BlobStore, key: string): Promise<string> {
+  return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
+}
+
+async function loadBaseModel(config: TrainerConfig, blobs: BlobStore): Promise<LoadedModel> {
+  const { source } = config.spec.model
+  try {
+    if (source.kind === 'dir') return await loadModelDir(source.path)
+    const cache = join(config.workDir, 'models', source.prefix.replace(/[^A-Za-z0-9._-]+/g, '_'))
+    return await loadModelFromBlobStore(blobs, source.prefix, cache)
+  } catch (err) {
+    throw new JobFailure('invalid_base_model', `The base model ${config.spec.model.id} could not be loaded: ${(err as Error).message}`, true)
+  }
+}
+
+async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<TrainingSet> {
+  const { spec } = config
+  try {
+    const train = parseJsonl(await readText(blobs, spec.trainingFile.blobKey), 'training', spec.trainingFile.id)
+    const valid = spec.validationFile ? parseJsonl(await readText(blobs, spec.validationFile.blobKey), 'validation', spec.validationFile.id) : []
+    return encodeTrainingSet(tokenizer, methodOf(spec.method.type), train, valid, maxLength)
+  } catch (err) {
+    if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
+    throw err
+  }
+}
+
+function truncationWarnings(set: TrainingSet, reporter: ProtocolReporter): void {
+  for (const role of ['training', 'validation'] as const) {
+    const n = set.truncated[role]
+    if (n === 0) continue
+    reporter.event(`truncated-${role}`, `${n} ${role} example${n === 1 ? ' is' : 's are'} longer than the model's context of ${set.maxLength} tokens and ` +
+      `${n === 1 ? 'was' : 'were'} truncated: the tokens past the limit are not trained on`, { level: 'warn', data: { examples: n, max_tokens: set.maxLength } })
+  }
+}
+
+/** Uploads every exported file as `{outputPrefix}artifacts/{name}`; names must be unique. */
+async function uploadArtifacts(blobs: BlobStore, outputPrefix: string, files: string[]): Promise<{ name: string; key: string }[]> {
+  const artifacts: { name: string; key: string }[] = []
+  for (const file of files) {
+    const name = basename(file)
+    if (artifacts.some((a) => a.name === name)) throw new Error(`two exported files are named ${name}`)
+    const key = `${outputPrefix}artifacts/${name}`
+    await blobs.put(key, createReadStream(file))
+    artifacts.push({ name, key })
+  }
+  return artifacts
+}
+
+const filesIn = async (dir: string | null) => (dir ? (await readdir(dir)).sort().map((f) => join(dir, f)) : [])
+
+/** Writes the adapter, the merged model and the GGUF to scratch space, then into the blob store. */
+async function exportArtifacts(config: TrainerConfig, blobs: BlobStore, model: LoadedModel, result: TrainResult, reporter: ProtocolReporter): Promise<{ name: string; key: string }[]> {
+  const { spec } = config
+  const outDir = join(config.workDir, 'jobs', spec.jobId)
+  try {
+    const written = await writeOutputs(outDir, model, result, { adapter: true, merged: true, gguf: config.gguf, name: `${spec.model.id} fine-tuned by ${spec.jobId}` })
+    const files = [...(await filesIn(written.adapterDir)), ...(await filesIn(written.modelDir)), ...(written.ggufPath ? [written.ggufPath] : [])]
+    const artifacts = await uploadArtifacts(blobs, spec.outputPrefix, files)
+    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', written.ggufPath && `a GGUF (${config.gguf})`].filter(Boolean)
+    reporter.event('exported', `Exported ${what.join(', ')}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
+    return artifacts
+  } finally {
+    await rm(outDir, { recursive: true, force: true })
+  }
+}
+
+async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
+  const { spec } = config
+  const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
+  stop.fromJobState(state.stop)
+  if (stop.reason === 'cancel') return { kind: 'stopped', why: `the job is ${state.status}` }
+  if (stop.reason === 'pause') {
+    await client.status({ status: 'paused', step: state.latest_checkpoint?.step })
+    return { kind: 'paused', step: state.latest_checkpoint?.step ?? 0 }
+  }
+
+  const backendLines: string[] = []
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu })
+  backendLines.forEach(log)
+  const blobs = createBlobStore(config.blobStore)
+  const model = await loadBaseModel(config, blobs)
+  const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
+  const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  const method = methodOf(spec.method.type)
+  const hp = resolveHyperparameters(method, spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
+  const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
+    stop.request(err instanceof TrainerProtocolError && err.shouldStop ? 'cancel' : 'report-failed'))
+
+  const parameters = [...model.weights.values()].reduce((n, w) => n + w.data.length, 0)
+  reporter.event(`started:${spec.attempt}`, `Trainer attempt ${spec.attempt} started: ${backendLines.join('; ') || `trainer backend: ${backend.name}`}`, {
+    data: { attempt: spec.attempt, backend: backend.name, gpu: backend.gpu },
+  })
+  reporter.event('model-loaded', `Loaded base model ${spec.model.id}: ${model.config.architecture}, ${model.config.numLayers} layers, ` +
+    `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
+  truncationWarnings(set, reporter)
+
+  const trainer = new Trainer({
+    config: model.config,
+    weights: model.weights,
+    data: set.data(hp.batchSize, spec.seed),
+    options: trainOptions(model.config, {
+      method,
+      epochs: hp.nEpochs,
+      learningRate: hp.learningRate,
+      seed: spec.seed,
+      checkpointEverySteps: config.checkpointEverySteps,
+      ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
+    }),
+    reporter,
+    checkpoints: new BlobCheckpointStore(blobs, `${spec.outputPrefix}checkpoints/`, state.latest_checkpoint),
+    // Yield to the event loop after every step: wasm steps can resolve entirely as microtasks,
+    // which would starve the heartbeat timer and the reports' network I/O.
+    stopRequested: async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      return stop.trainerRequest()
+    },
+  })
+  try {
+    reporter.event('plan', `Training on ${set.examples} examples (${set.tokensPerEpoch.toLocaleString('en-US')} tokens per epoch) for ${hp.nEpochs} ` +
+      `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${hp.learningRate}`, {
+      data: { examples: set.examples, tokens_per_epoch: set.tokensPerEpoch, n_epochs: hp.nEpochs, batch_size: hp.batchSize,
+        learning_rate: hp.learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
+    })
+    const result = await trainer.run()
+    await reporter.flush()
+    if (result.interrupted) {
+      const why = stop.reason as StopReason | null // set while training: TypeScript's narrowing from above no longer holds
+      if (why === 'pause') {
+        await client.status({ status: 'paused', step: result.steps })
+        return { kind: 'paused', step: result.steps }
+      }
+      if (why === 'terminate') return { kind: 'terminated', step: result.steps }
+      return { kind: 'stopped', why: `stop requested (${why})` }
+    }
+
+    const artifacts = await exportArtifacts(config, blobs, model, result, reporter)
+    await reporter.flush()
+    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })
+    return { kind: 'succeeded' }
+  } finally {
+    trainer.dispose()
+    if (tf.memory().numTensors > 0) log(`warning: ${tf.memory().numTensors} tensors still allocated after training`)
+  }
+}
+
+/**
+ * Runs the attempt; never throws for a job-level failure (it is reported, and returned as
+ * 'failed'), only when even the report cannot be made.
+ */
+export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
+  const client = new TrainerClient({ callbackUrl: config.callbackUrl, jobId: config.spec.jobId, token: config.token })
+  const heartbeat = startHeartbeat(client, stop, config.heartbeatSeconds, log)
+  try {
+    return await train(config, client, stop, log)
+  } catch (err) {
+    if (err instanceof TrainerProtocolError && err.shouldStop) return { kind: 'stopped', why: err.message }
+    const failure = err instanceof JobFailure ? err : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
+    if (!(err instanceof JobFailure)) log(`trainer error: ${(err as Error).stack}`)
+    try {
+      await client.status({ status: 'failed', error: { code: failure.code, message: failure.message } })
+    } catch (reportErr) {
+      if (!(reportErr instanceof TrainerProtocolError && reportErr.shouldStop)) throw reportErr
+    }
+    return { kind: 'failed', badInput: failure.badInput, message: failure.message }
+  } finally {
+    heartbeat.stop()
+  }
+}

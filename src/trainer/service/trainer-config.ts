@@ -1,0 +1,155 @@
+// The only place the service's trainer reads its environment (as src/config does for the API).
+// The launcher sets the job (SKILLET_JOB_SPEC, SKILLET_JOB_TOKEN, SKILLET_CALLBACK_URL — see
+// src/launcher/trainer-env.ts); the blob store settings use the API's own names and defaults
+// (SKILLET_S3_* for S3, else the filesystem store under SKILLET_DATA_DIR/blobs), so a trainer
+// started with the server's environment finds the same blobs. Everything is checked here, once:
+// a bad setting is input the trainer can never run with, reported as a TrainerConfigError.
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Type } from 'typebox'
+import { Value } from 'typebox/value'
+import type { TrainerJobSpec } from '../../executor/executor.ts'
+import type { BlobStoreConfig } from '../../storage/index.ts'
+import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
+import type { GgufDType } from '../export/gguf.ts'
+
+export interface TrainerConfig {
+  spec: TrainerJobSpec
+  token: string
+  /** Base URL of the internal trainer endpoints (SKILLET_CALLBACK_URL, else the spec's). */
+  callbackUrl: string
+  blobStore: BlobStoreConfig
+  backend: { requested: BackendName | 'auto'; requireGpu: boolean }
+  /** Scratch space: a blob-store model's local copy, the exports before upload. */
+  workDir: string
+  heartbeatSeconds: number
+  /** Extra checkpoints every N optimizer steps (0: only each epoch and on pause). */
+  checkpointEverySteps: number
+  /** GGUF type of the exported model; null exports none. */
+  gguf: GgufDType | null
+  /** Local executor: the server that launched this trainer (SKILLET_PARENT_PID); exit when it is gone. */
+  parentPid: number | null
+}
+
+export class TrainerConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid trainer configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'TrainerConfigError'
+    this.problems = problems
+  }
+}
+
+const Hyper = { nEpochs: Type.Integer({ minimum: 1 }), batchSize: Type.Integer({ minimum: 1 }), learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }) }
+const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
+
+/** TrainerJobSpec (src/executor/executor.ts) as a schema: what the trainer accepts. */
+export const JobSpecSchema = Type.Object({
+  jobId: Type.String({ minLength: 1 }),
+  projectId: Type.String({ minLength: 1 }),
+  model: Type.Object({
+    id: Type.String({ minLength: 1 }),
+    source: Type.Union([
+      Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
+      Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
+    ]),
+  }),
+  trainingFile: FileRef,
+  validationFile: Type.Union([FileRef, Type.Null()]),
+  method: Type.Union([
+    Type.Object({ type: Type.Literal('supervised'), ...Hyper }),
+    Type.Object({ type: Type.Literal('dpo'), ...Hyper, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
+  ]),
+  seed: Type.Integer(),
+  outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
+  callbackUrl: Type.String({ pattern: '^https?://' }),
+  attempt: Type.Integer({ minimum: 1 }),
+})
+
+type Env = Record<string, string | undefined>
+
+function parseSpec(raw: string | undefined, problems: string[]): TrainerJobSpec | null {
+  if (!raw) {
+    problems.push('SKILLET_JOB_SPEC is not set')
+    return null
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    problems.push('SKILLET_JOB_SPEC is not valid JSON')
+    return null
+  }
+  if (Value.Check(JobSpecSchema, value)) return value as TrainerJobSpec
+  // A union reports every branch; the first error per location is the useful one.
+  const seen = new Set<string>()
+  for (const e of Value.Errors(JobSpecSchema, value)) {
+    if (seen.has(e.instancePath)) continue
+    seen.add(e.instancePath)
+    problems.push(`SKILLET_JOB_SPEC${e.instancePath || ' '}: ${e.message}`)
+  }
+  return null
+}
+
+const positiveInt = (env: Env, name: string, fallback: number, problems: string[], min = 1): number => {
+  const v = env[name]?.trim()
+  if (!v) return fallback
+  if (!/^\d+$/.test(v) || Number(v) < min) {
+    problems.push(`${name} must be an integer of at least ${min}, got "${v}"`)
+    return fallback
+  }
+  return Number(v)
+}
+
+function blobStoreConfig(env: Env, problems: string[]): BlobStoreConfig {
+  const bucket = env.SKILLET_S3_BUCKET?.trim()
+  if (!bucket) return { kind: 'fs', root: path.join(path.resolve(env.SKILLET_DATA_DIR?.trim() || './data'), 'blobs') }
+  const pathStyle = (env.SKILLET_S3_FORCE_PATH_STYLE ?? '').trim().toLowerCase()
+  if (!['', '0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(pathStyle)) problems.push(`SKILLET_S3_FORCE_PATH_STYLE must be true or false, got "${pathStyle}"`)
+  return {
+    kind: 's3',
+    bucket,
+    endpoint: env.SKILLET_S3_ENDPOINT?.trim() || undefined,
+    region: env.SKILLET_S3_REGION?.trim() || env.AWS_REGION || 'us-east-1',
+    forcePathStyle: ['1', 'true', 'yes', 'on'].includes(pathStyle),
+    prefix: env.SKILLET_S3_PREFIX?.trim() ?? '',
+  }
+}
+
+function ggufType(env: Env, problems: string[]): GgufDType | null {
+  const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
+  if (v === '') return 'F16'
+  if (v === 'NONE') return null
+  if (v === 'F32' || v === 'F16' || v === 'Q8_0') return v
+  problems.push(`SKILLET_TRAINER_GGUF_TYPE must be F16, F32, Q8_0 or none, got "${v}"`)
+  return 'F16'
+}
+
+/** Reads and checks the trainer's whole configuration; throws TrainerConfigError listing every problem. */
+export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
+  const problems: string[] = []
+  const spec = parseSpec(env.SKILLET_JOB_SPEC, problems)
+  const token = env.SKILLET_JOB_TOKEN?.trim() ?? ''
+  if (!token) problems.push('SKILLET_JOB_TOKEN is not set')
+  const callbackUrl = env.SKILLET_CALLBACK_URL?.trim() || spec?.callbackUrl || ''
+  if (callbackUrl && !/^https?:\/\//.test(callbackUrl)) problems.push(`SKILLET_CALLBACK_URL must be an http(s) URL`)
+  let backend: TrainerConfig['backend'] = { requested: 'auto', requireGpu: false }
+  try {
+    backend = backendSettingsFromEnv(env)
+  } catch (err) {
+    problems.push((err as Error).message)
+  }
+  const config = {
+    token,
+    callbackUrl,
+    blobStore: blobStoreConfig(env, problems),
+    backend,
+    workDir: path.resolve(env.SKILLET_TRAINER_WORK_DIR?.trim() || path.join(tmpdir(), 'skillet-trainer')),
+    heartbeatSeconds: positiveInt(env, 'SKILLET_TRAINER_HEARTBEAT_SECONDS', 10, problems),
+    checkpointEverySteps: positiveInt(env, 'SKILLET_TRAINER_CHECKPOINT_EVERY_STEPS', 0, problems, 0),
+    gguf: ggufType(env, problems),
+    parentPid: positiveInt(env, 'SKILLET_PARENT_PID', 0, problems, 0) || null,
+  }
+  if (problems.length > 0 || !spec) throw new TrainerConfigError(problems)
+  return { spec, ...config }
+}

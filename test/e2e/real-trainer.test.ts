@@ -1,0 +1,170 @@
+// The whole product loop with the real trainer: the official openai SDK uploads a chat dataset
+// and creates a job on the generated demo model; the scheduler launches `node src/cli/trainer.ts`
+// through the real local executor; the trainer trains LoRA on the wasm backend, reporting through
+// the trainer protocol, checkpointing into the blob store and exporting its artifacts. Then the
+// user-visible results are checked: events, checkpoints, the results CSV, the model list, and the
+// artifacts themselves — the GGUF loads in llama.cpp and greedily generates exactly what the
+// trainer's own forward pass generates from the merged model, and the PEFT adapter has PEFT's names.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import t from 'tap'
+import { DEMO_MODEL_ID } from '../../src/config/index.ts'
+import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
+import { llamaCppGenerate } from '../../src/trainer/export/llama-cpp-logits.ts'
+import { decodeSafetensors } from '../../src/trainer/io/safetensors.ts'
+import { loadModelDir } from '../../src/trainer/io/load-model.ts'
+import { greedyGenerate } from '../../src/trainer/model/generate.ts'
+import { ModelWeights } from '../../src/trainer/model/weights.ts'
+import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
+import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
+import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
+import { startRealTrainerApp } from '../helpers/real-trainer-app.ts'
+import { tmpDir } from '../helpers/test-app.ts'
+
+const WORDS = ['apple', 'river', 'stone', 'cloud', 'maple', 'tiger', 'ocean', 'lemon', 'piano', 'candle', 'forest', 'silver', 'rocket', 'garden', 'window', 'planet', 'castle', 'bridge', 'meadow', 'harbor', 'violet', 'summit', 'lantern', 'falcon', 'pepper']
+/** A fixed reply format: the assistant always answers "Word: <word>." */
+const example = (word: string) => ({ messages: [{ role: 'user', content: `Repeat ${word}` }, { role: 'assistant', content: `Word: ${word}.` }] })
+
+t.test('a job trains for real: events, checkpoints, results, model and artifacts', async (t) => {
+  const started = Date.now()
+  const ctx = await startRealTrainerApp(t)
+  const { client } = ctx
+
+  const training = await uploadDataset(client, WORDS.slice(0, 20).map(example), 'train.jsonl')
+  const validation = await uploadDataset(client, WORDS.slice(20).map(example), 'valid.jsonl')
+  const job = await client.fineTuning.jobs.create({
+    model: DEMO_MODEL_ID,
+    training_file: training.id,
+    validation_file: validation.id,
+    suffix: 'words',
+    seed: 7,
+    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 5 } } },
+  })
+  const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 120_000)
+  const trainSeconds = (Date.now() - started) / 1000
+  t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')
+  t.equal(done.error, null)
+  t.match(done.fine_tuned_model, /^ft:skillet-tiny-llama:[^:]+:words:[A-Za-z0-9]{8}$/)
+  t.match(done.hyperparameters, { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 5 })
+  t.ok(done.trained_tokens && done.trained_tokens > 0, `trained_tokens ${done.trained_tokens}`)
+  const model = done.fine_tuned_model!
+
+  // Events, in OpenAI's wording, plus what the trainer adds.
+  const events = await allEvents(client, job.id)
+  const messages = events.map((e) => e.message)
+  for (const expected of ['Fine-tuning job started', 'Checkpoint created at step 5', 'Checkpoint created at step 10', 'New fine-tuned model created', 'The job has successfully completed']) {
+    t.ok(messages.includes(expected), `event "${expected}"`)
+  }
+  t.ok(messages.some((m) => /^Trainer attempt 1 started: trainer backend: wasm/.test(m)), 'the backend is reported')
+  const plan = events.find((e) => e.message.startsWith('Training on 20 examples'))
+  t.match(plan?.data, { examples: 20, n_epochs: 2, batch_size: 4, total_steps: 10, learning_rate: 0.01 }, plan?.message ?? "the plan event")
+  t.ok(messages.some((m) => /^Training at [\d,]+ tokens\/s: about \d+ seconds? remaining$/.test(m)), 'a measured speed and ETA')
+  t.ok(messages.some((m) => /^Exported the LoRA adapter \(PEFT\), the merged model \(safetensors\), a GGUF \(F16\): \d+ files$/.test(m)), 'exports reported')
+  const metrics = events.filter((e) => e.type === 'metrics')
+  t.same(metrics.map((e) => (e.data as { step: number }).step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'one metrics event per step')
+  t.match(metrics[0].message, /^Step 1\/10: training loss=\d+\.\d\d$/)
+  for (const e of metrics) t.match(e.data, { total_steps: 10, train_loss: Number, train_mean_token_accuracy: Number })
+  const validated = metrics.filter((e) => 'valid_loss' in (e.data as object)).map((e) => (e.data as { step: number }).step)
+  t.same(validated, [5, 10], 'validation loss at the end of each epoch')
+  const loss = metrics.map((e) => (e.data as { train_loss: number }).train_loss)
+  t.ok(loss.at(-1)! < loss[0], `training loss fell from ${loss[0].toFixed(3)} to ${loss.at(-1)!.toFixed(3)}`)
+
+  // Checkpoints, the results CSV, the model list.
+  const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data
+  t.same(checkpoints.map((c) => c.step_number).sort((a, b) => a - b), [5, 10])
+  t.ok(checkpoints.every((c) => c.fine_tuned_model_checkpoint.startsWith(`${model}:ckpt-step-`)), 'checkpoint models are named after the model')
+  t.match(checkpoints.find((c) => c.step_number === 10)?.metrics, { train_loss: Number, valid_loss: Number })
+  const csv = (await (await client.files.content(done.result_files[0])).text()).trim().split('\n')
+  t.equal(csv[0], 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy')
+  t.equal(csv.length, 11, 'a row per step')
+  t.match(csv[10], /^10,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+$/, 'the last row has validation metrics')
+  const listed = []
+  for await (const m of client.models.list()) listed.push(m.id)
+  t.ok(listed.includes(model), 'GET /v1/models lists the fine-tuned model')
+
+  // Artifacts: listed, downloadable, and what they claim to be.
+  const headers = { authorization: `Bearer ${ctx.key}` }
+  const artifactList = (await (await fetch(`${ctx.baseURL}/models/${model}/artifacts`, { headers })).json()) as { data: { name: string }[] }
+  const names = artifactList.data.map((a) => a.name)
+  for (const name of ['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'model-f16.gguf']) {
+    t.ok(names.includes(name), `artifact ${name}`)
+  }
+  const dir = await tmpDir(t, 'skillet-e2e-artifacts-')
+  const download = async (name: string, to = dir) => {
+    const res = await fetch(`${ctx.baseURL}/models/${model}/artifacts/${name}`, { headers })
+    t.equal(res.status, 200, `download ${name}`)
+    await fs.mkdir(to, { recursive: true })
+    await fs.writeFile(path.join(to, name), Buffer.from(await res.arrayBuffer()))
+  }
+
+  await download('adapter_model.safetensors')
+  await download('adapter_config.json')
+  const adapter = decodeSafetensors(new Uint8Array(await fs.readFile(path.join(dir, 'adapter_model.safetensors'))))
+  const tensorNames = [...adapter.tensors.keys()]
+  t.ok(tensorNames.includes('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'), 'PEFT name of q_proj.lora_A')
+  t.ok(tensorNames.includes('base_model.model.model.layers.1.mlp.down_proj.lora_B.weight'), 'PEFT name of down_proj.lora_B')
+  t.same(tensorNames.filter((n) => !/^base_model\.model\.model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.lora_[AB]\.weight$/.test(n)), [], 'only PEFT LoRA names')
+  t.match(JSON.parse(await fs.readFile(path.join(dir, 'adapter_config.json'), 'utf8')), { peft_type: 'LORA', r: 8, lora_alpha: 16, task_type: 'CAUSAL_LM' })
+
+  // The GGUF in llama.cpp generates what the trainer's forward pass generates from the merged model.
+  const mergedDir = path.join(dir, 'merged')
+  for (const name of names.filter((n) => !n.startsWith('adapter_') && !n.endsWith('.gguf'))) await download(name, mergedDir)
+  await download('model-f16.gguf')
+  await selectBackend('wasm')
+  const merged = await loadModelDir(mergedDir)
+  const tokenizer = new TextTokenizer(merged.tokenizerJson, merged.tokenizerConfig, merged.chatTemplate)
+  const prompt = tokenizer.encodeChat([{ role: 'user', content: 'Repeat harbor' }], { addGenerationPrompt: true })
+  const weights = ModelWeights.fromHost(merged.config, merged.weights, { trainable: false })
+  const [ours] = await greedyGenerate(weights, null, [prompt], { maxNewTokens: 8, eosId: tokenizer.eosTokenId })
+  weights.dispose()
+  const theirs = await llamaCppGenerate(path.join(dir, 'model-f16.gguf'), prompt, 8)
+  t.same(theirs, ours, `llama.cpp and the trainer both answer ${JSON.stringify(tokenizer.decode(ours))}`)
+
+  // A dry run on the same file: the service's estimate, next to what the trainer counted.
+  const dry = await client.fineTuning.jobs.create({
+    model: DEMO_MODEL_ID, training_file: training.id, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4 } } }, dry_run: true,
+  } as never)
+  const dryDone = await waitForJob(client, dry.id, ['succeeded', 'failed'], 30_000)
+  const estimate = (await allEvents(client, dry.id)).find((e) => e.message.startsWith('Estimated '))
+  t.equal((estimate?.data as { total_steps?: number }).total_steps, 10, `the dry run's step count is the trainer's: ${estimate?.message}`)
+  t.equal(dryDone.fine_tuned_model, null, 'a dry run makes no model')
+  const real = (plan?.data as { tokens_per_epoch: number }).tokens_per_epoch
+  const guessed = (estimate?.data as { tokens_per_epoch: number }).tokens_per_epoch
+  t.comment(`tokens per epoch: estimated ${guessed}, counted by the trainer ${real}; job finished in ${trainSeconds.toFixed(1)} s`)
+})
+
+t.test('a base model the trainer cannot load fails the job with a clear error', async (t) => {
+  const dir = await tmpDir(t, 'skillet-e2e-mamba-')
+  await makeTinyModel({ architecture: 'llama', dir, hiddenSize: 32, numLayers: 1 })
+  const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>
+  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, architectures: ['MambaForCausalLM'] }))
+  const { client } = await startRealTrainerApp(t, {}, { SKILLET_BASE_MODELS: `tiny-mamba=${dir}` })
+  const file = await uploadDataset(client, WORDS.slice(0, 10).map(example))
+  const job = await client.fineTuning.jobs.create({ model: 'tiny-mamba', training_file: file.id })
+  const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 60_000)
+  t.equal(done.status, 'failed')
+  t.equal(done.error?.code, 'invalid_base_model')
+  t.match(done.error?.message, /^The base model tiny-mamba could not be loaded: unsupported model architecture MambaForCausalLM/)
+})
+
+t.test('a DPO job trains its adapter on preference pairs', async (t) => {
+  const { client } = await startRealTrainerApp(t)
+  const pairs = WORDS.slice(0, 10).map((w) => ({
+    input: { messages: [{ role: 'user', content: `Repeat ${w}` }] },
+    preferred_output: [{ role: 'assistant', content: `Word: ${w}.` }],
+    non_preferred_output: [{ role: 'assistant', content: 'No.' }],
+  }))
+  const file = await uploadDataset(client, pairs, 'pairs.jsonl')
+  const job = await client.fineTuning.jobs.create({
+    model: DEMO_MODEL_ID,
+    training_file: file.id,
+    method: { type: 'dpo', dpo: { hyperparameters: { n_epochs: 1, batch_size: 5, beta: 0.2 } } },
+  })
+  const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 60_000)
+  t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')
+  const events = await allEvents(client, job.id)
+  t.match(events.find((e) => e.message.startsWith('Training on 10 examples'))?.data, { total_steps: 2, batch_size: 5 })
+  t.same(events.filter((e) => e.type === 'metrics').map((e) => (e.data as { step: number }).step), [1, 2])
+  const first = events.find((e) => e.type === 'metrics')?.data as { train_loss: number }
+  t.ok(Math.abs(first.train_loss - Math.LN2) < 1e-3, `DPO starts at ln 2 (policy = reference): ${first.train_loss}`)
+})
