@@ -1,6 +1,7 @@
 // Kill -9 the API (and with it the in-process scheduler) while a job trains; start it again. The
 // orphaned trainer exits on its own (SKILLET_PARENT_PID), the reaper notices the silence and
-// retries the job from its latest checkpoint, and the job ends correctly with no event duplicated.
+// retries the job from its latest checkpoint, and the job ends correctly with no event duplicated
+// and its webhook delivered once per webhook-id, verified by the openai SDK.
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +14,7 @@ import { allEvents, chatExample, FAKE_TRAINER, TEST_BASE_MODEL, uploadDataset, w
 import { tmpDir } from '../helpers/test-app.ts'
 import { testDriver } from '../helpers/test-database.ts'
 import fs from 'node:fs'
+import http from 'node:http'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = `sk-${randomBase62(40)}`
@@ -68,6 +70,9 @@ t.test('the API is killed mid-job and restarted', async (t) => {
     SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '5',
     SKILLET_SCHEDULER_INTERVAL_MS: '200',
     SKILLET_RATE_LIMIT_PER_MINUTE: '1000000',
+    SKILLET_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+    SKILLET_WEBHOOK_POLL_MS: '200',
+    SKILLET_METRICS_PORT: '0',
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
   }
   const log = path.join(dataDir, 'api.log')
@@ -77,6 +82,24 @@ t.test('the API is killed mid-job and restarted', async (t) => {
   })
   await waitHealthy(base)
   const client = new OpenAI({ apiKey: KEY, baseURL: `${base}/v1`, maxRetries: 0 })
+
+  // A webhook receiver on loopback that records every delivery it gets.
+  const deliveries: { id: string; body: string; headers: http.IncomingHttpHeaders }[] = []
+  const receiver = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => {
+      deliveries.push({ id: String(req.headers['webhook-id']), body, headers: req.headers })
+      res.writeHead(200).end()
+    })
+  })
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  t.teardown(() => receiver.close())
+  const endpoint = await client.webhooks.create({
+    name: 'crash test',
+    url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`,
+    event_types: ['fine_tuning.job.succeeded', 'fine_tuning.job.failed', 'fine_tuning.job.cancelled'],
+  })
   const file = await uploadDataset(client, Array.from({ length: 10 }, (_, i) => chatExample(i)))
   fs.writeFileSync(path.join(scripts, 'default.json'), JSON.stringify({ steps: 24, stepMs: 150, checkpointEvery: 5 }))
   const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: file.id })
@@ -99,6 +122,14 @@ t.test('the API is killed mid-job and restarted', async (t) => {
   t.ok(messages.some((m) => /^The trainer stopped sending heartbeats .*Retrying from the checkpoint at step \d+/.test(m)), 'the reaper retried from the checkpoint')
   t.equal(messages.filter((m) => m === 'The job has successfully completed').length, 1)
   t.ok(messages.some((m) => /^Fake trainer attempt 2: 10 examples, starting at step [1-9]/.test(m)), 'the second attempt resumed')
+
+  // The succeeded event goes out once; wait for it, then a little longer for any duplicate.
+  for (let i = 0; i < 100 && deliveries.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+  await new Promise((r) => setTimeout(r, 1500))
+  t.equal(deliveries.length, 1, 'one delivery')
+  t.equal(new Set(deliveries.map((d) => d.id)).size, deliveries.length, 'each webhook-id delivered once')
+  const event = await client.webhooks.unwrap(deliveries[0].body, deliveries[0].headers as Record<string, string>, endpoint.signing_secret!)
+  t.match(event, { type: 'fine_tuning.job.succeeded', data: { id: job.id } }, 'the SDK verifies the webhook')
   api.kill('SIGTERM')
   await new Promise((r) => api.once('exit', r))
 })
