@@ -25,6 +25,8 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
   ['2-D, transpose b', [33, 17], [9, 17], false, true],
   ['2-D, transpose a', [17, 33], [17, 9], true, false],
   ['2-D, both transposed', [17, 33], [9, 17], true, true],
+  ['2-D, transpose a, thin result (LoRA dB: computed as (bᵀ·a)ᵀ)', [40, 3], [40, 17], true, false],
+  ['2-D, both transposed, thin result', [40, 3], [17, 40], true, true],
   ['batched', [2, 3, 5, 7], [2, 3, 7, 4], false, false],
   ['batched, transpose b (attention scores)', [6, 10, 8], [6, 12, 8], false, true],
   ['batched, transpose a (attention gradient)', [6, 8, 10], [6, 8, 12], true, false],
@@ -68,4 +70,28 @@ t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu', async (t) => {
     t.same([...(await grads[table.name].data())], [1, 1, 0, 0, 2, 2], `${backend}: gather gradient counts each lookup`)
     tf.dispose([out, table, value, ...Object.values(grads)])
   }
+})
+
+t.test('wasm GatherV2: row lookups (our copy path) and other gathers (stock path) match cpu', async (t) => {
+  const table = rand([6, 3, 4])
+  const gathers: [string, number[], number[], number][] = [
+    ['rows of a 2-D table', [6, 12], [5, 0, 5, 2], 0],
+    ['rows of a 3-D table, 2-D indices', [6, 3, 4], [1, 4, 4, 0, 3, 2], 0],
+    ['along axis 1 (stock kernel)', [6, 12], [11, 0, 3], 1],
+  ]
+  for (const [name, shape, ids, axis] of gathers) {
+    const idShape = name.includes('2-D indices') ? [2, 3] : [ids.length]
+    const gatherOn = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend)
+      const out = tf.tidy(() => tf.gather(tf.tensor(table.data, shape), tf.tensor(ids, idShape, 'int32'), axis))
+      const values = { shape: out.shape, data: [...(await out.data())] }
+      out.dispose()
+      return values
+    }
+    t.same(await gatherOn('wasm'), await gatherOn('cpu'), name)
+  }
+  await selectBackend('wasm')
+  const before = tf.memory().numTensors
+  t.throws(() => tf.tidy(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([1, 3], 'int32'))), /index value 3 is not in \[0, 2\]/, 'an out-of-range row is refused')
+  t.equal(tf.memory().numTensors, before, 'nothing leaked, the refused lookup included')
 })

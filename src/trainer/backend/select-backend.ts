@@ -15,6 +15,8 @@ import { type AdapterReport, describeAdapter, isSoftwareAdapter } from './gpu-ad
 import { registerGradients } from './register-gradients.ts'
 import { installSegmentSum } from './segment-sum.ts'
 import { installWasmBatchMatMul } from './wasm-batch-matmul.ts'
+import { installWasmRowGather } from './wasm-gather-rows.ts'
+import { installWasmSharedCopies } from './wasm-shared-copies.ts'
 import { currentWebGpu, gpuFailure, registerWebGpu, unregisterWebGpu } from './webgpu.ts'
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
@@ -79,6 +81,8 @@ async function loadWasm(): Promise<Loaded> {
     wasmPathsSet = true
   }
   installWasmBatchMatMul()
+  installWasmSharedCopies()
+  installWasmRowGather()
   installSegmentSum('wasm')
   return { tfName: 'wasm' }
 }

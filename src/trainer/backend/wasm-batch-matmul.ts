@@ -10,7 +10,9 @@
 // to the O(n^1.5) product); a batch dimension is folded into the rows when only `a` has
 // it, and otherwise looped over, pointing the wasm module at each batch slice in place
 // (a slice is registered as its own tensor id over the same memory: no copy). Each
-// individual call is then a plain 2-D product, which the stock code sends to XNNPACK.
+// individual call is then a plain 2-D product, which the stock code sends to XNNPACK. A thin
+// xᵀ·dy result (LoRA's weight gradient) is computed transposed, so XNNPACK does not repack
+// the big dy (see step 0 below).
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
 
@@ -52,8 +54,10 @@ const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buf
 const offsetOf = (backend: WasmBackendInternals, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset
 
 /**
- * out[b] = in[b]^T for `batch` row-major [rows, cols] matrices, cache-blocked. Plain JS over the
- * heap beats the stock Transpose kernel by ~2x on these shapes.
+ * out[b] = in[b]^T for `batch` row-major [rows, cols] matrices, in plain JS over the heap.
+ * Eight source rows at a time: each column of the panel becomes eight consecutive output
+ * floats, so writes are sequential and the eight reads walk eight rows in step. That is ~3×
+ * faster than a 32×32 tiled loop here and ~5× faster than the stock Transpose kernel.
  */
 function transposeLastTwo(backend: WasmBackendInternals, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
   const out = backend.makeOutput([batch, cols, rows], 'float32')
@@ -61,19 +65,26 @@ function transposeLastTwo(backend: WasmBackendInternals, x: TensorInfo, batch: n
   const heap = backend.wasm.HEAPF32
   const src0 = offsetOf(backend, x) >> 2
   const dst0 = offsetOf(backend, out) >> 2
-  const BLOCK = 32
+  const panelRows = rows - (rows % 8)
   for (let b = 0; b < batch; b++) {
     const src = src0 + b * rows * cols
     const dst = dst0 + b * rows * cols
-    for (let i0 = 0; i0 < rows; i0 += BLOCK) {
-      const i1 = Math.min(i0 + BLOCK, rows)
-      for (let j0 = 0; j0 < cols; j0 += BLOCK) {
-        const j1 = Math.min(j0 + BLOCK, cols)
-        for (let i = i0; i < i1; i++) {
-          const row = src + i * cols
-          for (let j = j0; j < j1; j++) heap[dst + j * rows + i] = heap[row + j]
-        }
+    for (let i = 0; i < panelRows; i += 8) {
+      for (let j = 0; j < cols; j++) {
+        const s = src + i * cols + j
+        const d = dst + j * rows + i
+        heap[d] = heap[s]
+        heap[d + 1] = heap[s + cols]
+        heap[d + 2] = heap[s + 2 * cols]
+        heap[d + 3] = heap[s + 3 * cols]
+        heap[d + 4] = heap[s + 4 * cols]
+        heap[d + 5] = heap[s + 5 * cols]
+        heap[d + 6] = heap[s + 6 * cols]
+        heap[d + 7] = heap[s + 7 * cols]
       }
+    }
+    for (let i = panelRows; i < rows; i++) {
+      for (let j = 0; j < cols; j++) heap[dst + j * rows + i] = heap[src + i * cols + j]
     }
   }
   return out
@@ -109,6 +120,20 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   // loudly rather than compute it wrong.
   if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) {
     throw new Error(`BatchMatMul: unsupported broadcast ${a.shape} × ${b.shape}`)
+  }
+
+  // 0. XNNPACK copies the right operand into its packed layout on every call with a new tensor
+  //    (it caches the packing only per tensor, which pays off for weights). For a thin result
+  //    of two activations — LoRA's dB = uᵀ·dy, [r, tokens]·[tokens, out] — packing the big dy
+  //    costs more than the product (it measured ~5 ms in a training step for 4 MFLOP). Compute
+  //    Cᵀ = op(b)ᵀ·op(a)ᵀ instead, so the big operand is the left one, and transpose the small
+  //    result back. Only for transposeA (a gradient's xᵀ·dy): a thin plain product usually has
+  //    a weight on the right, whose packing is cached.
+  if (transposeA && batch === 1 && m * 4 <= n) {
+    const outT = batchMatMul({ inputs: { a: b, b: a }, backend, attrs: { transposeA: !transposeB, transposeB: false } })
+    const out = transposeLastTwo(backend, outT, 1, n, m)
+    backend.disposeData(outT.dataId)
+    return { ...out, shape: [...outBatchShape, m, n] }
   }
 
   // 1. Materialise transposes so both operands are plain row-major [batch, m, k] and [batch, k, n].

@@ -5,14 +5,16 @@
 // (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
 //
 // Activations are kept as 2-D [tokens, features] (tokens = batch·seq) between blocks so every
-// projection is one plain 2-D product; only attention reshapes into heads.
+// projection is one plain 2-D product; only attention reshapes into heads. With a frozen base
+// (LoRA, DPO) each projection is one op with a hand-written gradient (frozen-linear.ts).
 //
 // Padding: sequences are right-padded; positions are 0..T-1 for every row. Padded keys are
 // masked out of attention, so real tokens never see padding. Padded query rows compute
 // garbage that the loss masks away.
 import * as tf from '@tensorflow/tfjs-core'
+import { frozenLinear } from './frozen-linear.ts'
 import type { LoraAdapters } from './lora.ts'
-import { ropeTables } from './rope.ts'
+import { halfSwap, ropeRows } from './rope.ts'
 import type { ModelConfig } from './types.ts'
 import type { ModelWeights } from './weights.ts'
 
@@ -45,6 +47,31 @@ function attentionBias(batch: TokenBatch): tf.Tensor4D {
   return tf.tensor4d(bias, [B, 1, T, T])
 }
 
+/** RoPE for one pass: tables per head count (queries and grouped keys differ) and the half swap. */
+interface RopeTensors {
+  /** B·T: rows of a [tokens, features] activation. */
+  tokens: number
+  swap: tf.Tensor2D
+  byHeads: Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D }>
+}
+
+/**
+ * ropeRows for the shape of the previous call with the same config, or fresh ones: training
+ * repeats one batch shape step after step, and the tables are as big as a layer's queries.
+ */
+const lastRopeRows = new WeakMap<ModelConfig, Map<number, { key: string; rows: ReturnType<typeof ropeRows> }>>()
+function cachedRopeRows(config: ModelConfig, batch: number, seqLen: number, heads: number): ReturnType<typeof ropeRows> {
+  const byHeads = lastRopeRows.get(config) ?? new Map()
+  lastRopeRows.set(config, byHeads)
+  const key = `${batch}x${seqLen}`
+  let entry = byHeads.get(heads)
+  if (entry?.key !== key) {
+    entry = { key, rows: ropeRows(config, batch, seqLen, heads) }
+    byHeads.set(heads, entry)
+  }
+  return entry.rows
+}
+
 class Forward {
   private readonly config: ModelConfig
   private readonly w: ModelWeights
@@ -58,15 +85,27 @@ class Forward {
     this.dropoutSeed = opts.dropoutSeed ?? null
   }
 
-  /** x [tokens, in] · W [in, out] (+ bias) (+ LoRA). */
-  private linear(x: tf.Tensor2D, path: string): tf.Tensor2D {
-    let y: tf.Tensor2D = tf.matMul(x, this.w.get(`${path}.weight`) as tf.Tensor2D)
+  /** Whether any of modules `paths` has an adapter that is on. */
+  private adapted(...paths: string[]): boolean {
+    return paths.some((p) => this.lora?.adapts(p) ?? false)
+  }
+
+  /**
+   * x [tokens, in] · W [in, out] (+ bias) (+ LoRA). `xTrains`: whether x carries a gradient
+   * (see llamaBlock); only a frozen base uses it.
+   */
+  private linear(x: tf.Tensor2D, path: string, xTrains: boolean): tf.Tensor2D {
+    const weight = this.w.get(`${path}.weight`) as tf.Tensor2D
     const bias = this.w.maybe(`${path}.bias`)
-    if (bias) y = tf.add<tf.Tensor2D>(y, bias)
     // Each adapted module draws its own dropout mask: a distinct seed per call.
     const seed = this.dropoutSeed === null ? null : this.dropoutSeed++
-    const delta = this.lora?.delta(path, x, seed) ?? null
-    return delta ? tf.add<tf.Tensor2D>(y, delta) : y
+    if (this.w.trainable) {
+      // Full fine-tuning: plain ops, autodiff gives both the input and the weight gradients.
+      const y: tf.Tensor2D = tf.matMul(x, weight)
+      return bias ? tf.add<tf.Tensor2D>(y, bias) : y
+    }
+    const lora = this.lora?.pathFor(path, x.shape[0], seed) ?? null
+    return frozenLinear(x, { weight, bias }, lora, xTrains)
   }
 
   private rmsNorm(x: tf.Tensor2D, weightName: string): tf.Tensor2D {
@@ -82,11 +121,14 @@ class Forward {
     return tf.add(tf.mul(normed, this.w.get(`${prefix}.weight`)), this.w.get(`${prefix}.bias`))
   }
 
-  /** Rotates channel pairs (i, i + Dh/2) of x [B, T, H, Dh] by position (HF's rotate_half convention). */
-  private rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-    const half = this.config.headDim / 2
-    const [x1, x2] = tf.split(x, [half, half], -1) // each [B, T, H, Dh/2]
-    return tf.concat<tf.Tensor4D>([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], -1)
+  /**
+   * Rotates channel pairs (i, i + Dh/2) of x [B·T·heads, Dh] by position (HF's rotate_half
+   * convention) as x ⊙ cos + (x·P) ⊙ sin; see ropeRows for the tables.
+   */
+  private rope(x: tf.Tensor2D, rope: RopeTensors): tf.Tensor2D {
+    const heads = x.shape[0] / rope.tokens
+    const tables = rope.byHeads.get(heads)!
+    return tf.add(tf.mul(x, tables.cos), tf.mul(tf.matMul(x, rope.swap), tables.sin))
   }
 
   /**
@@ -95,16 +137,16 @@ class Forward {
    * K and V are never repeated: scores for group member g are rows g·T..(g+1)·T-1.
    */
   private attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number,
-    bias: tf.Tensor4D, rope: { cos: tf.Tensor4D; sin: tf.Tensor4D } | null): tf.Tensor2D {
+    bias: tf.Tensor4D, rope: RopeTensors | null): tf.Tensor2D {
     const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = this.config
     const G = H / Hkv
-    let q4 = tf.reshape<tf.Rank.R4>(q, [B, T, H, Dh]) // [B, T, H, Dh]
-    let k4 = tf.reshape<tf.Rank.R4>(k, [B, T, Hkv, Dh]) // [B, T, Hkv, Dh]
-    const v4 = tf.reshape(v, [B, T, Hkv, Dh]) // [B, T, Hkv, Dh]
     if (rope) {
-      q4 = this.rope(q4, rope.cos, rope.sin)
-      k4 = this.rope(k4, rope.cos, rope.sin)
+      q = tf.reshape(this.rope(tf.reshape(q, [B * T * H, Dh]), rope), [B * T, H * Dh])
+      k = tf.reshape(this.rope(tf.reshape(k, [B * T * Hkv, Dh]), rope), [B * T, Hkv * Dh])
     }
+    const q4 = tf.reshape(q, [B, T, H, Dh]) // [B, T, H, Dh]
+    const k4 = tf.reshape(k, [B, T, Hkv, Dh]) // [B, T, Hkv, Dh]
+    const v4 = tf.reshape(v, [B, T, Hkv, Dh]) // [B, T, Hkv, Dh]
     // Heads first. Query head h = kvHead·G + g, so [B, H, T, Dh] is [B, Hkv, G·T, Dh] in memory.
     const qh = tf.reshape(tf.transpose(q4, [0, 2, 1, 3]), [B * Hkv, G * T, Dh]) // [B·Hkv, G·T, Dh]
     const kh = tf.reshape(tf.transpose(k4, [0, 2, 1, 3]), [B * Hkv, T, Dh]) // [B·Hkv, T, Dh]
@@ -116,37 +158,54 @@ class Forward {
     return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * Dh]) // [B·T, H·Dh]
   }
 
-  private llamaBlock(x: tf.Tensor2D, layer: number, B: number, T: number, bias: tf.Tensor4D,
-    rope: { cos: tf.Tensor4D; sin: tf.Tensor4D }): tf.Tensor2D {
+  /**
+   * `xTrains`: whether anything trainable lies upstream of x, so that a gradient must flow back
+   * through it — always when the base trains; with a frozen base, from the first adapter on.
+   * Threaded through each projection so a frozen one computes no input gradient nobody needs
+   * (the first block's q/k/v read the frozen embedding). Returns the block's output and the
+   * same flag for it.
+   */
+  private llamaBlock(x: tf.Tensor2D, xTrains: boolean, layer: number, B: number, T: number, bias: tf.Tensor4D,
+    rope: RopeTensors): [tf.Tensor2D, boolean] {
     const p = `model.layers.${layer}`
+    const [qPath, kPath, vPath, oPath, gatePath, upPath, downPath] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj',
+      'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((m) => `${p}.${m}`)
     // Attention sub-block: x + o(attn(norm(x)))
     const h = this.rmsNorm(x, `${p}.input_layernorm.weight`) // [B·T, D]
-    const q = this.linear(h, `${p}.self_attn.q_proj`) // [B·T, H·Dh]
-    const k = this.linear(h, `${p}.self_attn.k_proj`) // [B·T, Hkv·Dh]
-    const v = this.linear(h, `${p}.self_attn.v_proj`) // [B·T, Hkv·Dh]
+    const q = this.linear(h, qPath, xTrains) // [B·T, H·Dh]
+    const k = this.linear(h, kPath, xTrains) // [B·T, Hkv·Dh]
+    const v = this.linear(h, vPath, xTrains) // [B·T, Hkv·Dh]
     const attn = this.attention(q, k, v, B, T, bias, rope) // [B·T, H·Dh]
-    x = tf.add(x, this.linear(attn, `${p}.self_attn.o_proj`)) // [B·T, D]
+    const attnTrains = xTrains || this.adapted(qPath, kPath, vPath)
+    x = tf.add(x, this.linear(attn, oPath, attnTrains)) // [B·T, D]
+    const midTrains = attnTrains || this.adapted(oPath)
     // MLP sub-block (SwiGLU): x + down(silu(gate(norm(x))) * up(norm(x)))
     const m = this.rmsNorm(x, `${p}.post_attention_layernorm.weight`) // [B·T, D]
-    const gate = this.linear(m, `${p}.mlp.gate_proj`) // [B·T, I]
-    const up = this.linear(m, `${p}.mlp.up_proj`) // [B·T, I]
+    const gate = this.linear(m, gatePath, midTrains) // [B·T, I]
+    const up = this.linear(m, upPath, midTrains) // [B·T, I]
     const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
-    return tf.add(x, this.linear(act, `${p}.mlp.down_proj`)) // [B·T, D]
+    const actTrains = midTrains || this.adapted(gatePath, upPath)
+    return [tf.add(x, this.linear(act, downPath, actTrains)), actTrains || this.adapted(downPath)] // [B·T, D]
   }
 
-  private gpt2Block(x: tf.Tensor2D, layer: number, B: number, T: number, bias: tf.Tensor4D): tf.Tensor2D {
+  /** As llamaBlock. */
+  private gpt2Block(x: tf.Tensor2D, xTrains: boolean, layer: number, B: number, T: number, bias: tf.Tensor4D): [tf.Tensor2D, boolean] {
     const p = `h.${layer}`
+    const [qkvPath, projPath, fcPath, mlpProjPath] = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `${p}.${m}`)
     const D = this.config.hiddenSize
     // Attention sub-block; c_attn packs q, k, v along the features.
     const h = this.layerNorm(x, `${p}.ln_1`) // [B·T, D]
-    const qkv = this.linear(h, `${p}.attn.c_attn`) // [B·T, 3D]
+    const qkv = this.linear(h, qkvPath, xTrains) // [B·T, 3D]
     const [q, k, v] = tf.split(qkv, [D, D, D], 1) as tf.Tensor2D[] // each [B·T, D]
     const attn = this.attention(q, k, v, B, T, bias, null) // [B·T, D]
-    x = tf.add(x, this.linear(attn, `${p}.attn.c_proj`)) // [B·T, D]
+    const attnTrains = xTrains || this.adapted(qkvPath)
+    x = tf.add(x, this.linear(attn, projPath, attnTrains)) // [B·T, D]
+    const midTrains = attnTrains || this.adapted(projPath)
     // MLP sub-block: x + proj(gelu_tanh(fc(norm(x))))
     const m = this.layerNorm(x, `${p}.ln_2`) // [B·T, D]
-    const fc = this.linear(m, `${p}.mlp.c_fc`) // [B·T, 4D]
-    return tf.add(x, this.linear(geluTanh(fc as tf.Tensor2D), `${p}.mlp.c_proj`)) // [B·T, D]
+    const fc = this.linear(m, fcPath, midTrains) // [B·T, 4D]
+    const actTrains = midTrains || this.adapted(fcPath)
+    return [tf.add(x, this.linear(geluTanh(fc as tf.Tensor2D), mlpProjPath, actTrains)), actTrains || this.adapted(mlpProjPath)] // [B·T, D]
   }
 
   /** Final hidden states [B·T, D] (after the last norm), ready for the output projection. */
@@ -160,14 +219,21 @@ class Forward {
     if (config.architecture === 'gpt2') {
       const positions = tf.tile(tf.range(0, T, 1, 'int32'), [B]) // [B·T]: 0..T-1 per row
       x = tf.add(x, tf.gather(this.w.get('wpe.weight'), positions)) // [B·T, D]
-      for (let layer = 0; layer < config.numLayers; layer++) x = this.gpt2Block(x, layer, B, T, bias)
+      // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
+      let trains = this.w.trainable
+      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, bias)
       return this.layerNorm(x, 'ln_f')
     }
 
-    const tables = ropeTables(config, T)
-    const half = config.headDim / 2
-    const rope = { cos: tf.tensor4d(tables.cos, [1, T, 1, half]), sin: tf.tensor4d(tables.sin, [1, T, 1, half]) }
-    for (let layer = 0; layer < config.numLayers; layer++) x = this.llamaBlock(x, layer, B, T, bias, rope)
+    const rope: RopeTensors = { tokens: B * T, swap: tf.tensor2d(halfSwap(config.headDim), [config.headDim, config.headDim]), byHeads: new Map() }
+    for (const heads of new Set([config.numHeads, config.numKvHeads])) {
+      const rows = cachedRopeRows(config, B, T, heads)
+      const shape: [number, number] = [B * T * heads, config.headDim]
+      rope.byHeads.set(heads, { cos: tf.tensor2d(rows.cos, shape), sin: tf.tensor2d(rows.sin, shape) })
+    }
+    // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
+    let trains = this.w.trainable
+    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, bias, rope)
     return this.rmsNorm(x, 'model.norm.weight')
   }
 }

@@ -1,10 +1,13 @@
 // LoRA adapters (Hu et al. 2021) as PEFT builds them: for a frozen projection W,
 //   y = x·W + (dropout(x)·A·B) · alpha/r
+// (computed by frozen-linear.ts; each module draws its own dropout mask, as in PEFT)
 // with A [in, r] initialised kaiming-uniform (a = √5, i.e. U(±1/√in), like nn.Linear and PEFT)
 // and B [r, out] zero, so training starts exactly at the base model.
 // Stored [in, r] and [r, out] for plain 2-D products; PEFT's files hold lora_A [r, in] and
 // lora_B [out, r], which `toHost` produces.
 import * as tf from '@tensorflow/tfjs-core'
+import { dropoutMask } from './dropout-mask.ts'
+import type { LoraPath } from './frozen-linear.ts'
 import type { Random } from './random.ts'
 import type { LoraAdapter, LoraModuleWeights, ModelConfig } from './types.ts'
 import { nextInstanceSuffix } from './variable-names.ts'
@@ -89,17 +92,23 @@ export class LoraAdapters {
     return [...this.pairs.values()].flatMap((p) => [p.a, p.b])
   }
 
+  /** Whether module `path` has an adapter that is on. */
+  adapts(path: string): boolean {
+    return this.enabled && this.pairs.has(path)
+  }
+
   /**
-   * The adapter's contribution for module `path` given its input rows x [tokens, in], or null
-   * when the module has no adapter or adapters are off. `dropoutSeed` makes dropout repeatable.
+   * Module `path`'s adapter for `tokens` input rows, as frozenLinear takes it,
+   * or null when the module has none or adapters are off. With a dropout seed (training) the
+   * dropout mask is drawn here, alpha/r folded into it; the seed makes it repeatable.
    */
-  delta(path: string, x: tf.Tensor2D, dropoutSeed: number | null): tf.Tensor2D | null {
+  pathFor(path: string, tokens: number, dropoutSeed: number | null): LoraPath | null {
     const pair = this.pairs.get(path)
     if (!pair || !this.enabled) return null
     const rate = this.options.dropout
-    const xIn = rate > 0 && dropoutSeed !== null ? tf.dropout(x, rate, undefined, dropoutSeed) as tf.Tensor2D : x
-    // [tokens, in]·[in, r] → [tokens, r]; ·[r, out] → [tokens, out]
-    return tf.mul(tf.matMul(tf.matMul(xIn, pair.a), pair.b), this.scale)
+    if (!(rate > 0) || dropoutSeed === null) return { a: pair.a, b: pair.b, mask: null, scale: this.scale }
+    const mask = dropoutMask(dropoutSeed, tokens, pair.a.shape[0], rate, this.scale / (1 - rate))
+    return { a: pair.a, b: pair.b, mask, scale: 1 }
   }
 
   /**

@@ -46,3 +46,42 @@ export function ropeTables(config: ModelConfig, seqLen: number): { cos: Float32A
   }
   return { cos, sin }
 }
+
+/**
+ * The tables tiled for rotating rows of a [batch·seqLen·heads, headDim] tensor (token-major,
+ * heads inner) as  rope(x) = x ⊙ cos + (x·P) ⊙ sin,  P = halfSwap(headDim):
+ * cos repeats each position's cosines over both halves; sin carries the rotate_half sign
+ * (−sin on the first half, +sin on the second). Full size, so every multiply is elementwise
+ * without broadcasting.
+ */
+export function ropeRows(config: ModelConfig, batch: number, seqLen: number, heads: number): { cos: Float32Array; sin: Float32Array } {
+  const { cos, sin } = ropeTables(config, seqLen)
+  const dh = config.headDim
+  const half = dh / 2
+  const rows = batch * seqLen * heads
+  const cosRows = new Float32Array(rows * dh)
+  const sinRows = new Float32Array(rows * dh)
+  for (let row = 0; row < rows; row++) {
+    const pos = Math.floor(row / heads) % seqLen
+    for (let i = 0; i < half; i++) {
+      const c = cos[pos * half + i]
+      const s = sin[pos * half + i]
+      cosRows[row * dh + i] = c
+      cosRows[row * dh + half + i] = c
+      sinRows[row * dh + i] = -s
+      sinRows[row * dh + half + i] = s
+    }
+  }
+  return { cos: cosRows, sin: sinRows }
+}
+
+/**
+ * P [dim, dim] with (x·P) = x's two halves swapped: P[i, j] = 1 where i = (j + dim/2) mod dim.
+ * As a product the swap runs on the fast matmul path; tf.split + tf.concat over a 64-wide
+ * last axis copy in small pieces and cost several times as much on wasm.
+ */
+export function halfSwap(dim: number): Float32Array {
+  const p = new Float32Array(dim * dim)
+  for (let j = 0; j < dim; j++) p[((j + dim / 2) % dim) * dim + j] = 1
+  return p
+}
