@@ -56,7 +56,8 @@ t.test('the trainer is killed mid-job and the retried attempt resumes from its c
     SKILLET_API_KEY: KEY,
     DATABASE_URL: '', // the embedded database, whatever the test run uses
     SKILLET_LOG_LEVEL: 'warn',
-    SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '3',
+    // Generous: a trainer starting on a loaded machine must not be taken for a lost one.
+    SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '10',
     SKILLET_SCHEDULER_INTERVAL_MS: '200',
     SKILLET_RATE_LIMIT_PER_MINUTE: '1000000',
     // Read by the trainer, which inherits the server's environment.

@@ -67,7 +67,7 @@ t.test('the API is killed mid-job and restarted', async (t) => {
     SKILLET_LOG_LEVEL: 'info',
     SKILLET_BASE_MODELS: `${TEST_BASE_MODEL}=/nonexistent`,
     SKILLET_TRAINER_COMMAND: `${process.execPath} ${FAKE_TRAINER} --scripts ${scripts}`,
-    SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '5',
+    SKILLET_HEARTBEAT_TIMEOUT_SECONDS: '8',
     SKILLET_SCHEDULER_INTERVAL_MS: '200',
     SKILLET_RATE_LIMIT_PER_MINUTE: '1000000',
     SKILLET_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
