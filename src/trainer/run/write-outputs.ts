@@ -1,6 +1,7 @@
 // Writes what a finished run produced: the PEFT adapter (LoRA and DPO runs), the merged model in
 // Hugging Face format (base weights with the adapter folded in, or the fully fine-tuned weights)
 // and a llama.cpp GGUF of the merged model. Shared by both command lines.
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { exportGguf, type GgufDType } from '../export/gguf.ts'
 import { mergeLora } from '../export/merge-lora.ts'
@@ -45,6 +46,7 @@ export async function writeOutputs(dir: string, model: LoadedModel, result: Trai
     await writeMergedModel(out.modelDir, model.config, weights, model.dir)
   }
   if (request.gguf) {
+    await mkdir(dir, { recursive: true })
     out.ggufPath = join(dir, `model-${request.gguf.toLowerCase()}.gguf`)
     await exportGguf({ ...model, weights }, out.ggufPath, { dtype: request.gguf, name: request.name })
   }
