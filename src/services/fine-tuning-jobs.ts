@@ -9,10 +9,12 @@ import { invalidRequest, notFound } from '../lib/errors.ts'
 import { unixNow } from '../lib/ids.ts'
 import { normalizeCreateJob, type CreateJobBody } from '../jobs/create-request.ts'
 import type { JobRow } from '../jobs/job-object.ts'
-import { addEvents, applyUserAction, lockJob } from '../jobs/job-store.ts'
+import { applyUserAction, lockJob } from '../jobs/job-store.ts'
+import { insertJobWithEvents } from '../jobs/insert-job.ts'
 import { fineTunedModelName, jobIds } from '../jobs/naming.ts'
 import { formatsForMethod } from '../files/validation/fine-tune-method.ts'
 import type { DatasetReport } from '../files/validation/validate-jsonl.ts'
+import { preparedPerDb } from '../db/prepared-statements.ts'
 
 export interface JobsDeps {
   db: Db
@@ -34,9 +36,25 @@ export function datasetReportOf(file: FileRow): DatasetReport {
   return { ok: file.status === 'processed', format: d.format ?? null, examples: d.examples ?? 0, errors: [], errorCount: 0, stats: d.stats as DatasetReport['stats'] }
 }
 
+const selectProjectFile = preparedPerDb((db) =>
+  db
+    .select()
+    .from(files)
+    .where(and(eq(files.id, sql.placeholder('id')), eq(files.projectId, sql.placeholder('projectId'))))
+    .prepare('skillet_select_project_file'),
+)
+
+const selectProjectJob = preparedPerDb((db) =>
+  db
+    .select()
+    .from(fineTuningJobs)
+    .where(and(eq(fineTuningJobs.id, sql.placeholder('id')), eq(fineTuningJobs.projectId, sql.placeholder('projectId'))))
+    .prepare('skillet_select_project_job'),
+)
+
 /** A file the job may use: this project's, purpose fine-tune, not failed, in a format the method trains on. */
 async function checkJobFile(db: Db, projectId: string, fileId: string, param: 'training_file' | 'validation_file', method: 'supervised' | 'dpo'): Promise<void> {
-  const [file] = await db.select().from(files).where(and(eq(files.id, fileId), eq(files.projectId, projectId)))
+  const [file] = await selectProjectFile(db).execute({ id: fileId, projectId })
   if (!file) throw invalidRequest(`Invalid file: no such File object: ${fileId}.`, param, 'file_not_found')
   if (file.purpose !== 'fine-tune') {
     throw invalidRequest(`File ${fileId} has purpose '${file.purpose}'; fine-tuning files must be uploaded with purpose 'fine-tune'.`, param, `invalid_${param}`)
@@ -59,43 +77,37 @@ export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobB
   if (req.validationFile) await checkJobFile(deps.db, caller.projectId, req.validationFile, 'validation_file', req.method.type)
   const now = unixNow()
   const id = jobIds.job()
-  const row = await deps.db.transaction(async (tx) => {
-    const [saved] = await tx
-      .insert(fineTuningJobs)
-      .values({
-        id,
-        projectId: caller.projectId,
-        model: req.model,
-        trainingFile: req.trainingFile,
-        validationFile: req.validationFile,
-        suffix: req.suffix,
-        seed: req.seed,
-        metadata: req.metadata,
-        method: req.method,
-        integrations: req.integrations,
-        dryRun: req.dryRun,
-        status: 'validating_files',
-        fineTunedModel: req.dryRun ? null : fineTunedModelName(req.model, caller.projectName, req.suffix),
-        createdAt: now,
-        runAfter: now,
-      })
-      .returning()
-    await addEvents(tx, id, [
+  const row = await insertJobWithEvents(
+    deps.db,
+    {
+      id,
+      projectId: caller.projectId,
+      model: req.model,
+      trainingFile: req.trainingFile,
+      validationFile: req.validationFile,
+      suffix: req.suffix,
+      seed: req.seed,
+      metadata: req.metadata,
+      method: req.method,
+      integrations: req.integrations,
+      dryRun: req.dryRun,
+      status: 'validating_files',
+      fineTunedModel: req.dryRun ? null : fineTunedModelName(req.model, caller.projectName, req.suffix),
+      createdAt: now,
+      runAfter: now,
+    },
+    [
       { message: `Created fine-tuning job: ${id}`, idempotencyKey: 'created' },
       { message: `Validating training file: ${req.trainingFile}`, idempotencyKey: 'validating-training' },
       ...(req.validationFile ? [{ message: `Validating validation file: ${req.validationFile}`, idempotencyKey: 'validating-validation' }] : []),
-    ])
-    return saved
-  })
+    ],
+  )
   deps.wake()
   return row
 }
 
 export async function getJob(deps: { db: Db }, projectId: string, jobId: string): Promise<JobRow> {
-  const [row] = await deps.db
-    .select()
-    .from(fineTuningJobs)
-    .where(and(eq(fineTuningJobs.id, jobId), eq(fineTuningJobs.projectId, projectId)))
+  const [row] = await selectProjectJob(deps.db).execute({ id: jobId, projectId })
   if (!row) throw notFound('FineTuningJob', jobId, 'fine_tuning_job_id')
   return row
 }
