@@ -1,7 +1,7 @@
 // Starts the API: reads the configuration, opens the database and blob store, listens, and on
 // SIGTERM/SIGINT stops taking requests, lets in-flight requests and uploads finish, then exits.
 import { buildApp } from './app.ts'
-import { ConfigError, loadConfig } from './config/index.ts'
+import { loadConfigOrExit } from './config/index.ts'
 import { createLogger } from './lib/logger.ts'
 import { openRuntime } from './runtime.ts'
 import { bootstrapAdminKey } from './services/projects.ts'
@@ -13,16 +13,7 @@ import { SkilletMetrics } from './metrics/skillet-metrics.ts'
 import { startMetricsServer } from './metrics/metrics-server.ts'
 
 async function main(): Promise<void> {
-  let config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`skillet: ${err.message}\n`)
-      process.exit(78) // EX_CONFIG
-    }
-    throw err
-  }
+  const config = loadConfigOrExit('skillet')
   const log = createLogger(config.logLevel)
   const runtime = await openRuntime(config, log)
   const { generated } = await bootstrapAdminKey(runtime.database.db, config.apiKey)

@@ -4,7 +4,7 @@
 // Several workers may run against one Postgres; claims use FOR UPDATE SKIP LOCKED.
 // Needs SKILLET_INTERNAL_URL: the address trainers use to reach an API replica. Metrics are served on
 // SKILLET_METRICS_PORT.
-import { ConfigError, loadConfig } from './config/index.ts'
+import { loadConfigOrExit } from './config/index.ts'
 import { createLogger } from './lib/logger.ts'
 import { openRuntime } from './runtime.ts'
 import { createAppServices } from './services/app-services.ts'
@@ -15,16 +15,7 @@ import { SkilletMetrics } from './metrics/skillet-metrics.ts'
 import { startMetricsServer } from './metrics/metrics-server.ts'
 
 async function main(): Promise<void> {
-  let config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`skillet worker: ${err.message}\n`)
-      process.exit(78) // EX_CONFIG
-    }
-    throw err
-  }
+  const config = loadConfigOrExit('skillet worker')
   const log = createLogger(config.logLevel).child({ process: 'worker' })
   const runtime = await openRuntime(config, log)
   await prepareDemoModel(config, log)

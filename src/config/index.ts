@@ -367,3 +367,16 @@ class EnvReader {
     return v
   }
 }
+
+/** For entry points: the configuration, or a clear message on stderr and exit code 78 (EX_CONFIG). */
+export function loadConfigOrExit(program: string): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${program}: ${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
+}

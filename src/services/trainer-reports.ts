@@ -1,6 +1,7 @@
 // The API side of the trainer protocol (docs/trainer-protocol.md): what a trainer reports about
 // its job. Every report is idempotent — events by the trainer's idempotency key, checkpoints by
 // step, status changes by the state machine (a repeated report finds the job already there).
+import type { ReportedMetrics } from '../trainer/protocol/client.ts'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
@@ -82,19 +83,6 @@ export async function reportEvents(db: Db, job: JobRow, events: ReportedEvent[])
     events.map((e) => ({ level: e.level, message: e.message, data: e.data, idempotencyKey: `trainer:${e.idempotency_key}` })),
   )
   return { recorded }
-}
-
-export interface ReportedMetrics {
-  step: number
-  total_steps: number
-  train_loss: number
-  train_mean_token_accuracy?: number
-  valid_loss?: number
-  valid_mean_token_accuracy?: number
-  /** Tokens trained so far (all epochs); updates trained_tokens. */
-  trained_tokens?: number
-  /** Seconds the trainer expects to still need; updates estimated_finish. */
-  remaining_seconds?: number
 }
 
 /** One `metrics` event per step ("Step 10/120: training loss=0.52"); a retried report for the same step is ignored. */

@@ -5,6 +5,20 @@
 // job) and 409 (the job was cancelled, paused or finished) are final: the trainer should stop.
 import type { TrainerJobSpec } from '../../executor/executor.ts'
 
+/** A metrics report: one per training step (see docs/trainer-protocol.md). */
+export interface ReportedMetrics {
+  step: number
+  total_steps: number
+  train_loss: number
+  train_mean_token_accuracy?: number
+  valid_loss?: number
+  valid_mean_token_accuracy?: number
+  /** Tokens trained so far (all epochs); updates trained_tokens. */
+  trained_tokens?: number
+  /** Seconds the trainer expects to still need; updates estimated_finish. */
+  remaining_seconds?: number
+}
+
 export class TrainerProtocolError extends Error {
   readonly status: number
   constructor(status: number, message: string) {
@@ -111,16 +125,7 @@ export class TrainerClient {
     return this.json('POST', '/events', { events })
   }
 
-  metrics(m: {
-    step: number
-    total_steps: number
-    train_loss: number
-    train_mean_token_accuracy?: number
-    valid_loss?: number
-    valid_mean_token_accuracy?: number
-    trained_tokens?: number
-    remaining_seconds?: number
-  }): Promise<{ recorded: number }> {
+  metrics(m: ReportedMetrics): Promise<{ recorded: number }> {
     return this.json('POST', '/metrics', m)
   }
 
