@@ -39,6 +39,11 @@ export function observeJob(
   const newest = byAge.filter((p) => !isTerminal(p)).at(-1)
   const evicted = byAge.filter((p) => isTerminal(p) && describePodFailure(p)?.reason === 'evicted').at(-1)
   const retryNote = evicted ? `retrying after the previous pod was evicted: ${describePodFailure(evicted)!.message}` : undefined
+  // The pod already exited 0 but the Job controller has not marked the Job complete yet: still
+  // running, not back to pending (a watch can show this in-between state).
+  if (!newest && byAge.at(-1)?.status?.phase === 'Succeeded') {
+    return { phase: 'running', message: 'the trainer exited successfully; waiting for the Job to be marked complete' }
+  }
   if (!newest) return { phase: 'pending', ...(retryNote ? { message: retryNote } : {}) }
 
   const stuck = describeStuckPod(newest, now, options)

@@ -92,6 +92,14 @@ t.test('Complete: succeeded', async (t) => {
   t.same(observeJob(done, [pod('a', 1, terminated(0, 'Completed'))], at(61), options), { phase: 'succeeded' })
 })
 
+t.test('a pod that exited 0 before the Job is marked complete: still running, not pending', async (t) => {
+  const finishing = { ...terminated(0, 'Completed'), phase: 'Succeeded' }
+  t.same(observeJob(job(active), [pod('a', 1, finishing)], at(61), options), {
+    phase: 'running',
+    message: 'the trainer exited successfully; waiting for the Job to be marked complete',
+  })
+})
+
 t.test('a running pod: running; a pod being created: pending with the reason', async (t) => {
   t.same(observeJob(job({ ...active, ready: 1 }), [pod('a', 1, running)], at(30), options), { phase: 'running' })
   t.same(observeJob(job(active), [pod('a', 1, waiting('ContainerCreating'))], at(3), options), { phase: 'pending', message: 'ContainerCreating' })
