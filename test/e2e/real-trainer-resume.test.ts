@@ -2,33 +2,16 @@
 // again. Nobody heartbeats, so the reaper retries the job; the second attempt of the trainer loads
 // the checkpoint from the blob store, continues from it and the job succeeds, every step reported
 // once.
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import t from 'tap'
 import { randomBase62 } from '../../src/lib/ids.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
-import { freePort } from '../helpers/server-process.ts'
+import { freePort, spawnApi, waitHealthy } from '../helpers/server-process.ts'
 import { tmpDir } from '../helpers/test-app.ts'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = `sk-${randomBase62(40)}`
-
-function startApi(env: Record<string, string>, logFile: string): ChildProcess {
-  const out = fs.openSync(logFile, 'a')
-  return spawn(process.execPath, ['src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
-}
-
-async function waitHealthy(base: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error('API did not start')
-}
 
 /** Pids whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -66,7 +49,7 @@ t.test('the trainer is killed mid-job and the retried attempt resumes from its c
     SKILLET_TRAINER_CHECKPOINT_EVERY_STEPS: '4',
   }
   const log = path.join(dataDir, 'api.log')
-  let api = startApi(env, log) // generates the demo model on first start
+  let api = spawnApi(env, log) // generates the demo model on first start
   t.teardown(() => {
     api.kill('SIGKILL')
   })
@@ -95,7 +78,7 @@ t.test('the trainer is killed mid-job and the retried attempt resumes from its c
   for (const pid of trainers) process.kill(pid, 'SIGKILL')
   await new Promise((r) => api.once('exit', r))
 
-  api = startApi(env, log)
+  api = spawnApi(env, log)
   await waitHealthy(base)
   const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 120_000)
   t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')

@@ -18,9 +18,13 @@ export interface FakeTrainerScript {
   steps?: number
   stepMs?: number
   checkpointEvery?: number
+  /** Exit with code 3 (and an error on stderr) when reaching this step, on the first attempt only. */
   crashAtStep?: number
+  /** Stop heartbeating (but stay alive) at this step, on the first attempt only. */
   hangAtStep?: number
+  /** Apply hangAtStep on every attempt, not just the first. */
   hangAlways?: boolean
+  /** Report a failed status at this step. */
   failAtStep?: number
 }
 

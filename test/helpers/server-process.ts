@@ -60,3 +60,24 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
   }
 }
+
+/**
+ * Spawns `node src/server.ts` from the repository root with `env` added to this process's
+ * environment, appending its output to `logFile`. For tests that kill and restart the API
+ * (the same port, data dir and database each time); pair with waitHealthy.
+ */
+export function spawnApi(env: Record<string, string>, logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a')
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  return spawn(process.execPath, ['src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
+}
+
+/** Resolves once GET {base}/healthz answers 200. */
+export async function waitHealthy(base: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('API did not start')
+}

@@ -2,21 +2,19 @@
 // orphaned trainer exits on its own (SKILLET_PARENT_PID), the reaper notices the silence and
 // retries the job from its latest checkpoint, and the job ends correctly with no event duplicated
 // and its webhook delivered once per webhook-id, verified by the openai SDK.
-import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import pg from 'pg'
 import t from 'tap'
 import type { Test } from 'tap'
 import { randomBase62 } from '../../src/lib/ids.ts'
 import { allEvents, chatExample, FAKE_TRAINER, TEST_BASE_MODEL, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
+import { spawnApi, waitHealthy } from '../helpers/server-process.ts'
 import { tmpDir } from '../helpers/test-app.ts'
 import { testDriver } from '../helpers/test-database.ts'
 import fs from 'node:fs'
 import http from 'node:http'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KEY = `sk-${randomBase62(40)}`
 
 async function databaseUrl(t: Test): Promise<string | undefined> {
@@ -36,21 +34,6 @@ async function databaseUrl(t: Test): Promise<string | undefined> {
   const url = new URL(admin)
   url.pathname = `/${name}`
   return url.toString()
-}
-
-function startApi(env: Record<string, string>, logFile: string): ChildProcess {
-  const out = fs.openSync(logFile, 'a')
-  return spawn(process.execPath, ['src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
-}
-
-async function waitHealthy(base: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false)
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error('API did not start')
 }
 
 t.test('the API is killed mid-job and restarted', async (t) => {
@@ -76,7 +59,7 @@ t.test('the API is killed mid-job and restarted', async (t) => {
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
   }
   const log = path.join(dataDir, 'api.log')
-  let api = startApi(env, log)
+  let api = spawnApi(env, log)
   t.teardown(() => {
     api.kill('SIGKILL')
   })
@@ -108,7 +91,7 @@ t.test('the API is killed mid-job and restarted', async (t) => {
 
   api.kill('SIGKILL')
   await new Promise((r) => api.once('exit', r))
-  api = startApi(env, log)
+  api = spawnApi(env, log)
   await waitHealthy(base)
 
   const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 120_000)
