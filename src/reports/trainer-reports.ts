@@ -1,7 +1,7 @@
 // The API side of the trainer protocol (docs/trainer-protocol.md): what a trainer reports about
 // its job. Every report is idempotent — events by the trainer's idempotency key, checkpoints by
 // step, status changes by the state machine (a repeated report finds the job already there).
-import type { ReportedMetrics } from '../protocol/trainer-reports.ts'
+import type { CheckpointReport, JobState, ReportedEvent, ReportedMetrics, StatusReport } from '../protocol/trainer-reports.ts'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
@@ -37,16 +37,6 @@ function conflict(job: { status: string }, message: string): ApiError {
   return new ApiError(409, message, { code: 'job_not_running', param: job.status })
 }
 
-export interface JobState {
-  id: string
-  status: string
-  attempt: number
-  /** 'pause' or 'cancel' when the trainer should stop (after a checkpoint, for pause). */
-  stop: string | null
-  latest_checkpoint: { step: number; blob_prefix: string } | null
-  output_prefix: string
-}
-
 export async function jobState(db: Db, job: JobRow): Promise<JobState> {
   const [latest] = await db.select().from(jobCheckpoints).where(eq(jobCheckpoints.jobId, job.id)).orderBy(sql`${jobCheckpoints.stepNumber} desc`).limit(1)
   const stop = job.status === 'pausing' ? 'pause' : isTerminal(job.status as JobStatus) || job.status === 'paused' ? 'cancel' : null
@@ -67,13 +57,6 @@ export async function heartbeat(db: Db, job: JobRow): Promise<JobState> {
     .where(and(eq(fineTuningJobs.id, job.id), sql`${fineTuningJobs.status} in ('running', 'pausing')`))
     .returning()
   return jobState(db, row ?? job)
-}
-
-export interface ReportedEvent {
-  idempotency_key: string
-  level?: 'info' | 'warn' | 'error'
-  message: string
-  data?: Record<string, unknown>
 }
 
 export async function reportEvents(db: Db, job: JobRow, events: ReportedEvent[]): Promise<{ recorded: number }> {
@@ -112,7 +95,7 @@ function checkInsidePrefix(job: JobRow, key: string, param: string): void {
   if (!key.startsWith(prefix) || key.includes('..')) throw invalidRequest(`'${param}' must lie under the job's output prefix ${prefix}.`, param)
 }
 
-export async function reportCheckpoint(db: Db, job: JobRow, c: { step: number; metrics: Record<string, number>; blob_prefix: string }): Promise<{ id: string; created: boolean }> {
+export async function reportCheckpoint(db: Db, job: JobRow, c: CheckpointReport): Promise<{ id: string; created: boolean }> {
   checkInsidePrefix(job, c.blob_prefix, 'blob_prefix')
   if (!job.fineTunedModel) throw conflict(job, 'A dry run has no checkpoints.')
   return db.transaction(async (tx) => {
@@ -137,11 +120,6 @@ export async function reportCheckpoint(db: Db, job: JobRow, c: { step: number; m
     return { id: existing.id, created: false }
   })
 }
-
-export type StatusReport =
-  | { status: 'succeeded'; trained_tokens?: number; artifacts: { name: string; key: string }[] }
-  | { status: 'failed'; error: { code?: string; message: string } }
-  | { status: 'paused'; step?: number }
 
 /** The result file: every metrics event of the job as OpenAI's CSV, stored as a fine-tune-results file. */
 async function writeResultFile(deps: TrainerDeps, job: JobRow): Promise<{ id: string; blobKey: string; bytes: number }> {
