@@ -31,9 +31,14 @@ export async function resolveModel(deps: ResolveDeps, projectId: string, id: str
     const artifacts = await deps.db.select().from(modelArtifacts).where(eq(modelArtifacts.modelId, id))
     const gguf = chooseGguf(artifacts.map((a) => a.name))
     const adapter = artifacts.find((a) => a.name === 'adapter_config.json')
-    if (!gguf) throw notServable(id, 'it has no GGUF artifact (the job exported none)')
-    const ggufKey = artifacts.find((a) => a.name === gguf)!.blobKey
-    return { id, baseModel: tuned.baseModel, adapterPrefix: adapter ? dirOf(adapter.blobKey) : null, ggufKey: async () => ggufKey }
+    const ggufKey = artifacts.find((a) => a.name === gguf)?.blobKey
+    return {
+      id,
+      baseModel: tuned.baseModel,
+      adapterPrefix: adapter ? dirOf(adapter.blobKey) : null,
+      // Only the embedded engine needs the GGUF (a remote vLLM serves the adapter).
+      ggufKey: async () => ggufKey ?? Promise.reject(notServable(id, 'it has no GGUF artifact (the job exported none)')),
+    }
   }
 
   const [ckpt] = await deps.db
@@ -45,7 +50,11 @@ export async function resolveModel(deps: ResolveDeps, projectId: string, id: str
   const blobs = await deps.blobs.list(ckpt.prefix)
   const names = blobs.map((b) => b.key.slice(ckpt.prefix.length))
   const gguf = chooseGguf(names)
-  if (!gguf) throw notServable(id, 'this checkpoint has no GGUF export')
   const adapter = names.find((n) => n.endsWith('adapter_config.json'))
-  return { id, baseModel: ckpt.baseModel, adapterPrefix: adapter ? dirOf(ckpt.prefix + adapter) : null, ggufKey: async () => ckpt.prefix + gguf }
+  return {
+    id,
+    baseModel: ckpt.baseModel,
+    adapterPrefix: adapter ? dirOf(ckpt.prefix + adapter) : null,
+    ggufKey: async () => (gguf ? ckpt.prefix + gguf : Promise.reject(notServable(id, 'this checkpoint has no GGUF export'))),
+  }
 }
