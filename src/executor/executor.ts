@@ -5,8 +5,11 @@
 export interface TrainerJobSpec {
   jobId: string
   projectId: string
-  /** Base model id and where its Hugging Face directory lives. */
-  model: { id: string; source: { kind: 'dir'; path: string } | { kind: 'blob'; prefix: string } }
+  /**
+   * Base model id and where its Hugging Face directory lives. `publicId` is the name the outside
+   * world knows it by (the Hub repo id of an hf: model), written into the adapter's config.
+   */
+  model: { id: string; publicId?: string; source: { kind: 'dir'; path: string } | { kind: 'blob'; prefix: string } }
   trainingFile: { id: string; blobKey: string }
   validationFile: { id: string; blobKey: string } | null
   method:

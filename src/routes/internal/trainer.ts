@@ -14,6 +14,8 @@ import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
 
 const Params = Type.Object({ id: Type.String() })
 const Num = Type.Number()
+/** A file the trainer uploaded under the job's output prefix, to be registered as a model artifact. */
+const Artifact = Type.Object({ name: Type.String(), key: Type.String() })
 
 const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (app, { deps }) => {
   // Blobs arrive as raw bytes and are streamed straight into the blob store.
@@ -67,8 +69,13 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
 
   app.post(
     '/jobs/:id/checkpoints',
-    { schema: { hide: true, params: Params, body: Type.Object({ step: Type.Integer({ minimum: 0 }), metrics: Type.Record(Type.String(), Type.Number()), blob_prefix: Type.String() }) } },
-    async (request) => reports.reportCheckpoint(deps.db, await trainerJob(request), request.body),
+    { schema: { hide: true, params: Params, body: Type.Object({
+          step: Type.Integer({ minimum: 0 }),
+          metrics: Type.Record(Type.String(), Type.Number()),
+          blob_prefix: Type.String(),
+          artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
+        }) } },
+    async (request) => reports.reportCheckpoint(deps, await trainerJob(request), request.body),
   )
 
   app.post(
@@ -78,7 +85,7 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
           status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
           trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
           step: Type.Optional(Type.Integer({ minimum: 0 })),
-          artifacts: Type.Optional(Type.Array(Type.Object({ name: Type.String(), key: Type.String() }))),
+          artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
           error: Type.Optional(Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })),
         }) },
     },

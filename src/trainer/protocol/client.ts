@@ -130,7 +130,7 @@ export class TrainerClient {
   }
 
   /** Registers a checkpoint whose files were uploaded under `blob_prefix` (see putBlob). */
-  checkpoint(c: { step: number; metrics: Record<string, number>; blob_prefix: string }): Promise<{ id: string; created: boolean }> {
+  checkpoint(c: { step: number; metrics: Record<string, number>; blob_prefix: string; artifacts?: { name: string; key: string }[] }): Promise<{ id: string; created: boolean }> {
     return this.json('POST', '/checkpoints', c)
   }
 

@@ -49,6 +49,7 @@ export const JobSpecSchema = Type.Object({
   projectId: Type.String({ minLength: 1 }),
   model: Type.Object({
     id: Type.String({ minLength: 1 }),
+    publicId: Type.Optional(Type.String({ minLength: 1 })),
     source: Type.Union([
       Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
       Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
