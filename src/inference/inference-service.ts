@@ -15,7 +15,7 @@ export interface InferenceDeps {
   engine: InferenceEngine
 }
 
-export function createInference(deps: { config: Config; db: Db; blobs: BlobStore; log: Logger; engine?: InferenceEngine }): InferenceDeps {
+export function createInference(deps: { config: Config; db: Db; blobs: BlobStore; log: Logger; engine?: InferenceEngine; startedAt: number }): InferenceDeps {
   const { config } = deps
   const resolveDeps: ResolveDeps = {
     db: deps.db,
@@ -23,6 +23,7 @@ export function createInference(deps: { config: Config; db: Db; blobs: BlobStore
     baseModels: config.jobs.baseModels,
     hubEndpoint: config.jobs.hubEndpoint,
     hubToken: config.jobs.hubToken,
+    startedAt: deps.startedAt,
     log: deps.log,
     workDir: join(config.dataDir, 'inference'),
   }

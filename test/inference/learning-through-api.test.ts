@@ -48,6 +48,13 @@ t.test('fine-tuned through the API, the ft: model answers held-out prompts the b
   }
   const whole = await client.chat.completions.create({ model: ft, messages: [{ role: 'user', content: ask(heldOut[0]) }], max_tokens: 12, temperature: 0 })
   t.equal(streamed, whole.choices[0].message.content, 'streamed and whole answers agree')
+  // Checkpoints are models too, served from the GGUF each checkpoint exported.
+  const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data
+  t.ok(checkpoints.length > 0, `${checkpoints.length} checkpoint models`)
+  const ckpt = checkpoints[0].fine_tuned_model_checkpoint
+  const fromCheckpoint = await client.chat.completions.create({ model: ckpt, messages: [{ role: 'user', content: ask(heldOut[0]) }], max_tokens: 12, temperature: 0 })
+  t.same(specErrors('CreateChatCompletionResponse', fromCheckpoint), [], `${ckpt} answers`)
+  t.equal(fromCheckpoint.model, ckpt)
   const completion = await client.completions.create({ model: ft, prompt: 'Word:', max_tokens: 4, temperature: 0 })
   t.same(specErrors('CreateCompletionResponse', completion), [], 'completions.create on the ft: model')
 })
