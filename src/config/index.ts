@@ -45,6 +45,8 @@ export interface Config {
   executor: ExecutorConfig
   /** Prometheus metrics: a separate port, and/or /metrics on the API port behind a bearer token. */
   metrics: MetricsConfig
+  /** SKILLET_UI: serve the web dashboard at `/` (built from src/ui/ on first start when its bundle is missing or stale). */
+  ui: boolean
 }
 
 export type ExecutorConfig = { kind: 'local' } | KubernetesConfig
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: read.int('SKILLET_METRICS_PORT', 9464, { min: 0, max: 65535 }),
       token: read.secret('SKILLET_METRICS_TOKEN', 16),
     },
+    ui: read.bool('SKILLET_UI', true),
   }
   if (config.metrics.port !== 0 && config.metrics.port === config.port) {
     problems.push(`SKILLET_METRICS_PORT must differ from PORT (both are ${config.port}); set SKILLET_METRICS_PORT=0 to turn the metrics port off`)
