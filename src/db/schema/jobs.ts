@@ -1,6 +1,6 @@
 // Fine-tuning jobs and what they produce: events, checkpoints, fine-tuned models and their artifacts.
 // The jobs table is also the work queue: a scheduler claims `queued` rows whose `run_after` has
-// passed with FOR UPDATE SKIP LOCKED (src/queue/claim.ts), and running jobs keep `heartbeat_at` fresh.
+// passed with FOR UPDATE SKIP LOCKED (src/running/scheduler/claim.ts), and running jobs keep `heartbeat_at` fresh.
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { projects } from './core.ts'
@@ -121,6 +121,24 @@ export const jobCheckpoints = pgTable(
     createdAt: unixSeconds('created_at').notNull(),
   },
   (t) => [uniqueIndex('job_checkpoints_job_step_idx').on(t.jobId, t.stepNumber), uniqueIndex('job_checkpoints_model_idx').on(t.modelId)],
+)
+
+/**
+ * Downloadable files of a checkpoint model (LoRA adapter, GGUF, Modelfile), registered with the
+ * checkpoint. The checkpoint model is visible while its job's fine-tuned model exists.
+ */
+export const checkpointArtifacts = pgTable(
+  'checkpoint_artifacts',
+  {
+    checkpointId: text('checkpoint_id')
+      .notNull()
+      .references(() => jobCheckpoints.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    blobKey: text('blob_key').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    createdAt: unixSeconds('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.checkpointId, t.name] })],
 )
 
 /** A fine-tuned model: written in the same transaction that moves its job to succeeded. */

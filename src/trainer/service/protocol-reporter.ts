@@ -5,7 +5,7 @@
 // across retries and attempts (metrics and checkpoints by step, events by key), so a resumed
 // attempt that repeats a step never duplicates anything.
 import { createHash } from 'node:crypto'
-import type { TrainerClient } from '../protocol/client.ts'
+import type { TrainerClient } from './trainer-client.ts'
 import type { CheckpointInfo, EvalMetrics, EventLevel, Reporter, StepMetrics } from '../train/reporter.ts'
 
 export interface RunPlan {
@@ -110,7 +110,7 @@ export class ProtocolReporter implements Reporter {
       const v = m?.step === info.step ? m[key] : undefined
       if (v !== undefined && Number.isFinite(v)) metrics[key] = v
     }
-    this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location }))
+    this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location, ...(info.artifacts ? { artifacts: info.artifacts } : {}) }))
   }
 
   onEvent(level: EventLevel, message: string): void {
