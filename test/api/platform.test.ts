@@ -7,10 +7,11 @@ import { startTestApp, tmpDir } from '../helpers/test-app.ts'
 import { assertSpec } from '../helpers/openai-spec.ts'
 import { generateOpenApiDocument } from '../../src/openapi-document.ts'
 
-t.test('healthz and readyz', async (t) => {
+t.test('healthz (and its alias /health) and readyz', async (t) => {
   const ctx = await startTestApp(t)
   const root = ctx.baseURL.replace(/\/v1$/, '')
   t.same(await (await fetch(`${root}/healthz`)).json(), { status: 'ok' })
+  t.same(await (await fetch(`${root}/health`)).json(), { status: 'ok' }, '/health answers too, not 404')
   t.same(await (await fetch(`${root}/readyz`)).json(), { status: 'ok' })
 })
 

@@ -13,12 +13,12 @@ import { createBlobStore } from '../../storage/index.ts'
 import type { BlobStore } from '../../storage/blob-store.ts'
 import { selectBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
-import { TrainerClient, TrainerProtocolError } from '../protocol/client.ts'
+import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
 import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { resolveHyperparameters, type TrainingMethod } from '../train/auto-hyperparameters.ts'
+import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import { Trainer, type TrainResult } from '../train/trainer.ts'
 import { BlobCheckpointStore } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
@@ -135,7 +135,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec.method.type)
-  const hp = resolveHyperparameters(method, spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  const hp = resolveHyperparameters(spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
     stop.request(err instanceof TrainerProtocolError && err.shouldStop ? 'cancel' : 'report-failed'))
@@ -155,7 +156,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     options: trainOptions(model.config, {
       method,
       epochs: hp.nEpochs,
-      learningRate: hp.learningRate,
+      learningRate,
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
@@ -171,9 +172,9 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   })
   try {
     reporter.event('plan', `Training on ${set.examples} examples (${set.tokensPerEpoch.toLocaleString('en-US')} tokens per epoch) for ${hp.nEpochs} ` +
-      `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${hp.learningRate}`, {
+      `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${learningRate}`, {
       data: { examples: set.examples, tokens_per_epoch: set.tokensPerEpoch, n_epochs: hp.nEpochs, batch_size: hp.batchSize,
-        learning_rate: hp.learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
+        learning_rate: learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
     })
     const result = await trainer.run()
     await reporter.flush()

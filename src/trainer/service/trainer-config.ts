@@ -1,14 +1,13 @@
 // The only place the service's trainer reads its environment (as src/config does for the API).
 // The launcher sets the job (SKILLET_JOB_SPEC, SKILLET_JOB_TOKEN, SKILLET_CALLBACK_URL — see
-// src/launcher/trainer-env.ts); the blob store settings use the API's own names and defaults
+// src/protocol/trainer-env.ts); the blob store settings use the API's own names and defaults
 // (SKILLET_S3_* for S3, else the filesystem store under SKILLET_DATA_DIR/blobs), so a trainer
 // started with the server's environment finds the same blobs. Everything is checked here, once:
 // a bad setting is input the trainer can never run with, reported as a TrainerConfigError.
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Type } from 'typebox'
 import { Value } from 'typebox/value'
-import type { TrainerJobSpec } from '../../executor/executor.ts'
+import { TrainerJobSpecSchema, type TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { BlobStoreConfig } from '../../storage/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
 import type { GgufDType } from '../export/gguf.ts'
@@ -40,32 +39,6 @@ export class TrainerConfigError extends Error {
   }
 }
 
-const Hyper = { nEpochs: Type.Integer({ minimum: 1 }), batchSize: Type.Integer({ minimum: 1 }), learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }) }
-const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
-
-/** TrainerJobSpec (src/executor/executor.ts) as a schema: what the trainer accepts. */
-export const JobSpecSchema = Type.Object({
-  jobId: Type.String({ minLength: 1 }),
-  projectId: Type.String({ minLength: 1 }),
-  model: Type.Object({
-    id: Type.String({ minLength: 1 }),
-    source: Type.Union([
-      Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
-      Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
-    ]),
-  }),
-  trainingFile: FileRef,
-  validationFile: Type.Union([FileRef, Type.Null()]),
-  method: Type.Union([
-    Type.Object({ type: Type.Literal('supervised'), ...Hyper }),
-    Type.Object({ type: Type.Literal('dpo'), ...Hyper, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
-  ]),
-  seed: Type.Integer(),
-  outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
-  callbackUrl: Type.String({ pattern: '^https?://' }),
-  attempt: Type.Integer({ minimum: 1 }),
-})
-
 type Env = Record<string, string | undefined>
 
 function parseSpec(raw: string | undefined, problems: string[]): TrainerJobSpec | null {
@@ -80,10 +53,10 @@ function parseSpec(raw: string | undefined, problems: string[]): TrainerJobSpec 
     problems.push('SKILLET_JOB_SPEC is not valid JSON')
     return null
   }
-  if (Value.Check(JobSpecSchema, value)) return value as TrainerJobSpec
+  if (Value.Check(TrainerJobSpecSchema, value)) return value
   // A union reports every branch; the first error per location is the useful one.
   const seen = new Set<string>()
-  for (const e of Value.Errors(JobSpecSchema, value)) {
+  for (const e of Value.Errors(TrainerJobSpecSchema, value)) {
     if (seen.has(e.instancePath)) continue
     seen.add(e.instancePath)
     problems.push(`SKILLET_JOB_SPEC${e.instancePath || ' '}: ${e.message}`)

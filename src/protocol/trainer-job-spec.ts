@@ -1,0 +1,41 @@
+// The job spec a trainer runs from: built by the scheduler (src/running/scheduler/trainer-job-spec.ts),
+// handed to the trainer through its environment (trainer-env.ts), checked against this schema by
+// src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
+import { Type, type Static } from 'typebox'
+
+const Hyperparameters = {
+  nEpochs: Type.Integer({ minimum: 1 }),
+  batchSize: Type.Integer({ minimum: 1 }),
+  learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }),
+}
+const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
+
+/** Everything a trainer needs to run one job; serialised as JSON into the trainer's environment. */
+export const TrainerJobSpecSchema = Type.Object({
+  jobId: Type.String({ minLength: 1 }),
+  projectId: Type.String({ minLength: 1 }),
+  /** Base model id and where its Hugging Face directory lives. */
+  model: Type.Object({
+    id: Type.String({ minLength: 1 }),
+    source: Type.Union([
+      Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
+      Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
+    ]),
+  }),
+  trainingFile: FileRef,
+  validationFile: Type.Union([FileRef, Type.Null()]),
+  /** Already resolved: never 'auto'. */
+  method: Type.Union([
+    Type.Object({ type: Type.Literal('supervised'), ...Hyperparameters }),
+    Type.Object({ type: Type.Literal('dpo'), ...Hyperparameters, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
+  ]),
+  seed: Type.Integer(),
+  /** Blob-store prefix where checkpoints and artifacts go (e.g. "jobs/ftjob-abc/"). */
+  outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
+  /** Base URL of the API's internal trainer endpoints, e.g. "http://skillet-api:8080/internal/v1". */
+  callbackUrl: Type.String({ pattern: '^https?://' }),
+  /** Attempt number, 1-based; a retried attempt resumes from the latest checkpoint. */
+  attempt: Type.Integer({ minimum: 1 }),
+})
+
+export type TrainerJobSpec = Static<typeof TrainerJobSpecSchema>
