@@ -16,6 +16,8 @@ import { openApiInfo } from './schemas/openapi-info.ts'
 import filesRoutes from './routes/v1/files.ts'
 import fineTuningRoutes from './routes/v1/fine-tuning.ts'
 import modelsRoutes from './routes/v1/models.ts'
+import chatCompletionsRoutes from './routes/v1/chat-completions.ts'
+import completionsRoutes from './routes/v1/completions.ts'
 import trainerRoutes from './routes/internal/trainer.ts'
 import { FineTuningJob } from './schemas/fine-tuning.ts'
 import uploadsRoutes from './routes/v1/uploads.ts'
@@ -54,6 +56,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   })
 
   await app.register(errors)
+  app.addHook('onClose', async () => services.inference.engine.close())
   await app.register(httpMetrics, { metrics, token: config.metrics.token })
   if (metrics) services.trainer.onTrainedTokens = (_jobId, tokens) => metrics.tokensTrained(tokens)
   app.addSchema(ErrorResponse)
@@ -92,6 +95,8 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
       await v1.register(filesRoutes, { services })
       await v1.register(fineTuningRoutes, { deps: services.jobs })
       await v1.register(modelsRoutes, { deps: services.models })
+      await v1.register(chatCompletionsRoutes, { deps: services.inference })
+      await v1.register(completionsRoutes, { deps: services.inference })
       await v1.register(uploadsRoutes, { services })
       await v1.register(webhookEndpointsRoutes, { services })
       await v1.register(organizationRoutes, { db: services.database.db })
