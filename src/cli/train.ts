@@ -117,8 +117,9 @@ async function main(): Promise<void> {
   const result = await trainer.run()
 
   // lora/dpo: the adapter; full: the model. --gguf adds a GGUF of the merged model.
-  const written = await writeOutputs(outDir, model, result, { adapter: true, merged: !result.lora, gguf })
-  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ['GGUF', written.ggufPath]]) {
+  // adapter_config.json names the base model as it was given (a Hub id, or the user's own folder).
+  const written = await writeOutputs(outDir, model, result, { adapter: true, merged: !result.lora, gguf, baseModelName: required('model') })
+  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ['GGUF', written.ggufPath], ['Ollama Modelfile', written.modelfilePath]]) {
     if (where) log(`${what} written to ${where}`)
   }
   trainer.dispose()
