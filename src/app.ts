@@ -7,7 +7,10 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Logger } from 'pino'
 import { randomUUID } from 'node:crypto'
-import errors from './plugins/errors.ts'
+import errors, { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './plugins/errors.ts'
+import jsonBody from './plugins/json-body.ts'
+import refuseNul from './plugins/refuse-nul.ts'
+import { buildValidators } from './plugins/validators.ts'
 import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
@@ -52,7 +55,11 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
     },
     bodyLimit: 4 * 1024 * 1024,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: buildValidators } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (request, reply) => {
@@ -60,6 +67,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
   })
 
   await app.register(errors)
+  await app.register(jsonBody)
   app.addHook('onClose', async () => services.inference.engine.close())
   await app.register(httpMetrics, { metrics, token: config.metrics.token })
   if (metrics) services.trainer.onTrainedTokens = (_jobId, tokens) => metrics.tokensTrained(tokens)
@@ -82,6 +90,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
   await app.register(
     async (v1) => {
       await v1.register(auth, { db: services.database.db })
+      await v1.register(refuseNul)
       v1.addHook('onRequest', v1.authenticate)
       await v1.register(rateLimit, {
         hook: 'preHandler',
@@ -90,7 +99,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
         keyGenerator: (request) => request.principal?.keyId ?? request.ip,
         errorResponseBuilder: (_request, context) => ({
           statusCode: 429,
-          message: `Rate limit reached: ${context.max} requests per ${context.after}. Please try again in ${context.after}.`,
+          message: `Rate limit reached: ${context.max} requests per minute. Please try again in ${context.after}.`,
         }),
       })
       await v1.register(multipart, {
