@@ -1,18 +1,18 @@
 // Which model a Chat Completions / Completions request names, for the caller's project: a base
-// model, the project's fine-tuned model or one of its checkpoint models (src/services/models.ts
+// model, the project's fine-tuned model or one of its checkpoint models (the shared model lookup
 // finds them; another project's model is a 404 model_not_found like an unknown one). A model is
-// served from its GGUF artifact (embedded engine) or its LoRA adapter (vLLM); without the file
-// the engine needs, the request is a 400 model_not_ready.
+// served from its GGUF artifact (embedded engine) or its LoRA adapter (vLLM); without the file the
+// engine needs, the request is a 400 model_not_ready.
 import type { Logger } from 'pino'
-import { invalidRequest } from '../lib/errors.ts'
+import { type ApiError, invalidRequest } from '../lib/errors.ts'
 import type { BaseModelDeps } from '../models/base-models.ts'
-import { findModel, ggufArtifact, listArtifacts, type ModelsDeps } from '../services/models.ts'
+import { findModel, ggufArtifact, listArtifacts, type LookupDeps } from '../models/model-lookup.ts'
 import { baseModelGguf } from './base-model-gguf.ts'
 import type { ServedModel } from './served-model.ts'
 
-export type ResolveDeps = BaseModelDeps & ModelsDeps & { log: Logger; workDir: string }
+export type ResolveDeps = BaseModelDeps & LookupDeps & { log: Logger; workDir: string }
 
-function notServable(id: string, why: string) {
+function notServable(id: string, why: string): ApiError {
   return invalidRequest(`The model '${id}' cannot be served yet: ${why}.`, 'model', 'model_not_ready')
 }
 
@@ -23,13 +23,13 @@ export async function resolveModel(deps: ResolveDeps, projectId: string, id: str
   if (found.kind === 'base') return { id, baseModel: id, adapterPrefix: null, ggufKey: () => baseModelGguf(deps, id) }
   const artifacts = await listArtifacts(deps, projectId, id)
   const gguf = ggufArtifact(artifacts)
-  // "adapter/adapter_config.json" (or a flat "adapter_config.json" from older jobs).
-  const adapter = artifacts.find((a) => a.name === 'adapter_config.json' || a.name.endsWith('/adapter_config.json'))
+  // Models exported before the adapter/ folder have a flat adapter_config.json.
+  const adapter = artifacts.find((a) => a.name === 'adapter/adapter_config.json' || a.name === 'adapter_config.json')
   return {
     id,
     baseModel: found.baseModel,
     adapterPrefix: adapter ? dirOf(adapter.blobKey) : null,
     // Only the embedded engine needs the GGUF (a remote vLLM serves the adapter).
-    ggufKey: async () => gguf?.blobKey ?? Promise.reject(notServable(id, `this ${found.kind === 'checkpoint' ? 'checkpoint' : 'model'} has no GGUF artifact`)),
+    ggufKey: async () => gguf?.blobKey ?? Promise.reject(notServable(id, found.kind === 'checkpoint' ? 'this checkpoint has no GGUF export' : 'it has no GGUF artifact (the job exported none)')),
   }
 }
