@@ -17,9 +17,9 @@ import { createApiKey } from '../../src/services/projects.ts'
 import { createBlobStore } from '../../src/storage/index.ts'
 import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
 
-const TOKENS = Number(process.env.BENCH_TOKENS ?? 128)
-const HIDDEN = Number(process.env.BENCH_HIDDEN ?? 512)
-const LAYERS = Number(process.env.BENCH_LAYERS ?? 8)
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 64)
+const HIDDEN = Number(process.env.BENCH_HIDDEN ?? 256)
+const LAYERS = Number(process.env.BENCH_LAYERS ?? 4)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const PROMPT = 'Tell me a story about the sea and the stars'
 
