@@ -7,7 +7,10 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Logger } from 'pino'
 import { randomUUID } from 'node:crypto'
-import errors from './plugins/errors.ts'
+import errors, { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './plugins/errors.ts'
+import jsonBody from './plugins/json-body.ts'
+import refuseNul from './plugins/refuse-nul.ts'
+import { buildValidators } from './plugins/validators.ts'
 import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
@@ -24,6 +27,8 @@ import uploadsRoutes from './routes/v1/uploads.ts'
 import webhookEndpointsRoutes from './routes/v1/webhook-endpoints.ts'
 import organizationRoutes from './routes/v1/organization.ts'
 import healthRoutes from './routes/health.ts'
+import uiRoutes from './routes/ui.ts'
+import type { UiBundle } from './ui/build/ui-bundle.ts'
 import type { AppServices } from './services/app-services.ts'
 import httpMetrics from './metrics/http-metrics.ts'
 import type { SkilletMetrics } from './metrics/skillet-metrics.ts'
@@ -33,11 +38,13 @@ export interface AppDeps {
   logger: Logger
   /** Request and trainer-report metrics; GET /metrics on this port when config.metrics.token is set. */
   metrics?: SkilletMetrics
+  /** The web dashboard's bundle, served at `/` (server.ts passes one unless SKILLET_UI=false). */
+  ui?: UiBundle
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-export async function buildApp({ services, logger, metrics }: AppDeps) {
+export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
   const { config } = services
   const app = Fastify({
     loggerInstance: logger,
@@ -48,7 +55,11 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
     },
     bodyLimit: 4 * 1024 * 1024,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: buildValidators } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (request, reply) => {
@@ -56,6 +67,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   })
 
   await app.register(errors)
+  await app.register(jsonBody)
   app.addHook('onClose', async () => services.inference.engine.close())
   await app.register(httpMetrics, { metrics, token: config.metrics.token })
   if (metrics) services.trainer.onTrainedTokens = (_jobId, tokens) => metrics.tokensTrained(tokens)
@@ -73,10 +85,12 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(healthRoutes, { services })
+  if (ui) await app.register(uiRoutes, { bundle: ui })
 
   await app.register(
     async (v1) => {
       await v1.register(auth, { db: services.database.db })
+      await v1.register(refuseNul)
       v1.addHook('onRequest', v1.authenticate)
       await v1.register(rateLimit, {
         hook: 'preHandler',
@@ -85,7 +99,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
         keyGenerator: (request) => request.principal?.keyId ?? request.ip,
         errorResponseBuilder: (_request, context) => ({
           statusCode: 429,
-          message: `Rate limit reached: ${context.max} requests per ${context.after}. Please try again in ${context.after}.`,
+          message: `Rate limit reached: ${context.max} requests per minute. Please try again in ${context.after}.`,
         }),
       })
       await v1.register(multipart, {

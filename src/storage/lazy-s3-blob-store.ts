@@ -46,4 +46,8 @@ export class LazyS3BlobStore implements BlobStore {
   async ping(): Promise<void> {
     return (await this.store()).ping()
   }
+  /** S3 leaves nothing to sweep (see S3BlobStore): no reason to load the SDK for it. */
+  async sweepAbandonedWrites(_idleMs: number): Promise<number> {
+    return 0
+  }
 }

@@ -61,6 +61,7 @@ t.test('rate limit per key: 429 in the OpenAI envelope with retry-after', async 
   const body = await res.json()
   assertSpec(t, 'ErrorResponse', body)
   t.equal(body.error.code, 'rate_limit_exceeded')
+  t.match(body.error.message, /^Rate limit reached: 3 requests per minute\. Please try again in \d+ (second|minute)s?\.$/, 'names the configured window')
   t.ok(await other.files.list(), 'another key is not limited')
 })
 

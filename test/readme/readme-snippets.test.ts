@@ -138,6 +138,8 @@ t.test('npm run demo: trains on defaults, the loss falls, and it ends with what 
   t.ok(curl, 'a curl to try')
   const listed = JSON.parse(await sh(curl!, { SKILLET_API_KEY: key! })) as { object: string; data: { status: string }[] }
   t.match(listed, { object: 'list', data: [{ status: 'succeeded' }] }, 'the curl works with the exported key')
-  t.match(out, new RegExp(`API docs: http://127\\.0\\.0\\.1:${port}/docs`), 'where the docs are')
+  t.match(out, new RegExp(`Dashboard: http://127\\.0\\.0\\.1:${port}/ .*API docs: http://127\\.0\\.0\\.1:${port}/docs`), 'where the dashboard and the docs are')
+  const dashboard = await fetch(`http://127.0.0.1:${port}/`)
+  t.equal(dashboard.status, 200, 'the dashboard answers at /')
   t.match(out, /`npm start` later serves the same data dir/, 'that npm start reuses the data dir and the key')
 })
