@@ -113,6 +113,8 @@ async function run() {
     await nav('New job').click()
     await page.getByLabel('Training file').selectOption({ label: 'train.jsonl (100 examples)' })
     t.equal(await page.getByLabel('Base model').inputValue(), DEMO_MODEL_ID)
+    // 100 examples: auto is 3 epochs (the server's rule), said beside the field.
+    t.ok(await page.getByText('For this dataset, auto is 3.').isVisible(), 'auto explained with its value for this dataset')
     await page.getByLabel('Epochs').fill('2')
     await page.getByLabel('Batch size').fill('1')
     await page.getByLabel('Seed (optional)').fill('7')
@@ -268,6 +270,11 @@ async function run() {
     await page.getByTestId('job-status').getByText('succeeded').waitFor()
     await assertAccessible(t, page, 'job page, dark')
     await screenshot(page, '09-job-dark')
+    // A 4K screen: the text scales up (22 px root size) instead of staying laptop-sized.
+    await page.setViewportSize({ width: 3840, height: 2160 })
+    t.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize), '22px')
+    await screenshot(page, '10-job-4k', { fullPage: false })
+    await page.setViewportSize({ width: 1440, height: 900 })
     await page.emulateMedia({ colorScheme: 'light' })
   })
 }

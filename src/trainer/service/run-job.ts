@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
 import type { BlobStore } from '../../storage/blob-store.ts'
-import { selectBackend } from '../backend/select-backend.ts'
+import { describeBackend, gpuHint, selectBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
 import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
@@ -159,9 +159,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     stop.request(err instanceof TrainerProtocolError && err.shouldStop ? 'cancel' : 'report-failed'))
 
   const parameters = [...model.weights.values()].reduce((n, w) => n + w.data.length, 0)
-  reporter.event(`started:${spec.attempt}`, `Trainer attempt ${spec.attempt} started: ${backendLines.join('; ') || `trainer backend: ${backend.name}`}`, {
+  reporter.event(`started:${spec.attempt}`, `Trainer attempt ${spec.attempt} started: ${describeBackend(backend)}`, {
     data: { attempt: spec.attempt, backend: backend.name, gpu: backend.gpu },
   })
+  const hint = gpuHint(backend)
+  if (hint) reporter.event(`gpu-hint:${spec.attempt}`, hint, { data: { passed_over: backend.passedOver } })
   reporter.event('model-loaded', `Loaded base model ${spec.model.id}: ${model.config.architecture}, ${model.config.numLayers} layers, ` +
     `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
   truncationWarnings(set, reporter)
