@@ -18,6 +18,7 @@ import type { JobRow } from '../../jobs/job-object.ts'
 import { jobsToValidate, validateJob } from '../../jobs/job-validation.ts'
 import type { JobsConfig } from '../../config/index.ts'
 import { unixNow } from '../../lib/ids.ts'
+import { startLoop, type Loop } from '../../lib/loop.ts'
 import { claimNextJob } from './claim.ts'
 import { decide, type Decision } from './decide.ts'
 import { buildJobSpec } from './trainer-job-spec.ts'
@@ -44,9 +45,7 @@ export class Scheduler {
   private readonly o: SchedulerOptions
   /** Jobs whose trainer this instance launched and still supervises. */
   private readonly launched = new Set<string>()
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | null = null
-  private again = false
+  private loop: Loop | null = null
   private stopped = false
 
   constructor(options: SchedulerOptions) {
@@ -55,33 +54,22 @@ export class Scheduler {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.o.jobs.schedulerIntervalMs)
-    this.timer.unref()
-    this.wake()
+    if (this.stopped || this.loop) return
+    this.loop = startLoop({
+      everyMs: this.o.jobs.schedulerIntervalMs,
+      pass: () => this.tick(),
+      onError: (err) => this.o.log.error({ err }, 'scheduler tick failed'),
+    })
   }
 
   /** Runs a tick soon; ticks never overlap (a wake during a tick runs one more after it). */
   wake(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.tick()
-      .catch((err) => this.o.log.error({ err }, 'scheduler tick failed'))
-      .finally(() => {
-        this.running = null
-        if (this.again) {
-          this.again = false
-          this.wake()
-        }
-      })
+    this.loop?.wake()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    clearInterval(this.timer)
-    await this.running
+    await this.loop?.stop()
   }
 
   async tick(): Promise<void> {
