@@ -14,9 +14,13 @@ const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.S
 export const TrainerJobSpecSchema = Type.Object({
   jobId: Type.String({ minLength: 1 }),
   projectId: Type.String({ minLength: 1 }),
-  /** Base model id and where its Hugging Face directory lives. */
+  /**
+   * Base model id and where its Hugging Face directory lives. `publicId` is the name the outside
+   * world knows it by (the Hub repo id of an hf: model), written into the adapter's config.
+   */
   model: Type.Object({
     id: Type.String({ minLength: 1 }),
+    publicId: Type.Optional(Type.String({ minLength: 1 })),
     source: Type.Union([
       Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
       Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),

@@ -42,21 +42,26 @@ export const MetricsReportSchema = Type.Object({
 export type ReportedMetrics = Static<typeof MetricsReportSchema>
 
 /** A checkpoint whose files were uploaded under `blob_prefix`. */
+/** A file the trainer uploaded under the job's output prefix, to be registered as a model artifact (docs/model-artifacts.md). */
+const Artifact = Type.Object({ name: Type.String(), key: Type.String() })
+export type ReportedArtifact = Static<typeof Artifact>
+
 export const CheckpointReportSchema = Type.Object({
   step: Type.Integer({ minimum: 0 }),
   metrics: Type.Record(Type.String(), Type.Number()),
   blob_prefix: Type.String(),
+  /** The checkpoint model's files (adapter, GGUF, Modelfile), uploaded under blob_prefix. */
+  artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
 })
 export type CheckpointReport = Static<typeof CheckpointReportSchema>
 
-const Artifact = Type.Object({ name: Type.String(), key: Type.String() })
 const TrainerError = Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })
 const TrainedTokens = Type.Integer({ minimum: 0 })
 const Step = Type.Integer({ minimum: 0 })
 
 /** How an attempt ended, as the trainer says it. */
 export const StatusReportSchema = Type.Union([
-  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact) }),
+  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }) }),
   Type.Object({ status: Type.Literal('failed'), error: TrainerError }),
   Type.Object({ status: Type.Literal('paused'), step: Type.Optional(Step) }),
 ])
@@ -70,6 +75,6 @@ export const StatusReportBodySchema = Type.Object({
   status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
   trained_tokens: Type.Optional(TrainedTokens),
   step: Type.Optional(Step),
-  artifacts: Type.Optional(Type.Array(Artifact)),
+  artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
   error: Type.Optional(TrainerError),
 })

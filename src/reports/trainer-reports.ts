@@ -1,11 +1,12 @@
 // The API side of the trainer protocol (docs/trainer-protocol.md): what a trainer reports about
 // its job. Every report is idempotent — events by the trainer's idempotency key, checkpoints by
 // step, status changes by the state machine (a repeated report finds the job already there).
-import type { CheckpointReport, JobState, ReportedEvent, ReportedMetrics, StatusReport } from '../protocol/trainer-reports.ts'
+import type { CheckpointReport, JobState, ReportedArtifact, ReportedEvent, ReportedMetrics, StatusReport } from '../protocol/trainer-reports.ts'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
-import { files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
+import { checkpointArtifacts, files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
+import { isArtifactName } from '../models/artifact-names.ts'
 import { ApiError, invalidRequest, unauthorized } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { JobRow } from '../jobs/job-object.ts'
@@ -95,11 +96,28 @@ function checkInsidePrefix(job: JobRow, key: string, param: string): void {
   if (!key.startsWith(prefix) || key.includes('..')) throw invalidRequest(`'${param}' must lie under the job's output prefix ${prefix}.`, param)
 }
 
-export async function reportCheckpoint(db: Db, job: JobRow, c: CheckpointReport): Promise<{ id: string; created: boolean }> {
+/** A reported artifact, checked: a valid name, a key under `prefix`, and a blob that is there (its size). */
+async function checkArtifacts(deps: Pick<TrainerDeps, 'blobs'>, job: JobRow, reported: ReportedArtifact[], prefix: string): Promise<{ name: string; key: string; bytes: number }[]> {
+  const artifacts: { name: string; key: string; bytes: number }[] = []
+  for (const a of reported) {
+    if (!isArtifactName(a.name)) throw invalidRequest(`Invalid artifact name '${a.name}'.`, 'artifacts.name')
+    if (artifacts.some((b) => b.name === a.name)) throw invalidRequest(`Artifact '${a.name}' is listed twice.`, 'artifacts.name')
+    checkInsidePrefix(job, a.key, 'artifacts.key')
+    if (!a.key.startsWith(prefix)) throw invalidRequest(`'artifacts.key' must lie under ${prefix}.`, 'artifacts.key')
+    const info = await deps.blobs.head(a.key)
+    if (!info) throw invalidRequest(`Artifact '${a.name}' was not uploaded: no blob at ${a.key}.`, 'artifacts.key')
+    artifacts.push({ ...a, bytes: info.bytes })
+  }
+  return artifacts
+}
+
+export async function reportCheckpoint(deps: Pick<TrainerDeps, 'db' | 'blobs'>, job: JobRow, c: CheckpointReport): Promise<{ id: string; created: boolean }> {
   checkInsidePrefix(job, c.blob_prefix, 'blob_prefix')
   if (!job.fineTunedModel) throw conflict(job, 'A dry run has no checkpoints.')
-  return db.transaction(async (tx) => {
+  const artifacts = await checkArtifacts(deps, job, c.artifacts ?? [], c.blob_prefix)
+  return deps.db.transaction(async (tx) => {
     const id = jobIds.checkpoint()
+    const now = unixNow()
     const inserted = await tx
       .insert(jobCheckpoints)
       .values({
@@ -110,14 +128,22 @@ export async function reportCheckpoint(db: Db, job: JobRow, c: CheckpointReport)
         modelId: checkpointModelName(job.fineTunedModel!, c.step),
         metrics: { step: c.step, ...c.metrics },
         blobPrefix: c.blob_prefix,
-        createdAt: unixNow(),
+        createdAt: now,
       })
       .onConflictDoNothing()
       .returning({ id: jobCheckpoints.id })
     await addEvents(tx, job.id, [{ message: `Checkpoint created at step ${c.step}`, data: { step: c.step }, idempotencyKey: `checkpoint:${c.step}` }])
-    if (inserted.length > 0) return { id, created: true }
-    const [existing] = await tx.select({ id: jobCheckpoints.id }).from(jobCheckpoints).where(and(eq(jobCheckpoints.jobId, job.id), eq(jobCheckpoints.stepNumber, c.step)))
-    return { id: existing.id, created: false }
+    let result = { id, created: true }
+    if (inserted.length === 0) {
+      const [existing] = await tx.select({ id: jobCheckpoints.id }).from(jobCheckpoints).where(and(eq(jobCheckpoints.jobId, job.id), eq(jobCheckpoints.stepNumber, c.step)))
+      result = { id: existing.id, created: false }
+    }
+    if (artifacts.length > 0) {
+      await tx.insert(checkpointArtifacts)
+        .values(artifacts.map((a) => ({ checkpointId: result.id, name: a.name, blobKey: a.key, bytes: a.bytes, createdAt: now })))
+        .onConflictDoNothing()
+    }
+    return result
   })
 }
 
@@ -153,14 +179,7 @@ export async function reportStatus(deps: TrainerDeps, job: JobRow, report: Statu
 
 async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusReport, { status: 'succeeded' }>): Promise<JobState> {
   if (job.status === 'succeeded') return jobState(deps.db, job)
-  const artifacts: { name: string; key: string; bytes: number }[] = []
-  for (const a of report.artifacts) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(a.name)) throw invalidRequest(`Invalid artifact name '${a.name}'.`, 'artifacts.name')
-    checkInsidePrefix(job, a.key, 'artifacts.key')
-    const info = await deps.blobs.head(a.key)
-    if (!info) throw invalidRequest(`Artifact '${a.name}' was not uploaded: no blob at ${a.key}.`, 'artifacts.key')
-    artifacts.push({ ...a, bytes: info.bytes })
-  }
+  const artifacts = await checkArtifacts(deps, job, report.artifacts, jobOutputPrefix(job.projectId, job.id))
   const result = await writeResultFile(deps, job)
   const row = await deps.db.transaction(async (tx) => {
     const locked = await lockJob(tx, job.id)

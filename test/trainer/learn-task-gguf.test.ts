@@ -75,7 +75,7 @@ t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the
   t.comment(`e.g. ${JSON.stringify(ask(heldOut[0]))} → ${JSON.stringify(tokenizer.decode(ours[0]))}`)
 
   // The product's export: base + adapter merged, written as an F32 GGUF.
-  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: 'F32', name: 'learn-task' })
+  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: 'F32', name: 'learn-task', baseModelName: 'learn-task' })
   const gguf = written.ggufPath!
   trainer.dispose()
   t.equal(tf.memory().numTensors, 0, 'nothing left allocated after dispose')

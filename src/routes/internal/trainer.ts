@@ -49,7 +49,7 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
   app.post(
     '/jobs/:id/checkpoints',
     { schema: { hide: true, params: Params, body: CheckpointReportSchema } },
-    async (request) => reports.reportCheckpoint(deps.db, await trainerJob(request), request.body),
+    async (request) => reports.reportCheckpoint(deps, await trainerJob(request), request.body),
   )
 
   app.post(
