@@ -54,7 +54,11 @@ export const WebhookEndpointTestResult = Type.Object({
   webhook_endpoint_id: Type.String(),
   event_type: Type.String(),
   status_code: Type.Integer(),
-  success: Type.Literal(true),
+  success: Type.Literal(true, { description: "As OpenAI's: the test request completed (an answer came back). Whether the answer counts as delivered is `delivered`." }),
+  delivered: Type.Boolean({ description: 'Skillet extension: true when the dispatcher would record this answer as delivered (2xx); a 3xx, 4xx or 5xx is not.' }),
+  outcome: Type.Union([Type.Literal('delivered'), Type.Literal('would_retry'), Type.Literal('would_disable_endpoint')], {
+    description: 'Skillet extension: what the dispatcher would do after this answer to a real event (410 Gone disables an endpoint; a test never does).',
+  }),
 })
 
 export const WebhookEndpointIdParams = Type.Object({ webhook_endpoint_id: Type.String() })
@@ -76,3 +80,28 @@ export const WebhookEventTypeList = Type.Object({
   object: Type.Literal('list'),
   data: Type.Array(Type.String()),
 })
+
+export const WebhookDelivery = Type.Object({
+  id: Type.String({ description: 'The `webhook-id` header: the same on every attempt.' }),
+  object: Type.Literal('webhook_endpoint.delivery'),
+  event_id: Type.String(),
+  event_type: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  created_at: Unixtime,
+  finished_at: Type.Union([Unixtime, Type.Null()]),
+  last_attempt: Type.Union([
+    Type.Object({
+      status: Type.String({ description: 'sending, succeeded or failed.' }),
+      started_at: Unixtime,
+      response_status: Type.Union([Type.Integer(), Type.Null()]),
+      error: Type.Union([Type.String(), Type.Null()], { description: 'Why no answer came back: timeout, refused address, connection error.' }),
+      duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+})
+
+export const ListWebhookDeliveriesQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) })
+
+export const ListWebhookDeliveriesResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(WebhookDelivery) })

@@ -1,12 +1,15 @@
 // The embedded executor: each trainer is a child process of this server (default command
 // `node src/cli/trainer.ts`). It gets the job spec and token through the environment
-// (src/protocol/trainer-env.ts) plus SKILLET_PARENT_PID, so a trainer whose server died stops too.
+// (src/protocol/trainer-env.ts) plus SKILLET_PARENT_PID, so a trainer whose server died stops too;
+// of the server's own environment only an allow-list passes (trainer-child-env.ts): no API key,
+// database URL or HF token reaches a trainer.
 // Cancel sends SIGTERM, then SIGKILL after a grace period. A trainer that exits non-zero is
 // observed as failed, with the tail of its output as the message.
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Logger } from 'pino'
 import { TRAINER_ENV } from '../../protocol/trainer-env.ts'
 import type { ExecutionObservation, Executor, LaunchRequest } from '../executor/executor.ts'
+import { trainerChildEnv } from './trainer-child-env.ts'
 
 export interface LocalExecutorOptions {
   /** argv of the trainer; the spec and token come through the environment. */
@@ -18,6 +21,8 @@ export interface LocalExecutorOptions {
   cwd?: string
   /** Extra environment for every trainer (e.g. the blob store settings: blobStoreEnv in src/config/blob-store-env.ts). */
   env?: Record<string, string>
+  /** Which blob store the trainers use: with S3 the AWS SDK's settings pass to them (default fs). */
+  blobStore?: 'fs' | 's3'
 }
 
 /** Bytes of a trainer's output kept for the error message. */
@@ -33,7 +38,7 @@ interface Trainer {
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const
   private readonly trainers = new Map<string, Trainer>()
-  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env'>> & Pick<LocalExecutorOptions, 'cwd' | 'env'>
+  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>> & Pick<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>
 
   constructor(options: LocalExecutorOptions) {
     this.options = { killGraceMs: 5000, ...options }
@@ -56,14 +61,16 @@ export class LocalExecutor implements Executor {
     const child = spawn(file, args, {
       cwd: this.options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...this.options.env,
-        [TRAINER_ENV.spec]: JSON.stringify(spec),
-        [TRAINER_ENV.token]: token,
-        [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
-        SKILLET_PARENT_PID: String(process.pid),
-      },
+      env: trainerChildEnv(process.env, {
+        blobStore: this.options.blobStore ?? 'fs',
+        set: {
+          ...this.options.env,
+          [TRAINER_ENV.spec]: JSON.stringify(spec),
+          [TRAINER_ENV.token]: token,
+          [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
+          SKILLET_PARENT_PID: String(process.pid),
+        },
+      }),
     })
     const trainer: Trainer = { child, tail: '', exit: null, exited: Promise.resolve() }
     const keep = (chunk: Buffer) => {
