@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import type { JobRow } from '../../jobs/job-object.ts'
 import type { ExecutionObservation } from '../executor/executor.ts'
-import { jobErrorFor, leavesTrainerBehind, liveNotice } from './execution-failure.ts'
+import { jobErrorFor, leavesTrainerBehind, liveNotice, lostTrainerFor } from './execution-failure.ts'
 
 /**
  * A trainer reported gone this soon after its job's last sign of life (the claim, a heartbeat) may simply
@@ -21,8 +21,8 @@ export type Decision =
   | { action: 'notice'; message: string; idempotencyKey: string }
   /** The trainer ended badly: fail the job; `stopTrainer` when a pod would otherwise linger. */
   | { action: 'fail'; code: string; message: string; stopTrainer: boolean }
-  /** The trainer vanished: retry from the latest checkpoint (or fail when out of attempts). */
-  | { action: 'retry'; why: string }
+  /** The trainer vanished or was killed: retry from the latest checkpoint (or fail with `exhaustedCode`, default trainer_lost, when out of attempts). */
+  | { action: 'retry'; why: string; exhaustedCode?: string }
 
 export interface DecideContext {
   /** 'launched': by this instance, which supervises it; 'pushed': told by the runtime about any job. */
@@ -41,6 +41,8 @@ export function decide(row: JobRow | undefined, seen: ExecutionObservation, now:
     return { action: 'notice', message: notice, idempotencyKey: `runtime:${createHash('sha256').update(notice).digest('hex').slice(0, 16)}` }
   }
   if (!active) return { action: 'none' }
+  const lost = lostTrainerFor(seen)
+  if (lost) return { action: 'retry', why: lost.why, exhaustedCode: lost.exhaustedCode }
   if (seen.phase === 'failed') {
     const error = jobErrorFor(seen)
     return { action: 'fail', code: error.code, message: error.message, stopTrainer: leavesTrainerBehind(seen) }

@@ -157,7 +157,7 @@ export class Scheduler {
         return
       case 'retry':
         log.warn({ observation: seen }, 'trainer finished without reporting; settling the job')
-        await this.lose(row.id, decision.why)
+        await this.lose(row.id, decision.why, decision.exhaustedCode)
         return
     }
   }
@@ -171,11 +171,11 @@ export class Scheduler {
     })
   }
 
-  private async lose(jobId: string, why: string): Promise<void> {
+  private async lose(jobId: string, why: string, exhaustedCode?: string): Promise<void> {
     await this.o.db.transaction(async (tx) => {
       const job = await lockJob(tx, jobId)
       if (job.status !== 'running' && job.status !== 'pausing') return
-      await handleLostTrainer(tx, job, why, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
+      await handleLostTrainer(tx, job, why, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts, exhaustedCode })
     })
   }
 }

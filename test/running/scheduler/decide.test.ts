@@ -76,3 +76,10 @@ t.test('a replaced pod is a notice, keyed by its message so it is recorded once'
   t.same(decide(row('pausing'), seen, NOW, { source: 'launched' }), a, 'the same key for the same message')
   t.equal(decide(row('cancelled'), seen, NOW, { source: 'pushed' }).action, 'stop_trainer', 'but a job that is over gets its trainer stopped')
 })
+
+t.test('a trainer killed by a signal is lost, not wrong: retried, failing as out_of_memory when that is likely', async (t) => {
+  const killed: ExecutionObservation = { phase: 'failed', reason: 'killed_by_signal', message: 'The trainer was killed by SIGKILL.' }
+  t.same(decide(row('running'), killed, NOW, { source: 'launched' }), { action: 'retry', why: 'The trainer was killed by SIGKILL', exhaustedCode: 'trainer_lost' })
+  t.same(decide(row('pausing'), { ...killed, outOfMemoryLikely: true }, NOW, { source: 'pushed' }), { action: 'retry', why: 'The trainer was killed by SIGKILL', exhaustedCode: 'out_of_memory' })
+  t.equal(decide(row('cancelled'), killed, NOW, { source: 'pushed' }).action, 'none', 'a job that is over stays over')
+})
