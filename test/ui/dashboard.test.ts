@@ -45,8 +45,21 @@ async function run() {
     await assertAccessible(t, page, 'sign-in page')
     await screenshot(page, '01-sign-in-error')
 
+    // Keyboard only: the key, then Enter.
     await page.getByLabel('API key').fill(api.key)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Fine-tuning jobs' }).waitFor()
+    // Tab from the top: first the skip link, then the navigation, in order.
+    await page.locator('body').focus()
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Jobs')
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'New job')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'New fine-tuning job' }).waitFor()
+    await page.goBack()
     await page.getByRole('heading', { name: 'Fine-tuning jobs' }).waitFor()
     t.ok(await page.getByText('No fine-tuning jobs yet').isVisible(), 'an empty state that says what to do')
     t.equal(await page.evaluate(() => sessionStorage.getItem('skillet.apiKey')), api.key, 'kept in session storage')

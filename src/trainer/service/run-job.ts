@@ -20,8 +20,8 @@ import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
 import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
-import { Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -152,7 +152,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec.method.type)
-  const hp = resolveHyperparameters(spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
+  const hp = spec.method
   const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
@@ -241,7 +242,11 @@ export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line
     return await train(config, client, stop, log)
   } catch (err) {
     if (err instanceof TrainerProtocolError && err.shouldStop) return { kind: 'stopped', why: err.message }
-    const failure = err instanceof JobFailure ? err : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
+    const failure =
+      err instanceof JobFailure ? err
+      // Same data, same seed, same rate: a retry would diverge again.
+      : err instanceof NonFiniteTrainingError ? new JobFailure('training_diverged', `The job failed: ${err.message}.`, true)
+      : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
     if (!(err instanceof JobFailure)) log(`trainer error: ${(err as Error).stack}`)
     try {
       await client.status({ status: 'failed', error: { code: failure.code, message: failure.message } })
