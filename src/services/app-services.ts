@@ -54,7 +54,7 @@ export function createAppServices(deps: { config: Config; database: Database; bl
     jobWork,
     models: { db: deps.database.db, blobs: deps.blobs, baseModels: deps.config.jobs.baseModels, startedAt: unixNow() },
     trainer: { db: deps.database.db, blobs: deps.blobs },
-    inference: createInference({ config: deps.config, db: deps.database.db, blobs: deps.blobs, log: deps.log }),
+    inference: createInference({ config: deps.config, db: deps.database.db, blobs: deps.blobs, log: deps.log, startedAt: unixNow() }),
     async createFileRecord(row) {
       const needsValidation = row.purpose === 'fine-tune'
       const saved = await filesService.insertFile(files, { ...row, status: needsValidation ? 'uploaded' : 'processed' })
