@@ -1,6 +1,7 @@
 // /v1/models — OpenAI's models API, plus the artifacts extension:
 //   GET /v1/models/{id}/artifacts          list a fine-tuned or checkpoint model's files
 //   GET /v1/models/{id}/artifacts/{name}   download one, streamed from the blob store
+//   GET /v1/models/{id}/artifacts/archive  all of them as one .tar
 // (names and blob layout: docs/model-artifacts.md)
 // Model ids contain ':' and may contain '/', so the routes take the rest of the path and split it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -8,7 +9,8 @@ import { Type } from 'typebox'
 import { errorResponses } from '../../schemas/common.ts'
 import * as models from '../../services/models.ts'
 import type { ModelsDeps } from '../../services/models.ts'
-import { artifactContentType } from '../../models/artifact-names.ts'
+import { ARCHIVE, artifactContentType } from '../../models/artifact-names.ts'
+import { modelArchive } from '../../services/model-archive.ts'
 
 const Model = Type.Object({ id: Type.String(), object: Type.Literal('model'), created: Type.Integer(), owned_by: Type.String() })
 
@@ -40,6 +42,10 @@ const modelsRoutes: FastifyPluginAsyncTypebox<{ deps: ModelsDeps }> = async (app
     if (path.name === undefined) {
       const rows = await models.listArtifacts(deps, projectId, path.id)
       return { object: 'list', data: rows.map(models.toArtifact) }
+    }
+    if (path.name === ARCHIVE) {
+      const archive = await modelArchive(deps, projectId, path.id)
+      return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${archive.filename}"`).send(archive.body)
     }
     const { row, body } = await models.openArtifact(deps, projectId, path.id, path.name)
     return reply
