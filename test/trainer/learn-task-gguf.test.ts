@@ -13,7 +13,6 @@ import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { llamaCppGenerate, llamaCppLogitsMany } from '../../src/trainer/export/llama-cpp-logits.ts'
 import { loadModelDir } from '../../src/trainer/io/load-model.ts'
 import { greedyGenerate } from '../../src/trainer/model/generate.ts'
-import { Random } from '../../src/trainer/model/random.ts'
 import { encodeTrainingSet } from '../../src/trainer/run/training-set.ts'
 import { trainOptions } from '../../src/trainer/run/train-options.ts'
 import { writeOutputs } from '../../src/trainer/run/write-outputs.ts'
@@ -21,17 +20,8 @@ import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
 import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
 import { Trainer } from '../../src/trainer/train/trainer.ts'
 import type { StepMetrics } from '../../src/trainer/train/reporter.ts'
+import { WORDS, ask, heldOut, reply, train } from '../helpers/first-word-task.ts'
 
-/** Words the tiny tokenizer keeps whole (" water" is one token), so every prompt has one length. */
-const WORDS = ['the', 'and', 'you', 'that', 'for', 'are', 'had', 'hot', 'but', 'out',
-  'other', 'all', 'each', 'she', 'which', 'their', 'about', 'many', 'write', 'like']
-const ask = (words: string[]) => `Repeat the first of: ${words.join(' ')}`
-const reply = (words: string[]) => `Word: ${words[0]}.`
-
-const rng = Random.fromSeed(9)
-const pick = () => [0, 0, 0].map(() => WORDS[Math.floor(rng.next() * WORDS.length)])
-const train = Array.from({ length: 300 }, pick)
-const heldOut = Array.from({ length: 70 }, pick).filter((e) => !train.some((x) => x.join() === e.join()))
 
 t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the same in llama.cpp', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skillet-learn-gguf-'))

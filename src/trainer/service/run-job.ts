@@ -20,7 +20,7 @@ import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
 import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
@@ -152,7 +152,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec.method.type)
-  const hp = resolveHyperparameters(spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
+  const hp = spec.method
   const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
