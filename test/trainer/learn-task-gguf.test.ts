@@ -11,63 +11,17 @@ import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { llamaCppGenerate, llamaCppLogitsMany } from '../../src/trainer/export/llama-cpp-logits.ts'
-import { loadModelDir } from '../../src/trainer/io/load-model.ts'
-import { greedyGenerate } from '../../src/trainer/model/generate.ts'
-import { Random } from '../../src/trainer/model/random.ts'
-import { encodeTrainingSet } from '../../src/trainer/run/training-set.ts'
-import { trainOptions } from '../../src/trainer/run/train-options.ts'
 import { writeOutputs } from '../../src/trainer/run/write-outputs.ts'
-import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
-import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
-import { Trainer } from '../../src/trainer/train/trainer.ts'
-import type { StepMetrics } from '../../src/trainer/train/reporter.ts'
-
-/** Words the tiny tokenizer keeps whole (" water" is one token), so every prompt has one length. */
-const WORDS = ['the', 'and', 'you', 'that', 'for', 'are', 'had', 'hot', 'but', 'out',
-  'other', 'all', 'each', 'she', 'which', 'their', 'about', 'many', 'write', 'like']
-const ask = (words: string[]) => `Repeat the first of: ${words.join(' ')}`
-const reply = (words: string[]) => `Word: ${words[0]}.`
-
-const rng = Random.fromSeed(9)
-const pick = () => [0, 0, 0].map(() => WORDS[Math.floor(rng.next() * WORDS.length)])
-const train = Array.from({ length: 300 }, pick)
-const heldOut = Array.from({ length: 70 }, pick).filter((e) => !train.some((x) => x.join() === e.join()))
+import { ask, exactMatch, HELD_OUT as heldOut, learnTask, WORDS } from './helpers/learn-task.ts'
 
 t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the same in llama.cpp', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skillet-learn-gguf-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await selectBackend('wasm')
-  // initStd 0.1 rather than HF's 0.02: LoRA leaves lm_head and the final norm frozen, and with
-  // 0.02 their logits are too flat for LoRA to make the copied word win the argmax (tried: it
-  // learns "Word:" and "." but never the word).
-  await makeTinyModel({ architecture: 'llama', dir: join(dir, 'base'), seed: 0, initStd: 0.1 })
-  const model = await loadModelDir(join(dir, 'base'))
-  const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
+  const { model, tokenizer, trainer, result, steps, prompts, expected, before, answers: ours, seconds } = await learnTask(dir)
   const eos = tokenizer.eosTokenId!
   t.same(WORDS.filter((w) => tokenizer.encode(` ${w}`, { addSpecialTokens: false }).length !== 1), [], 'every word is one token')
-
-  const row = (words: string[]) => ({ messages: [{ role: 'user', content: ask(words) }, { role: 'assistant', content: reply(words) }] })
-  const set = encodeTrainingSet(tokenizer, 'lora', train.map(row), [], 64)
-  const steps: StepMetrics[] = []
-  const trainer = new Trainer({
-    config: model.config,
-    weights: model.weights,
-    data: set.data(8, 1),
-    options: trainOptions(model.config, { method: 'lora', epochs: 20, learningRate: 5e-3, seed: 1, lora: { dropout: 0 } }),
-    reporter: { onStep: (m) => steps.push(m), onEval() {}, onCheckpoint() {}, onEvent() {} },
-  })
-
-  const prompts = heldOut.map((words) => tokenizer.encodeChat([{ role: 'user', content: ask(words) }], { addGenerationPrompt: true }))
-  const expected = heldOut.map((words) => [...tokenizer.encode(reply(words), { addSpecialTokens: false }), eos])
-  const exactMatch = (answers: number[][]) => answers.filter((a, i) => a.join() === expected[i].join()).length / answers.length
-  const generate = () => greedyGenerate(trainer.weights, trainer.lora, prompts, { maxNewTokens: expected[0].length + 1, eosId: eos })
-
-  const before = exactMatch(await generate())
-  const started = performance.now()
-  const result = await trainer.run()
-  const seconds = (performance.now() - started) / 1000
-  const ours = await generate()
-  const after = exactMatch(ours)
+  const after = exactMatch(ours, expected)
   t.ok(heldOut.length >= 50, `${heldOut.length} held-out prompts, none seen in training`)
   t.ok(before <= 0.1, `before training: ${(before * 100).toFixed(1)}% exact match`)
   t.ok(after >= 0.9, `after training: ${(after * 100).toFixed(1)}% exact match (${seconds.toFixed(1)} s, ${steps.length} steps)`)
@@ -90,7 +44,7 @@ t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the
   const theirs = prompts.map((p, i) => ours[i].map((_, k) => argmax(logits[i][p.length - 1 + k])))
   const disagreements = theirs.map((answer, i) => answer.join() === ours[i].join() ? null : { prompt: ask(heldOut[i]), ours: tokenizer.decode(ours[i]), theirs: tokenizer.decode(answer) }).filter((d) => d)
   t.same(disagreements, [], `llama.cpp's greedy answers equal the trainer's on all ${prompts.length} held-out prompts`)
-  t.equal(exactMatch(theirs), after, `llama.cpp's exact match is the trainer's: ${(exactMatch(theirs) * 100).toFixed(1)}%`)
+  t.equal(exactMatch(theirs, expected), after, `llama.cpp's exact match is the trainer's: ${(exactMatch(theirs, expected) * 100).toFixed(1)}%`)
 
   // And llama.cpp's own sampler (temperature 0, stopping at its end-of-generation token) agrees.
   const generated = await llamaCppGenerate(gguf, prompts[0], expected[0].length + 1)

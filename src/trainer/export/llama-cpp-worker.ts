@@ -37,10 +37,20 @@ const llama = await getLlama({
 
 let current = ''
 try {
+  // Consecutive jobs on one file share its loaded model and context (a load costs more than a
+  // short evaluation); each job starts from an empty sequence.
+  let loaded: Loaded | null = null
   for (const [index, job] of jobs.entries()) {
     current = job.modelPath
-    await runJob(job, index)
+    if (loaded?.path !== job.modelPath) {
+      await loaded?.dispose()
+      let end = index
+      while (end < jobs.length && jobs[end].modelPath === job.modelPath) end++
+      loaded = await load(job.modelPath, Math.max(...jobs.slice(index, end).map((j) => j.tokens.length + (j.maxTokens ?? 0) + 1)))
+    }
+    await runJob(loaded, job, index)
   }
+  await loaded?.dispose()
 } catch (error) {
   process.stderr.write(`${current}: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exitCode = 1
@@ -72,11 +82,17 @@ async function checkGgufHeader(path: string): Promise<void> {
   }
 }
 
-async function runJob(job: WorkerJob, index: number): Promise<void> {
-  await checkGgufHeader(job.modelPath)
-  const model = await llama.loadModel({ modelPath: job.modelPath, gpuLayers: 0 })
-  const positions = job.tokens.length
-  const contextSize = Math.max(32, positions + (job.maxTokens ?? 0) + 1)
+interface Loaded {
+  path: string
+  model: import('node-llama-cpp').LlamaModel
+  context: import('node-llama-cpp').LlamaContext
+  dispose(): Promise<void>
+}
+
+async function load(path: string, longest: number): Promise<Loaded> {
+  await checkGgufHeader(path)
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 })
+  const contextSize = Math.max(32, longest)
   const context = await model.createContext({
     contextSize,
     batchSize: contextSize,
@@ -86,6 +102,11 @@ async function runJob(job: WorkerJob, index: number): Promise<void> {
     experimentalKvCacheValueType: 'F32',
     threads: 2,
   })
+  return { path, model, context, dispose: async () => { await context.dispose(); await model.dispose() } }
+}
+
+async function runJob({ model, context }: Loaded, job: WorkerJob, index: number): Promise<void> {
+  const positions = job.tokens.length
   const sequence = context.getSequence()
   if (job.mode === 'logits') {
     const results = await sequence.controlledEvaluate(job.tokens.map((t): EvaluateItem => [t as Token, { generateNext: { logits: true } }]))
@@ -108,6 +129,5 @@ async function runJob(job: WorkerJob, index: number): Promise<void> {
     }
     await writeFile(join(outDir, `result-${index}.json`), JSON.stringify({ positions, generated }))
   }
-  await context.dispose()
-  await model.dispose()
+  sequence.dispose()
 }

@@ -3,7 +3,7 @@
 // and a llama.cpp GGUF of the merged model. Shared by both command lines.
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { exportGguf, type GgufDType } from '../export/gguf.ts'
+import { exportGguf, type GgufFileType } from '../export/gguf.ts'
 import { mergeLora } from '../export/merge-lora.ts'
 import { writeMergedModel } from '../export/merged-model.ts'
 import { writePeftAdapter } from '../export/peft-adapter.ts'
@@ -17,7 +17,7 @@ export interface OutputRequest {
   /** The merged model, into DIR/model. */
   merged: boolean
   /** A GGUF of the merged model, DIR/model-{type}.gguf; null for none. */
-  gguf: GgufDType | null
+  gguf: GgufFileType | null
   /** general.name in the GGUF. */
   name?: string
 }

@@ -11,7 +11,7 @@ import { Value } from 'typebox/value'
 import type { TrainerJobSpec } from '../../executor/executor.ts'
 import type { BlobStoreConfig } from '../../storage/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
-import type { GgufDType } from '../export/gguf.ts'
+import type { GgufFileType } from '../export/gguf.ts'
 
 export interface TrainerConfig {
   spec: TrainerJobSpec
@@ -26,7 +26,7 @@ export interface TrainerConfig {
   /** Extra checkpoints every N optimizer steps (0: only each epoch and on pause). */
   checkpointEverySteps: number
   /** GGUF type of the exported model; null exports none. */
-  gguf: GgufDType | null
+  gguf: GgufFileType | null
   /** Local executor: the server that launched this trainer (SKILLET_PARENT_PID); exit when it is gone. */
   parentPid: number | null
 }
@@ -116,7 +116,7 @@ function blobStoreConfig(env: Env, problems: string[]): BlobStoreConfig {
   }
 }
 
-function ggufType(env: Env, problems: string[]): GgufDType | null {
+function ggufType(env: Env, problems: string[]): GgufFileType | null {
   const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
   if (v === '') return 'F16'
   if (v === 'NONE') return null

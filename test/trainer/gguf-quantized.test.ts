@@ -1,0 +1,85 @@
+// Q4_0 and Q4_K_M exports of a model that learned the task, in llama.cpp. The tiny Llama here is
+// 256 wide (ffn 512) so that its rows are whole 256-value super-blocks and Q4_K_M really holds
+// Q4_K and Q6_K tensors (narrower rows fall back to Q5_0 / Q8_0, as llama-quantize does). Each
+// file loads; its tensor types are the mix; its greedy answers to every held-out prompt are the
+// F16 file's; and its perplexity on the held-out answers stays within a bound of F16's.
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { readGgufFileInfo } from 'node-llama-cpp'
+import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
+import { llamaCppLogitsMany } from '../../src/trainer/export/llama-cpp-logits.ts'
+import type { GgufFileType } from '../../src/trainer/export/gguf.ts'
+import { writeOutputs } from '../../src/trainer/run/write-outputs.ts'
+import { argmax } from './helpers/compare-logits.ts'
+import { exactMatch, learnTask } from './helpers/learn-task.ts'
+
+/** Perplexity bounds relative to F16, measured on this task (see the comments the test prints). */
+const PPL_BOUND: Record<string, number> = { Q8_0: 1.01, Q4_K_M: 1.05, Q4_0: 1.1 }
+
+function logSoftmaxAt(row: Float32Array, token: number): number {
+  let max = -Infinity
+  for (const v of row) max = Math.max(max, v)
+  let sum = 0
+  for (const v of row) sum += Math.exp(v - max)
+  return row[token] - max - Math.log(sum)
+}
+
+t.test('Q4_0 and Q4_K_M GGUFs answer as F16 does in llama.cpp, within a perplexity bound', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skillet-gguf-q4-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await selectBackend('wasm')
+  const task = await learnTask(dir, { model: { hiddenSize: 256, intermediateSize: 512, numHeads: 4, initStd: 0.05 }, epochs: 10, learningRate: 1e-2 })
+  const { prompts, expected, answers } = task
+  const learned = exactMatch(answers, expected)
+  t.ok(learned >= 0.9, `the trained model answers ${(learned * 100).toFixed(1)}% of ${prompts.length} held-out prompts right (${task.seconds.toFixed(1)} s of training)`)
+
+  const types: GgufFileType[] = ['F16', 'Q8_0', 'Q4_K_M', 'Q4_0']
+  const paths: Record<string, string> = {}
+  for (const type of types) paths[type] = (await writeOutputs(join(dir, type), task.model, task.result, { adapter: false, merged: false, gguf: type, name: 'q-test' })).ggufPath!
+  task.trainer.dispose()
+
+  const info = await readGgufFileInfo(paths.Q4_K_M, { readTensorInfo: true, sourceType: 'filesystem', logWarnings: false })
+  const meta = info.metadata as any
+  t.match(meta.general, { file_type: 15, quantization_version: 2, type: 'model' }, 'Q4_K_M: LLAMA_FTYPE_MOSTLY_Q4_K_M, quantization version 2')
+  t.match(meta.llama.attention, { key_length: 64, value_length: 64 }, 'head_dim in config.json → key/value lengths, as the converter writes')
+  const typeOf = new Map(info.fullTensorInfo!.map((x) => [x.name, x.ggmlType]))
+  t.same(
+    ['output.weight', 'token_embd.weight', 'blk.0.attn_v.weight', 'blk.1.attn_v.weight', 'blk.0.ffn_down.weight', 'blk.1.ffn_down.weight', 'blk.0.attn_q.weight', 'blk.0.attn_norm.weight'].map((n) => typeOf.get(n)),
+    [14, 12, 12, 14, 12, 14, 12, 0],
+    'Q6_K output, Q4_K token_embd, Q6_K attn_v and ffn_down of the last layer, Q4_K elsewhere, F32 norms',
+  )
+  const q40 = await readGgufFileInfo(paths.Q4_0, { readTensorInfo: true, sourceType: 'filesystem', logWarnings: false })
+  t.equal((q40.metadata as any).general.file_type, 2)
+  t.same(new Set(q40.fullTensorInfo!.filter((x) => x.dimensions.length === 2).map((x) => x.ggmlType)), new Set([2, 14]), 'Q4_0 everywhere but the Q6_K output')
+  const sizes = Object.fromEntries(await Promise.all(types.map(async (type) => [type, (await stat(paths[type])).size])))
+  t.ok(sizes.Q4_K_M < sizes.Q8_0 && sizes.Q4_0 < sizes.Q4_K_M, `sizes: ${types.map((type) => `${type} ${(sizes[type] / 1024).toFixed(0)} KiB`).join(', ')}`)
+
+  // One llama.cpp process scores prompt + our answer under every file: the argmax at each answer
+  // position is the greedy answer, and the log-probabilities of the transcripts give perplexity.
+  const sequences = prompts.map((p, i) => [...p, ...answers[i]])
+  const logits = await llamaCppLogitsMany(types.flatMap((type) => sequences.map((tokens) => ({ modelPath: paths[type], tokens }))), { timeoutMs: 600_000 })
+  const results = types.map((type, k) => {
+    const rows = logits.slice(k * sequences.length, (k + 1) * sequences.length)
+    const greedy = prompts.map((p, i) => answers[i].map((_, j) => argmax(rows[i][p.length - 1 + j])))
+    let nll = 0
+    let count = 0
+    // Over the answers, the part of each transcript the model learned (the prompts are noise to it).
+    sequences.forEach((tokens, i) => {
+      for (let j = prompts[i].length; j < tokens.length; j++) {
+        nll -= logSoftmaxAt(rows[i][j - 1], tokens[j])
+        count++
+      }
+    })
+    return { type, greedy, perplexity: Math.exp(nll / count) }
+  })
+  const f16 = results[0]
+  t.same(f16.greedy, answers, `F16: llama.cpp's greedy answers are the trainer's on all ${prompts.length} held-out prompts`)
+  for (const r of results.slice(1)) {
+    const differing = r.greedy.filter((a, i) => a.join() !== f16.greedy[i].join()).length
+    t.equal(differing, 0, `${r.type}: the same greedy answers as F16 on all ${prompts.length} held-out prompts`)
+    const ratio = r.perplexity / f16.perplexity
+    t.ok(ratio <= PPL_BOUND[r.type], `${r.type}: perplexity ${r.perplexity.toFixed(4)} vs F16 ${f16.perplexity.toFixed(4)} (×${ratio.toFixed(4)} ≤ ×${PPL_BOUND[r.type]})`)
+  }
+})

@@ -1,0 +1,74 @@
+// The learning task of the GGUF learning tests: user "Repeat the first of: W1 W2 W3" → assistant
+// "Word: W1.", a reply format a random tiny model cannot produce before training. 300 training
+// combinations of 20 words (each one token of the tiny tokenizer) and the held-out combinations
+// never trained on; LoRA training on them; the trainer's own greedy answers.
+import { join } from 'node:path'
+import { loadModelDir, type LoadedModel } from '../../../src/trainer/io/load-model.ts'
+import { greedyGenerate } from '../../../src/trainer/model/generate.ts'
+import { Random } from '../../../src/trainer/model/random.ts'
+import { encodeTrainingSet } from '../../../src/trainer/run/training-set.ts'
+import { trainOptions } from '../../../src/trainer/run/train-options.ts'
+import { makeTinyModel, type TinyModelOptions } from '../../../src/trainer/tiny/make-tiny-model.ts'
+import { TextTokenizer } from '../../../src/trainer/tokenizer/text-tokenizer.ts'
+import type { StepMetrics } from '../../../src/trainer/train/reporter.ts'
+import { Trainer, type TrainResult } from '../../../src/trainer/train/trainer.ts'
+
+/** Words the tiny tokenizer keeps whole (" water" is one token), so every prompt has one length. */
+export const WORDS = ['the', 'and', 'you', 'that', 'for', 'are', 'had', 'hot', 'but', 'out',
+  'other', 'all', 'each', 'she', 'which', 'their', 'about', 'many', 'write', 'like']
+export const ask = (words: string[]) => `Repeat the first of: ${words.join(' ')}`
+export const reply = (words: string[]) => `Word: ${words[0]}.`
+
+const rng = Random.fromSeed(9)
+const pick = () => [0, 0, 0].map(() => WORDS[Math.floor(rng.next() * WORDS.length)])
+export const TRAIN = Array.from({ length: 300 }, pick)
+export const HELD_OUT = Array.from({ length: 70 }, pick).filter((e) => !TRAIN.some((x) => x.join() === e.join()))
+
+export interface LearnedTask {
+  model: LoadedModel
+  tokenizer: TextTokenizer
+  trainer: Trainer
+  result: TrainResult
+  steps: StepMetrics[]
+  /** Held-out chat prompts, tokenised with the generation prompt. */
+  prompts: number[][]
+  /** The right answers to them, ending with EOS. */
+  expected: number[][]
+  /** Exact-match rate of the untrained model. */
+  before: number
+  /** The trained model's greedy answers (ours, on the trainer's forward pass). */
+  answers: number[][]
+  seconds: number
+}
+
+export const exactMatch = (answers: number[][], expected: number[][]) => answers.filter((a, i) => a.join() === expected[i].join()).length / answers.length
+
+/**
+ * Generates the tiny Llama (initStd 0.1 by default rather than HF's 0.02: LoRA leaves lm_head and
+ * the final norm frozen, and with 0.02 their logits are too flat for LoRA to make the copied word
+ * win the argmax) and LoRA-trains it on the task.
+ */
+export async function learnTask(dir: string, options: { model?: Partial<TinyModelOptions>; epochs?: number; learningRate?: number } = {}): Promise<LearnedTask> {
+  await makeTinyModel({ architecture: 'llama', dir: join(dir, 'base'), seed: 0, initStd: 0.1, ...options.model })
+  const model = await loadModelDir(join(dir, 'base'))
+  const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
+  const eos = tokenizer.eosTokenId!
+  const row = (words: string[]) => ({ messages: [{ role: 'user', content: ask(words) }, { role: 'assistant', content: reply(words) }] })
+  const set = encodeTrainingSet(tokenizer, 'lora', TRAIN.map(row), [], 64)
+  const steps: StepMetrics[] = []
+  const trainer = new Trainer({
+    config: model.config,
+    weights: model.weights,
+    data: set.data(8, 1),
+    options: trainOptions(model.config, { method: 'lora', epochs: options.epochs ?? 20, learningRate: options.learningRate ?? 5e-3, seed: 1, lora: { dropout: 0 } }),
+    reporter: { onStep: (m) => steps.push(m), onEval() {}, onCheckpoint() {}, onEvent() {} },
+  })
+  const prompts = HELD_OUT.map((words) => tokenizer.encodeChat([{ role: 'user', content: ask(words) }], { addGenerationPrompt: true }))
+  const expected = HELD_OUT.map((words) => [...tokenizer.encode(reply(words), { addSpecialTokens: false }), eos])
+  const generate = () => greedyGenerate(trainer.weights, trainer.lora, prompts, { maxNewTokens: expected[0].length + 1, eosId: eos })
+  const before = exactMatch(await generate(), expected)
+  const started = performance.now()
+  const result = await trainer.run()
+  const seconds = (performance.now() - started) / 1000
+  return { model, tokenizer, trainer, result, steps, prompts, expected, before, answers: await generate(), seconds }
+}
