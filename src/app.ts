@@ -20,6 +20,7 @@ import trainerRoutes from './routes/internal/trainer.ts'
 import { FineTuningJob } from './schemas/fine-tuning.ts'
 import uploadsRoutes from './routes/v1/uploads.ts'
 import webhookEndpointsRoutes from './routes/v1/webhook-endpoints.ts'
+import organizationRoutes from './routes/v1/organization.ts'
 import healthRoutes from './routes/health.ts'
 import type { AppServices } from './services/app-services.ts'
 import httpMetrics from './metrics/http-metrics.ts'
@@ -93,6 +94,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
       await v1.register(modelsRoutes, { deps: services.models })
       await v1.register(uploadsRoutes, { services })
       await v1.register(webhookEndpointsRoutes, { services })
+      await v1.register(organizationRoutes, { db: services.database.db })
     },
     { prefix: '/v1' },
   )

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 
 /** Test folders whose files use the database; they run a second time on Postgres. */
-const DATABASE_TEST_DIRS = ['test/api', 'test/db', 'test/jobs', 'test/queue', 'test/webhooks', 'test/cli', 'test/e2e']
+const DATABASE_TEST_DIRS = ['test/api', 'test/db', 'test/jobs', 'test/running/scheduler', 'test/webhooks', 'test/cli', 'test/e2e']
 
 interface Counts {
   pass: number

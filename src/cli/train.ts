@@ -19,7 +19,7 @@ import { backendSettingsFromEnv, parseBackendName, selectBackend } from '../trai
 import { GGUF_FILE_TYPES, type GgufFileType } from '../trainer/export/gguf.ts'
 import { loadModelDir } from '../trainer/io/load-model.ts'
 import { TextTokenizer } from '../trainer/tokenizer/text-tokenizer.ts'
-import { resolveHyperparameters, type TrainingMethod } from '../trainer/train/auto-hyperparameters.ts'
+import { resolveHyperparameters, type TrainingMethod } from '../protocol/auto-hyperparameters.ts'
 import { LocalCheckpointStore } from '../trainer/train/checkpoint-store.ts'
 import { defaultReporter } from '../trainer/train/reporter.ts'
 import { Trainer } from '../trainer/train/trainer.ts'

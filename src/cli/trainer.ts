@@ -8,12 +8,12 @@
 //   1    the attempt failed (reported to the API when it could be); a retry might succeed
 //   2    bad input: an invalid spec or setting, an unloadable base model, unusable training
 //        data. Retrying cannot help; the Kubernetes podFailurePolicy fails the Job at once on it
-//        (DEFAULT_BAD_INPUT_EXIT_CODE in src/launcher/kubernetes-executor-config.ts)
+//        (DEFAULT_BAD_INPUT_EXIT_CODE in src/config/kubernetes-executor-config.ts)
 //   70   the server that launched this trainer (SKILLET_PARENT_PID) is gone
 //   143  stopped by SIGTERM without a pause or cancel from the API (a node drain): progress up to
 //        the last step was checkpointed and the next attempt resumes from it
 // SIGTERM while the user pauses: checkpoint, report paused, exit 0. While the job is cancelled: exit 0 at once.
-import { TrainerClient, TrainerProtocolError } from '../trainer/protocol/client.ts'
+import { TrainerClient, TrainerProtocolError } from '../trainer/service/trainer-client.ts'
 import { TRAINER_EXIT } from '../trainer/service/exit-codes.ts'
 import { runJob } from '../trainer/service/run-job.ts'
 import { StopSignal } from '../trainer/service/stop-signal.ts'

@@ -1,7 +1,7 @@
 // The only module that reads the environment. Every setting is parsed and checked here, once,
 // at start; a bad value stops the process with one clear line per problem.
 import path from 'node:path'
-import type { KubernetesExecutorConfig } from '../launcher/kubernetes-executor-config.ts'
+import type { KubernetesExecutorConfig } from './kubernetes-executor-config.ts'
 import { parseKubernetesExecutorConfig } from './kubernetes-executor-schema.ts'
 
 export interface S3Config {

@@ -1,10 +1,10 @@
 // The shape SKILLET_KUBERNETES_EXECUTOR (JSON) must have: a KubernetesExecutorConfig
-// (src/launcher/kubernetes-executor-config.ts), checked field by field at start so a typo in the Helm
+// (src/config/kubernetes-executor-config.ts), checked field by field at start so a typo in the Helm
 // values or a hand-written ConfigMap stops the worker with the field's path, not a 422 from the API
 // server on the first launch. Unknown fields are errors, as they are for the API server.
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { KubernetesExecutorConfig } from '../launcher/kubernetes-executor-config.ts'
+import type { KubernetesExecutorConfig } from './kubernetes-executor-config.ts'
 
 /** A Kubernetes resource quantity: 4, 500m, 24Gi, 1.5G, 1e3. */
 const Quantity = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?([eE][0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$' })

@@ -52,3 +52,8 @@ export function payloadTooLarge(message: string, param: string | null = null): A
 export function unsupportedMediaType(message: string): ApiError {
   return new ApiError(415, message, { code: 'unsupported_media_type' })
 }
+
+/** 403: the key is valid but may not do this (e.g. an admin route called with a member key). */
+export function forbidden(message: string): ApiError {
+  return new ApiError(403, message, { code: 'insufficient_permissions' })
+}

@@ -8,7 +8,7 @@ import * as filesService from './files.ts'
 import { pendingValidations, validateStoredFile } from './file-validation.ts'
 import type { JobsDeps } from './fine-tuning-jobs.ts'
 import type { ModelsDeps } from './models.ts'
-import type { TrainerDeps } from './trainer-reports.ts'
+import type { TrainerDeps } from '../reports/trainer-reports.ts'
 import { unixNow } from '../lib/ids.ts'
 
 export interface AppServices {

@@ -6,6 +6,7 @@ import { blobGarbage, files } from '../db/schema/index.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import { streamIntoBlob } from './stream-into-blob.ts'
+import { fileBlobKey } from '../files/blob-key.ts'
 import { invalidRequest, notFound } from '../lib/errors.ts'
 import type { OpenAIFile } from '../schemas/files.ts'
 
@@ -14,10 +15,6 @@ export type FileRow = typeof files.$inferSelect
 export interface FilesDeps {
   db: Db
   blobs: BlobStore
-}
-
-export function fileBlobKey(projectId: string, fileId: string): string {
-  return `files/${projectId}/${fileId}`
 }
 
 /** The wire shape: `expires_at` and `status_details` are omitted when there is none. */

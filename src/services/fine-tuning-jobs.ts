@@ -13,7 +13,7 @@ import { applyUserAction, lockJob } from '../jobs/job-store.ts'
 import { insertJobWithEvents } from '../jobs/insert-job.ts'
 import { fineTunedModelName, jobIds } from '../jobs/naming.ts'
 import { formatsForMethod } from '../files/validation/fine-tune-method.ts'
-import type { DatasetReport } from '../files/validation/validate-jsonl.ts'
+import { datasetReportOf } from '../files/dataset-report.ts'
 import { preparedPerDb } from '../db/prepared-statements.ts'
 
 export interface JobsDeps {
@@ -26,14 +26,6 @@ export interface JobsDeps {
 export interface Caller {
   projectId: string
   projectName: string
-}
-
-type FileRow = typeof files.$inferSelect
-
-/** The stored validation result of a fine-tune file, as the method check wants it. */
-export function datasetReportOf(file: FileRow): DatasetReport {
-  const d = (file.dataset ?? {}) as Partial<DatasetReport>
-  return { ok: file.status === 'processed', format: d.format ?? null, examples: d.examples ?? 0, errors: [], errorCount: 0, stats: d.stats as DatasetReport['stats'] }
 }
 
 const selectProjectFile = preparedPerDb((db) =>

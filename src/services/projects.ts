@@ -1,5 +1,5 @@
 // Projects and their API keys. Every resource belongs to a project; a key authenticates as its project.
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, asc, count, eq, getTableColumns, isNull } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import { apiKeys, projects } from '../db/schema/index.ts'
 import { generateApiKey, hashApiKey } from '../auth/api-keys.ts'
@@ -94,4 +94,33 @@ export async function bootstrapAdminKey(db: Db, configured: string | undefined):
   if (existing.length > 0) return { generated: null }
   const { key } = await createApiKey(db, { project: DEFAULT_PROJECT, name: 'bootstrap (generated)', isAdmin: true })
   return { generated: key }
+}
+
+export type ProjectRow = typeof projects.$inferSelect
+export type ApiKeyRow = Omit<typeof apiKeys.$inferSelect, 'keyHash'>
+
+export async function listProjects(db: Db): Promise<ProjectRow[]> {
+  return db.select().from(projects).orderBy(asc(projects.createdAt), asc(projects.name))
+}
+
+export async function findProject(db: Db, projectId: string): Promise<ProjectRow | null> {
+  const rows = await db.select().from(projects).where(eq(projects.id, projectId))
+  return rows[0] ?? null
+}
+
+/** A project's keys, oldest first, revoked ones included (they show when they were revoked). */
+export async function listProjectKeys(db: Db, projectId: string): Promise<ApiKeyRow[]> {
+  const { keyHash: _hash, ...columns } = getTableColumns(apiKeys)
+  return db.select(columns).from(apiKeys).where(eq(apiKeys.projectId, projectId)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+}
+
+export async function findProjectKey(db: Db, projectId: string, keyId: string): Promise<ApiKeyRow | null> {
+  const rows = await listProjectKeys(db, projectId)
+  return rows.find((k) => k.id === keyId) ?? null
+}
+
+/** How many unrevoked admin keys exist, in every project: the last one may not be revoked. */
+export async function countActiveAdminKeys(db: Db): Promise<number> {
+  const rows = await db.select({ n: count() }).from(apiKeys).where(and(eq(apiKeys.isAdmin, true), isNull(apiKeys.revokedAt)))
+  return Number(rows[0]?.n ?? 0)
 }

@@ -8,7 +8,8 @@ import { uploadParts, uploads } from '../db/schema/index.ts'
 import { invalidRequest, notFound } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { OpenAIFile } from '../schemas/files.ts'
-import { fileBlobKey, queueGarbage, toOpenAIFile, type FileRow, type FilesDeps } from './files.ts'
+import { queueGarbage, toOpenAIFile, type FileRow, type FilesDeps } from './files.ts'
+import { fileBlobKey } from '../files/blob-key.ts'
 import { streamIntoBlob } from './stream-into-blob.ts'
 
 export type UploadRow = typeof uploads.$inferSelect

@@ -4,8 +4,8 @@
 // gets from its Secret, and the trainer reports back at SKILLET_INTERNAL_URL.
 import t from 'tap'
 import { DEMO_MODEL_ID } from '../../src/config/index.ts'
-import { DEFAULT_TRAINER_COMMAND } from '../../src/launcher/kubernetes-executor-config.ts'
-import { blobStoreEnv } from '../../src/launcher/trainer-env.ts'
+import { DEFAULT_TRAINER_COMMAND } from '../../src/config/kubernetes-executor-config.ts'
+import { blobStoreEnv } from '../../src/config/blob-store-env.ts'
 import { ensureDemoModel } from '../../src/models/demo-model.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
 import { startKubeApp } from '../helpers/kube-test-app.ts'

@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { describeBackend, parseBackendName, selectBackend, type BackendName } from '../../src/trainer/backend/select-backend.ts'
 import { LLAMA_LORA_MODULES } from '../../src/trainer/model/lora.ts'
 import type { ModelConfig } from '../../src/trainer/model/types.ts'
-import type { TrainingMethod } from '../../src/trainer/train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../src/protocol/auto-hyperparameters.ts'
 import { TRAIN_DEFAULTS, Trainer } from '../../src/trainer/train/trainer.ts'
 import { batchOf, randomWeights, tinyConfig } from '../trainer/model-fixture.ts'
 

@@ -6,7 +6,7 @@ import path from 'node:path'
 import t from 'tap'
 import { Ajv } from 'ajv'
 import YAML from 'yaml'
-import type { KubernetesExecutorConfig } from '../../src/launcher/kubernetes-executor-config.ts'
+import type { KubernetesExecutorConfig } from '../../src/config/kubernetes-executor-config.ts'
 
 const CHART = path.resolve(import.meta.dirname, '../../helm/skillet')
 const values = YAML.parse(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'))

@@ -6,7 +6,7 @@
 // crash, hang or fail at some step. A retried attempt resumes from the latest checkpoint.
 import fs from 'node:fs'
 import path from 'node:path'
-import { TrainerClient, TrainerProtocolError } from '../../src/trainer/protocol/client.ts'
+import { TrainerClient, TrainerProtocolError } from '../../src/trainer/service/trainer-client.ts'
 import type { FakeTrainerScript } from './jobs-test-app.ts'
 
 

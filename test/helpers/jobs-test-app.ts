@@ -7,7 +7,7 @@ import type OpenAI from 'openai'
 import { toFile } from 'openai'
 import pino from 'pino'
 import type { Test } from 'tap'
-import { startScheduler, type RunningScheduler } from '../../src/queue/start-scheduler.ts'
+import { startScheduler, type RunningScheduler } from '../../src/running/start-scheduler.ts'
 import { startTestApp, tmpDir, type TestApp } from './test-app.ts'
 
 export const FAKE_TRAINER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fake-trainer.ts')

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import type { Test } from 'tap'
 import { DEMO_MODEL_ID } from '../../src/config/index.ts'
-import { LocalExecutor } from '../../src/executor/local-executor.ts'
-import { blobStoreEnv } from '../../src/launcher/trainer-env.ts'
+import { LocalExecutor } from '../../src/running/local/local-executor.ts'
+import { blobStoreEnv } from '../../src/config/blob-store-env.ts'
 import { ensureDemoModel } from '../../src/models/demo-model.ts'
-import { startScheduler } from '../../src/queue/start-scheduler.ts'
+import { startScheduler } from '../../src/running/start-scheduler.ts'
 import { startTestApp, type TestApp } from './test-app.ts'
 
 export const REAL_TRAINER = fileURLToPath(new URL('../../src/cli/trainer.ts', import.meta.url))

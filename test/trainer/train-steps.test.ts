@@ -4,7 +4,7 @@
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
-import type { TrainingMethod } from '../../src/trainer/train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../src/protocol/auto-hyperparameters.ts'
 import type { EvalMetrics, Reporter, StepMetrics } from '../../src/trainer/train/reporter.ts'
 import { TRAIN_DEFAULTS, Trainer, type MicroBatch } from '../../src/trainer/train/trainer.ts'
 import { batchOf, randomWeights, tinyConfig } from './model-fixture.ts'

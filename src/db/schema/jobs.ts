@@ -1,6 +1,6 @@
 // Fine-tuning jobs and what they produce: events, checkpoints, fine-tuned models and their artifacts.
 // The jobs table is also the work queue: a scheduler claims `queued` rows whose `run_after` has
-// passed with FOR UPDATE SKIP LOCKED (src/queue/claim.ts), and running jobs keep `heartbeat_at` fresh.
+// passed with FOR UPDATE SKIP LOCKED (src/running/scheduler/claim.ts), and running jobs keep `heartbeat_at` fresh.
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { projects } from './core.ts'

@@ -8,8 +8,8 @@ import { invalidRequest, notFound } from '../../lib/errors.ts'
 import { BlobNotFoundError } from '../../storage/blob-store.ts'
 import { files } from '../../db/schema/index.ts'
 import { eq } from 'drizzle-orm'
-import * as reports from '../../services/trainer-reports.ts'
-import type { TrainerDeps } from '../../services/trainer-reports.ts'
+import * as reports from '../../reports/trainer-reports.ts'
+import type { TrainerDeps } from '../../reports/trainer-reports.ts'
 import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
 
 const Params = Type.Object({ id: Type.String() })

@@ -2,7 +2,7 @@
 // LoRA shape); everything else keeps TRAIN_DEFAULTS. Shared by both command lines.
 import { defaultLoraTargets, type LoraOptions } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import type { TrainingMethod } from '../train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import { TRAIN_DEFAULTS, type TrainOptions } from '../train/trainer.ts'
 
 /** PEFT's customary LoRA shape; the targets default to every linear layer of the architecture. */

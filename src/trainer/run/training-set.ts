@@ -7,7 +7,7 @@ import { encodeChat, encodeCompletion, encodePreference } from '../data/encode-e
 import type { ChatExample, CompletionExample, EncodedPreference, EncodedSequence, PreferenceExample } from '../data/example-types.ts'
 import { Random } from '../model/random.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import type { TrainingMethod } from '../train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { PreferenceBatch } from '../train/dpo-loss.ts'
 import type { MicroBatch, TrainingData } from '../train/trainer.ts'
 

@@ -2,7 +2,7 @@
 // job that stays silent for SKILLET_HEARTBEAT_TIMEOUT_SECONDS), whose answer also says whether the
 // user paused or cancelled it. Never two heartbeats in flight: the client's own retries of one
 // (while the API restarts) are the right behaviour, not a pile of parallel ones.
-import { TrainerProtocolError, type TrainerClient } from '../protocol/client.ts'
+import { TrainerProtocolError, type TrainerClient } from './trainer-client.ts'
 import type { StopSignal } from './stop-signal.ts'
 
 export function startHeartbeat(client: TrainerClient, stop: StopSignal, everySeconds: number, log: (line: string) => void): { stop(): void } {

@@ -5,7 +5,7 @@
 // across retries and attempts (metrics and checkpoints by step, events by key), so a resumed
 // attempt that repeats a step never duplicates anything.
 import { createHash } from 'node:crypto'
-import type { TrainerClient } from '../protocol/client.ts'
+import type { TrainerClient } from './trainer-client.ts'
 import type { CheckpointInfo, EvalMetrics, EventLevel, Reporter, StepMetrics } from '../train/reporter.ts'
 
 export interface RunPlan {

@@ -1,6 +1,6 @@
 // The only place the service's trainer reads its environment (as src/config does for the API).
 // The launcher sets the job (SKILLET_JOB_SPEC, SKILLET_JOB_TOKEN, SKILLET_CALLBACK_URL — see
-// src/launcher/trainer-env.ts); the blob store settings use the API's own names and defaults
+// src/protocol/trainer-env.ts); the blob store settings use the API's own names and defaults
 // (SKILLET_S3_* for S3, else the filesystem store under SKILLET_DATA_DIR/blobs), so a trainer
 // started with the server's environment finds the same blobs. Everything is checked here, once:
 // a bad setting is input the trainer can never run with, reported as a TrainerConfigError.
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
-import type { TrainerJobSpec } from '../../executor/executor.ts'
+import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { BlobStoreConfig } from '../../storage/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
@@ -43,7 +43,7 @@ export class TrainerConfigError extends Error {
 const Hyper = { nEpochs: Type.Integer({ minimum: 1 }), batchSize: Type.Integer({ minimum: 1 }), learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }) }
 const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
 
-/** TrainerJobSpec (src/executor/executor.ts) as a schema: what the trainer accepts. */
+/** TrainerJobSpec (src/protocol/trainer-job-spec.ts) as a schema: what the trainer accepts. */
 export const JobSpecSchema = Type.Object({
   jobId: Type.String({ minLength: 1 }),
   projectId: Type.String({ minLength: 1 }),

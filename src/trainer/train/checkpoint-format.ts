@@ -9,7 +9,7 @@ import type { RandomState } from '../model/random.ts'
 import type { HostTensors } from '../model/types.ts'
 import { variableKey } from '../model/variable-names.ts'
 import type { AdamW } from './adamw.ts'
-import type { TrainingMethod } from './auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 
 export interface CheckpointState {
   format: 1

@@ -4,7 +4,7 @@
 // FLOPs (a multiply-add = 2) as in train.bench.ts: projections, full T×T attention scores and
 // P·V, the head over every position but the last; frozen weights get no weight gradient (LoRA
 // backward through the base is 1× forward, full fine-tuning 2×). Recomputed logits are not counted.
-import type { TrainingMethod } from '../../../src/trainer/train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../../src/protocol/auto-hyperparameters.ts'
 
 export interface BenchSize {
   hidden: number

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util'
 import { describeBackend, parseBackendName, selectBackend } from '../../../src/trainer/backend/select-backend.ts'
 import { LLAMA_LORA_MODULES } from '../../../src/trainer/model/lora.ts'
-import type { TrainingMethod } from '../../../src/trainer/train/auto-hyperparameters.ts'
+import type { TrainingMethod } from '../../../src/protocol/auto-hyperparameters.ts'
 import { TRAIN_DEFAULTS, Trainer } from '../../../src/trainer/train/trainer.ts'
 import { batchOf, randomWeights, tinyConfig } from '../../trainer/model-fixture.ts'
 import { parameterCount, SIZES, stepFlops } from './sizes.ts'

@@ -1,0 +1,120 @@
+// The embedded executor: each trainer is a child process of this server (default command
+// `node src/cli/trainer.ts`). It gets the job spec and token through the environment
+// (src/protocol/trainer-env.ts) plus SKILLET_PARENT_PID, so a trainer whose server died stops too.
+// Cancel sends SIGTERM, then SIGKILL after a grace period. A trainer that exits non-zero is
+// observed as failed, with the tail of its output as the message.
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Logger } from 'pino'
+import { TRAINER_ENV } from '../../protocol/trainer-env.ts'
+import type { ExecutionObservation, Executor, LaunchRequest } from '../executor/executor.ts'
+
+export interface LocalExecutorOptions {
+  /** argv of the trainer; the spec and token come through the environment. */
+  command: string[]
+  maxConcurrent: number
+  log: Logger
+  /** How long cancel waits after SIGTERM before SIGKILL. */
+  killGraceMs?: number
+  cwd?: string
+  /** Extra environment for every trainer (e.g. the blob store settings: blobStoreEnv in src/config/blob-store-env.ts). */
+  env?: Record<string, string>
+}
+
+/** Bytes of a trainer's output kept for the error message. */
+const TAIL_BYTES = 2000
+
+interface Trainer {
+  child: ChildProcess
+  tail: string
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null
+  exited: Promise<void>
+}
+
+export class LocalExecutor implements Executor {
+  readonly kind = 'local' as const
+  private readonly trainers = new Map<string, Trainer>()
+  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env'>> & Pick<LocalExecutorOptions, 'cwd' | 'env'>
+
+  constructor(options: LocalExecutorOptions) {
+    this.options = { killGraceMs: 5000, ...options }
+  }
+
+  get capacity(): number {
+    return this.options.maxConcurrent
+  }
+
+  /** Trainers still running. */
+  get running(): number {
+    return [...this.trainers.values()].filter((t) => t.exit === null).length
+  }
+
+  async launch({ spec, token }: LaunchRequest): Promise<void> {
+    const existing = this.trainers.get(spec.jobId)
+    if (existing && existing.exit === null) return
+    if (this.running >= this.options.maxConcurrent) throw new Error(`local executor is full: ${this.options.maxConcurrent} trainer(s) already running`)
+    const [file, ...args] = this.options.command
+    const child = spawn(file, args, {
+      cwd: this.options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...this.options.env,
+        [TRAINER_ENV.spec]: JSON.stringify(spec),
+        [TRAINER_ENV.token]: token,
+        [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
+        SKILLET_PARENT_PID: String(process.pid),
+      },
+    })
+    const trainer: Trainer = { child, tail: '', exit: null, exited: Promise.resolve() }
+    const keep = (chunk: Buffer) => {
+      trainer.tail = (trainer.tail + chunk.toString('utf8')).slice(-TAIL_BYTES)
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    trainer.exited = new Promise((resolve) => {
+      child.once('error', (err) => {
+        keep(Buffer.from(`\n${err.message}\n`))
+        trainer.exit ??= { code: 127, signal: null }
+        resolve()
+      })
+      child.once('close', (code, signal) => {
+        trainer.exit ??= { code, signal }
+        this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, code, signal }, 'trainer exited')
+        resolve()
+      })
+    })
+    this.trainers.set(spec.jobId, trainer)
+    this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, attempt: spec.attempt, pid: child.pid }, 'trainer started')
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    const trainer = this.trainers.get(jobId)
+    if (!trainer) return
+    if (trainer.exit === null) {
+      trainer.child.kill('SIGTERM')
+      const timer = setTimeout(() => trainer.child.kill('SIGKILL'), this.options.killGraceMs)
+      await trainer.exited
+      clearTimeout(timer)
+    }
+    this.trainers.delete(jobId)
+  }
+
+  async observe(jobId: string): Promise<ExecutionObservation> {
+    const trainer = this.trainers.get(jobId)
+    if (!trainer) return { phase: 'gone' }
+    if (trainer.exit === null) return { phase: 'running' }
+    if (trainer.exit.code === 0) return { phase: 'succeeded' }
+    const how = trainer.exit.signal ? `was killed by ${trainer.exit.signal}` : `exited with code ${trainer.exit.code}`
+    const tail = trainer.tail.trim()
+    return { phase: 'failed', reason: 'exit_code', message: `The trainer ${how}.${tail ? ` Last output:\n${tail}` : ''}` }
+  }
+
+  /** Forgets a finished trainer once the scheduler has acted on its outcome. */
+  forget(jobId: string): void {
+    if (this.trainers.get(jobId)?.exit !== null) this.trainers.delete(jobId)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.trainers.keys()].map((id) => this.cancel(id)))
+  }
+}

@@ -1,0 +1,30 @@
+// The TrainerJobSpec of a claimed job: everything its trainer needs, nothing it must look up.
+import { inArray } from 'drizzle-orm'
+import type { Db } from '../../db/database.ts'
+import { files } from '../../db/schema/index.ts'
+import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import type { JobRow } from '../../jobs/job-object.ts'
+import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
+
+export async function buildJobSpec(db: Db, job: JobRow, model: TrainerJobSpec['model'], callbackUrl: string): Promise<TrainerJobSpec> {
+  const ids = [job.trainingFile, ...(job.validationFile ? [job.validationFile] : [])]
+  const rows = await db.select({ id: files.id, blobKey: files.blobKey }).from(files).where(inArray(files.id, ids))
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const training = byId.get(job.trainingFile)
+  if (!training) throw new Error(`training file ${job.trainingFile} no longer exists`)
+  const h = job.resolvedHyperparameters
+  if (!h) throw new Error(`job ${job.id} has no resolved hyperparameters`)
+  const common = { nEpochs: h.n_epochs, batchSize: h.batch_size, learningRateMultiplier: h.learning_rate_multiplier }
+  return {
+    jobId: job.id,
+    projectId: job.projectId,
+    model,
+    trainingFile: training,
+    validationFile: job.validationFile ? (byId.get(job.validationFile) ?? null) : null,
+    method: job.method.type === 'dpo' ? { type: 'dpo', ...common, beta: h.beta ?? 0.1 } : { type: 'supervised', ...common },
+    seed: job.seed,
+    outputPrefix: jobOutputPrefix(job.projectId, job.id),
+    callbackUrl,
+    attempt: job.attempts,
+  }
+}

@@ -1,0 +1,53 @@
+// Wires a scheduler to the service: the executor (local child processes by default), base model
+// resolution (with the one-time Hub fetch), and the wake-up hook the API calls on new work.
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.ts'
+import type { Executor } from './executor/executor.ts'
+import { LocalExecutor } from './local/local-executor.ts'
+import { blobStoreEnv } from '../config/blob-store-env.ts'
+import { resolveBaseModel } from '../models/base-models.ts'
+import type { Database } from '../db/database.ts'
+import type { BlobStore } from '../storage/blob-store.ts'
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts'
+
+export interface RunningScheduler {
+  scheduler: Scheduler
+  executor: Executor
+  stop(): Promise<void>
+}
+
+/** The default callback URL: this server on loopback. */
+export function defaultCallbackUrl(config: Config, port: number): string {
+  return config.jobs.callbackUrl ?? `http://127.0.0.1:${port}/internal/v1`
+}
+
+export function startScheduler(
+  services: { config: Config; database: Pick<Database, 'db'>; blobs: BlobStore; jobs: { wake: () => void } },
+  opts: { log: Logger; callbackUrl: string; executor?: Executor & { forget?(jobId: string): void }; capacity?: number; onClaimed?: SchedulerOptions['onClaimed'] },
+): RunningScheduler {
+  const { config } = services
+  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config) })
+  const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
+  const scheduler = new Scheduler({
+    db: services.database.db,
+    executor,
+    jobs: config.jobs,
+    log: opts.log.child({ component: 'scheduler' }),
+    capacity,
+    callbackUrl: opts.callbackUrl,
+    onClaimed: opts.onClaimed,
+    resolveModel: (id) =>
+      resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, id),
+  })
+  services.jobs.wake = () => scheduler.wake()
+  scheduler.start()
+  return {
+    scheduler,
+    executor,
+    async stop() {
+      services.jobs.wake = () => {}
+      await scheduler.stop()
+      await executor.close()
+    },
+  }
+}
