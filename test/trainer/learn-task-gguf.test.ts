@@ -3,16 +3,17 @@
 // produce before — user "Repeat the first of: W1 W2 W3" → assistant "Word: W1." — and it then
 // answers held-out prompts (word combinations never trained on) by greedy decoding. The merged
 // model is exported to an F32 GGUF through the product's export path, and llama.cpp's greedy
-// answer to every held-out prompt is the trainer's own, token for token.
+// answer to every held-out prompt is the trainer's own, token for token; its Q4_0 and Q4_K_M
+// GGUFs give F16's answers, within a perplexity bound.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
-import { llamaCppGenerate, llamaCppLogitsMany } from '../../src/trainer/export/llama-cpp-logits.ts'
+import { llamaCppGenerate } from '../../src/trainer/export/llama-cpp-logits.ts'
 import { writeOutputs } from '../../src/trainer/run/write-outputs.ts'
-import { ask, exactMatch, HELD_OUT as heldOut, learnTask, WORDS } from './helpers/learn-task.ts'
+import { ask, exactMatch, HELD_OUT as heldOut, learnTask, QUANTIZED_PERPLEXITY_BOUND, scoreInLlamaCpp, WORDS } from './helpers/learn-task.ts'
 
 t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the same in llama.cpp', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skillet-learn-gguf-'))
@@ -28,23 +29,34 @@ t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the
   t.ok(steps.at(-1)!.trainLoss < steps[0].trainLoss / 3, `loss fell from ${steps[0].trainLoss.toFixed(3)} to ${steps.at(-1)!.trainLoss.toFixed(3)}`)
   t.comment(`e.g. ${JSON.stringify(ask(heldOut[0]))} → ${JSON.stringify(tokenizer.decode(ours[0]))}`)
 
-  // The product's export: base + adapter merged, written as an F32 GGUF.
-  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: 'F32', name: 'learn-task' })
-  const gguf = written.ggufPath!
+  // The product's export: base + adapter merged, written as GGUFs (F32 first).
+  const types = ['F32', 'F16', 'Q4_0', 'Q4_K_M'] as const
+  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: [...types], name: 'learn-task' })
+  const gguf = written.ggufPaths[0]
   trainer.dispose()
   t.equal(tf.memory().numTensors, 0, 'nothing left allocated after dispose')
 
-  // llama.cpp's greedy answer equals ours exactly when, fed prompt + our answer, its argmax at
-  // each answer position is our next token (and ours ends at EOS, where llama.cpp stops too).
-  // One llama.cpp process scores every held-out prompt this way.
+  // llama.cpp's greedy answers under every file, and its perplexity on the held-out answers.
   t.ok(ours.every((answer) => answer.at(-1) === eos), 'every answer of ours ends at EOS')
   const exportStarted = performance.now()
-  const logits = await llamaCppLogitsMany(prompts.map((p, i) => ({ modelPath: gguf, tokens: [...p, ...ours[i]] })))
-  const argmax = (row: Float32Array) => row.reduce((best, v, j) => (v > row[best] ? j : best), 0)
-  const theirs = prompts.map((p, i) => ours[i].map((_, k) => argmax(logits[i][p.length - 1 + k])))
+  const scores = await scoreInLlamaCpp(written.ggufPaths, prompts, ours)
+  const theirs = scores[0].greedy
   const disagreements = theirs.map((answer, i) => answer.join() === ours[i].join() ? null : { prompt: ask(heldOut[i]), ours: tokenizer.decode(ours[i]), theirs: tokenizer.decode(answer) }).filter((d) => d)
   t.same(disagreements, [], `llama.cpp's greedy answers equal the trainer's on all ${prompts.length} held-out prompts`)
   t.equal(exactMatch(theirs, expected), after, `llama.cpp's exact match is the trainer's: ${(exactMatch(theirs, expected) * 100).toFixed(1)}%`)
+
+  // The 4-bit files answer as F16 does, within a perplexity bound of it (64-wide rows are no
+  // 256-value super-block, so this Q4_K_M is llama-quantize's fallback mix of Q5_0 and Q8_0;
+  // gguf-quantized.test.ts covers real Q4_K / Q6_K tensors).
+  const f16 = scores[1]
+  t.same(f16.greedy, ours, 'F16: the same answers')
+  for (const [k, type] of types.entries()) {
+    if (type === 'F32' || type === 'F16') continue
+    const differing = scores[k].greedy.filter((a, i) => a.join() !== f16.greedy[i].join()).length
+    t.equal(differing, 0, `${type}: the same greedy answers as F16 on all ${prompts.length} held-out prompts`)
+    const ratio = scores[k].perplexity / f16.perplexity
+    t.ok(ratio <= QUANTIZED_PERPLEXITY_BOUND[type], `${type}: perplexity on the held-out answers ${scores[k].perplexity.toFixed(4)} vs F16 ${f16.perplexity.toFixed(4)} (×${ratio.toFixed(4)} ≤ ×${QUANTIZED_PERPLEXITY_BOUND[type]})`)
+  }
 
   // And llama.cpp's own sampler (temperature 0, stopping at its end-of-generation token) agrees.
   const generated = await llamaCppGenerate(gguf, prompts[0], expected[0].length + 1)

@@ -7,14 +7,13 @@
 //   attn_qkv and ffn_down of the layers use_more_bits picks (the first and last eighth and every
 //   third between); tensors whose rows are not whole blocks fall back (Q4_K → Q5_0, Q6_K → Q8_0,
 //   then F16).
+import type { GgufFileType } from '../../protocol/training-settings.ts'
 import type { QuantType } from './ggml-quants.ts'
 import { QUANT_BLOCK } from './ggml-quants.ts'
 
 export type GgmlTypeName = 'F32' | 'F16' | QuantType
 
-/** The file types an export can be asked for. */
-export const GGUF_FILE_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M'] as const
-export type GgufFileType = (typeof GGUF_FILE_TYPES)[number]
+export { GGUF_FILE_TYPES, type GgufFileType } from '../../protocol/training-settings.ts'
 
 /** llama.cpp's LLAMA_FTYPE of the file as a whole (general.file_type). */
 export const LLAMA_FTYPE: Record<GgufFileType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K_M: 15 }

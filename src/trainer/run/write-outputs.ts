@@ -16,8 +16,8 @@ export interface OutputRequest {
   adapter: boolean
   /** The merged model, into DIR/model. */
   merged: boolean
-  /** A GGUF of the merged model, DIR/model-{type}.gguf; null for none. */
-  gguf: GgufFileType | null
+  /** GGUFs of the merged model, DIR/model-{type}.gguf (one per type; none for an empty list). */
+  gguf: GgufFileType[]
   /** general.name in the GGUF. */
   name?: string
 }
@@ -25,7 +25,7 @@ export interface OutputRequest {
 export interface WrittenOutputs {
   adapterDir: string | null
   modelDir: string | null
-  ggufPath: string | null
+  ggufPaths: string[]
 }
 
 /** The model's weights after training: base + adapter merged, or the trained weights themselves. */
@@ -34,21 +34,22 @@ async function mergedWeights(model: LoadedModel, result: TrainResult): Promise<H
 }
 
 export async function writeOutputs(dir: string, model: LoadedModel, result: TrainResult, request: OutputRequest): Promise<WrittenOutputs> {
-  const out: WrittenOutputs = { adapterDir: null, modelDir: null, ggufPath: null }
+  const out: WrittenOutputs = { adapterDir: null, modelDir: null, ggufPaths: [] }
   if (request.adapter && result.lora) {
     out.adapterDir = join(dir, 'adapter')
     await writePeftAdapter(out.adapterDir, model.config, await result.lora.toHost(), model.dir)
   }
-  if (!request.merged && !request.gguf) return out
+  if (!request.merged && request.gguf.length === 0) return out
   const weights = await mergedWeights(model, result)
   if (request.merged) {
     out.modelDir = join(dir, 'model')
     await writeMergedModel(out.modelDir, model.config, weights, model.dir)
   }
-  if (request.gguf) {
-    await mkdir(dir, { recursive: true })
-    out.ggufPath = join(dir, `model-${request.gguf.toLowerCase()}.gguf`)
-    await exportGguf({ ...model, weights }, out.ggufPath, { dtype: request.gguf, name: request.name })
+  if (request.gguf.length > 0) await mkdir(dir, { recursive: true })
+  for (const type of request.gguf) {
+    const path = join(dir, `model-${type.toLowerCase()}.gguf`)
+    await exportGguf({ ...model, weights }, path, { dtype: type, name: request.name })
+    out.ggufPaths.push(path)
   }
   return out
 }

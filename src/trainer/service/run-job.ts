@@ -19,6 +19,9 @@ import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import { resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import { defaultLoraTargets } from '../model/lora.ts'
+import type { ModelConfig } from '../model/types.ts'
 import { Trainer, type TrainResult } from '../train/trainer.ts'
 import { BlobCheckpointStore } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
@@ -47,8 +50,19 @@ class JobFailure extends Error {
   }
 }
 
-/** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
-const methodOf = (type: 'supervised' | 'dpo'): TrainingMethod => (type === 'dpo' ? 'dpo' : 'lora')
+/** supervised jobs train LoRA adapters unless the job asks for full fine-tuning; DPO trains LoRA. */
+const methodOf = (spec: TrainerJobSpec): TrainingMethod => (spec.method.type === 'dpo' ? 'dpo' : spec.training?.adapter === 'full' ? 'full' : 'lora')
+
+/** The job's LoRA targets must be projections this architecture has (the API knows no model). */
+function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
+  const targets = spec.training?.lora?.targetModules
+  if (!targets) return
+  const known = defaultLoraTargets(config)
+  const unknown = targets.filter((m) => !known.includes(m))
+  if (unknown.length) {
+    throw new JobFailure('invalid_hyperparameters', `lora_target_modules ${unknown.map((m) => `'${m}'`).join(', ')} ${unknown.length === 1 ? 'is not a projection' : 'are not projections'} of ${config.hfArchitecture}; its projections are ${known.join(', ')}`, true)
+  }
+}
 
 async function readText(blobs: BlobStore, key: string): Promise<string> {
   return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
@@ -70,7 +84,7 @@ async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenize
   try {
     const train = parseJsonl(await readText(blobs, spec.trainingFile.blobKey), 'training', spec.trainingFile.id)
     const valid = spec.validationFile ? parseJsonl(await readText(blobs, spec.validationFile.blobKey), 'validation', spec.validationFile.id) : []
-    return encodeTrainingSet(tokenizer, methodOf(spec.method.type), train, valid, maxLength)
+    return encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength)
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
     throw err
@@ -106,10 +120,11 @@ async function exportArtifacts(config: TrainerConfig, blobs: BlobStore, model: L
   const { spec } = config
   const outDir = join(config.workDir, 'jobs', spec.jobId)
   try {
-    const written = await writeOutputs(outDir, model, result, { adapter: true, merged: true, gguf: config.gguf, name: `${spec.model.id} fine-tuned by ${spec.jobId}` })
-    const files = [...(await filesIn(written.adapterDir)), ...(await filesIn(written.modelDir)), ...(written.ggufPath ? [written.ggufPath] : [])]
+    const gguf = spec.training?.ggufTypes ?? (config.gguf ? [config.gguf] : [])
+    const written = await writeOutputs(outDir, model, result, { adapter: true, merged: true, gguf, name: `${spec.model.id} fine-tuned by ${spec.jobId}` })
+    const files = [...(await filesIn(written.adapterDir)), ...(await filesIn(written.modelDir)), ...written.ggufPaths]
     const artifacts = await uploadArtifacts(blobs, spec.outputPrefix, files)
-    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', written.ggufPath && `a GGUF (${config.gguf})`].filter(Boolean)
+    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', gguf.length > 0 && `GGUF (${gguf.join(', ')})`].filter(Boolean)
     reporter.event('exported', `Exported ${what.join(', ')}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     return artifacts
   } finally {
@@ -134,7 +149,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
-  const method = methodOf(spec.method.type)
+  const method = methodOf(spec)
+  checkLoraTargets(spec, model.config)
   const hp = resolveHyperparameters(method, spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
@@ -159,6 +175,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
+      ...(spec.training?.lora ? { lora: spec.training.lora } : {}),
     }),
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, `${spec.outputPrefix}checkpoints/`, state.latest_checkpoint),

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../../protocol/training-settings.ts'
 import type { BlobStoreConfig } from '../../storage/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
@@ -42,6 +43,16 @@ export class TrainerConfigError extends Error {
 
 const Hyper = { nEpochs: Type.Integer({ minimum: 1 }), batchSize: Type.Integer({ minimum: 1 }), learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }) }
 const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
+const Training = Type.Object({
+  adapter: Type.Optional(Type.Union(ADAPTERS.map((a) => Type.Literal(a)))),
+  lora: Type.Optional(Type.Object({
+    rank: Type.Optional(Type.Integer({ minimum: 1, maximum: LORA_LIMITS.maxRank })),
+    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: LORA_LIMITS.maxAlpha })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    targetModules: Type.Optional(Type.Array(Type.Union(LORA_MODULES.map((m) => Type.Literal(m))), { minItems: 1 })),
+  })),
+  ggufTypes: Type.Optional(Type.Array(Type.Union(GGUF_FILE_TYPES.map((g) => Type.Literal(g))))),
+})
 
 /** TrainerJobSpec (src/protocol/trainer-job-spec.ts) as a schema: what the trainer accepts. */
 export const JobSpecSchema = Type.Object({
@@ -60,6 +71,7 @@ export const JobSpecSchema = Type.Object({
     Type.Object({ type: Type.Literal('supervised'), ...Hyper }),
     Type.Object({ type: Type.Literal('dpo'), ...Hyper, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
   ]),
+  training: Type.Optional(Training),
   seed: Type.Integer(),
   outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
   callbackUrl: Type.String({ pattern: '^https?://' }),
@@ -120,8 +132,9 @@ function ggufType(env: Env, problems: string[]): GgufFileType | null {
   const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
   if (v === '') return 'F16'
   if (v === 'NONE') return null
-  if (v === 'F32' || v === 'F16' || v === 'Q8_0') return v
-  problems.push(`SKILLET_TRAINER_GGUF_TYPE must be F16, F32, Q8_0 or none, got "${v}"`)
+  const type = GGUF_FILE_TYPES.find((t) => t === v)
+  if (type) return type
+  problems.push(`SKILLET_TRAINER_GGUF_TYPE must be ${GGUF_FILE_TYPES.join(', ')} or none, got "${v}"`)
   return 'F16'
 }
 

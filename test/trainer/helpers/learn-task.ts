@@ -1,8 +1,10 @@
 // The learning task of the GGUF learning tests: user "Repeat the first of: W1 W2 W3" → assistant
 // "Word: W1.", a reply format a random tiny model cannot produce before training. 300 training
 // combinations of 20 words (each one token of the tiny tokenizer) and the held-out combinations
-// never trained on; LoRA training on them; the trainer's own greedy answers.
+// never trained on; LoRA training on them; the trainer's own greedy answers; and llama.cpp's
+// greedy answers and perplexity for exported GGUFs of the result.
 import { join } from 'node:path'
+import { llamaCppLogitsMany } from '../../../src/trainer/export/llama-cpp-logits.ts'
 import { loadModelDir, type LoadedModel } from '../../../src/trainer/io/load-model.ts'
 import { greedyGenerate } from '../../../src/trainer/model/generate.ts'
 import { Random } from '../../../src/trainer/model/random.ts'
@@ -12,6 +14,7 @@ import { makeTinyModel, type TinyModelOptions } from '../../../src/trainer/tiny/
 import { TextTokenizer } from '../../../src/trainer/tokenizer/text-tokenizer.ts'
 import type { StepMetrics } from '../../../src/trainer/train/reporter.ts'
 import { Trainer, type TrainResult } from '../../../src/trainer/train/trainer.ts'
+import { argmax } from './compare-logits.ts'
 
 /** Words the tiny tokenizer keeps whole (" water" is one token), so every prompt has one length. */
 export const WORDS = ['the', 'and', 'you', 'that', 'for', 'are', 'had', 'hot', 'but', 'out',
@@ -72,3 +75,48 @@ export async function learnTask(dir: string, options: { model?: Partial<TinyMode
   const seconds = (performance.now() - started) / 1000
   return { model, tokenizer, trainer, result, steps, prompts, expected, before, answers: await generate(), seconds }
 }
+
+export interface LlamaCppScore {
+  /** llama.cpp's greedy answer to each prompt, read off its argmax at each position of ours. */
+  greedy: number[][]
+  /** exp(mean negative log-likelihood) of our answers (the part of each transcript that was learned). */
+  perplexity: number
+}
+
+function logSoftmaxAt(row: Float32Array, token: number): number {
+  let max = -Infinity
+  for (const v of row) max = Math.max(max, v)
+  let sum = 0
+  for (const v of row) sum += Math.exp(v - max)
+  return row[token] - max - Math.log(sum)
+}
+
+/**
+ * One llama.cpp process scores prompt + our answer under every file. Its greedy answer equals
+ * ours exactly when its argmax at each answer position is our next token (and ours ends at EOS,
+ * where llama.cpp stops too).
+ */
+export async function scoreInLlamaCpp(paths: string[], prompts: number[][], answers: number[][]): Promise<LlamaCppScore[]> {
+  const sequences = prompts.map((p, i) => [...p, ...answers[i]])
+  const logits = await llamaCppLogitsMany(paths.flatMap((modelPath) => sequences.map((tokens) => ({ modelPath, tokens }))), { timeoutMs: 600_000 })
+  return paths.map((_, k) => {
+    const rows = logits.slice(k * sequences.length, (k + 1) * sequences.length)
+    const greedy = prompts.map((p, i) => answers[i].map((_, j) => argmax(rows[i][p.length - 1 + j])))
+    let nll = 0
+    let count = 0
+    sequences.forEach((tokens, i) => {
+      for (let j = prompts[i].length; j < tokens.length; j++) {
+        nll -= logSoftmaxAt(rows[i][j - 1], tokens[j])
+        count++
+      }
+    })
+    return { greedy, perplexity: Math.exp(nll / count) }
+  })
+}
+
+/**
+ * How much worse than F16 a quantised file's perplexity on the held-out answers may be. Measured
+ * (2026-12, wasm): the fully trained 64-wide model ×1.051 for Q4_0 and ×1.009 for Q4_K_M (there the
+ * Q5_0 / Q8_0 fallback mix); the 256-wide model (real Q4_K / Q6_K) ×0.995 – ×1.001 for all three.
+ */
+export const QUANTIZED_PERPLEXITY_BOUND: Record<'Q8_0' | 'Q4_0' | 'Q4_K_M', number> = { Q8_0: 1.02, Q4_K_M: 1.05, Q4_0: 1.1 }
