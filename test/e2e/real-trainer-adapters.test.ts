@@ -44,7 +44,7 @@ t.test('adapter types and export types chosen per job', async (t) => {
     const events = await allEvents(client, done.id)
     const plan = events.find((e) => e.message.startsWith('Training on'))
     t.match(plan?.data, { learning_rate: 2e-4 }, 'the full fine-tuning base learning rate (2e-4 × 1)')
-    t.ok(events.some((e) => /^Exported the merged model \(safetensors\), GGUF \(Q4_0, Q8_0\): \d+ files$/.test(e.message)), 'no adapter; both GGUFs')
+    t.ok(events.some((e) => /^Exported the merged model \(safetensors\), GGUFs \(Q4_0, Q8_0\): \d+ files$/.test(e.message)), 'no adapter; both GGUFs')
     const names = await artifacts(done.fine_tuned_model!)
     t.notOk(names.some((n) => n.startsWith('adapter_')), 'full fine-tuning has no adapter')
     t.ok(names.includes('model-q4_0.gguf') && names.includes('model-q8_0.gguf') && names.includes('model.safetensors'), names.join(', '))

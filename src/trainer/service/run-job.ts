@@ -124,7 +124,7 @@ async function exportArtifacts(config: TrainerConfig, blobs: BlobStore, model: L
     const written = await writeOutputs(outDir, model, result, { adapter: true, merged: true, gguf, name: `${spec.model.id} fine-tuned by ${spec.jobId}` })
     const files = [...(await filesIn(written.adapterDir)), ...(await filesIn(written.modelDir)), ...written.ggufPaths]
     const artifacts = await uploadArtifacts(blobs, spec.outputPrefix, files)
-    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', gguf.length > 0 && `GGUF (${gguf.join(', ')})`].filter(Boolean)
+    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', gguf.length > 0 && `${gguf.length === 1 ? 'a GGUF' : 'GGUFs'} (${gguf.join(', ')})`].filter(Boolean)
     reporter.event('exported', `Exported ${what.join(', ')}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     return artifacts
   } finally {
