@@ -14,7 +14,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # package.json overrides point GPU-only llama.cpp packages at this stub.
 COPY test/npm-stub ./test/npm-stub
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# node-llama-cpp (the embedded inference engine) ships its CPU build prebuilt: nothing to download or compile.
+RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime: no compilers, no npm cache, non-root
 FROM node:24-slim

@@ -7,7 +7,10 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Logger } from 'pino'
 import { randomUUID } from 'node:crypto'
-import errors from './plugins/errors.ts'
+import errors, { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './plugins/errors.ts'
+import jsonBody from './plugins/json-body.ts'
+import refuseNul from './plugins/refuse-nul.ts'
+import { buildValidators } from './plugins/validators.ts'
 import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
@@ -16,6 +19,8 @@ import { openApiInfo } from './schemas/openapi-info.ts'
 import filesRoutes from './routes/v1/files.ts'
 import fineTuningRoutes from './routes/v1/fine-tuning.ts'
 import modelsRoutes from './routes/v1/models.ts'
+import chatCompletionsRoutes from './routes/v1/chat-completions.ts'
+import completionsRoutes from './routes/v1/completions.ts'
 import trainerRoutes from './routes/internal/trainer.ts'
 import { FineTuningJob } from './schemas/fine-tuning.ts'
 import uploadsRoutes from './routes/v1/uploads.ts'
@@ -46,7 +51,11 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
     },
     bodyLimit: 4 * 1024 * 1024,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: buildValidators } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (request, reply) => {
@@ -54,6 +63,8 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   })
 
   await app.register(errors)
+  await app.register(jsonBody)
+  app.addHook('onClose', async () => services.inference.engine.close())
   await app.register(httpMetrics, { metrics, token: config.metrics.token })
   if (metrics) services.trainer.onTrainedTokens = (_jobId, tokens) => metrics.tokensTrained(tokens)
   app.addSchema(ErrorResponse)
@@ -74,6 +85,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   await app.register(
     async (v1) => {
       await v1.register(auth, { db: services.database.db })
+      await v1.register(refuseNul)
       v1.addHook('onRequest', v1.authenticate)
       await v1.register(rateLimit, {
         hook: 'preHandler',
@@ -82,7 +94,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
         keyGenerator: (request) => request.principal?.keyId ?? request.ip,
         errorResponseBuilder: (_request, context) => ({
           statusCode: 429,
-          message: `Rate limit reached: ${context.max} requests per ${context.after}. Please try again in ${context.after}.`,
+          message: `Rate limit reached: ${context.max} requests per minute. Please try again in ${context.after}.`,
         }),
       })
       await v1.register(multipart, {
@@ -92,6 +104,8 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
       await v1.register(filesRoutes, { services })
       await v1.register(fineTuningRoutes, { deps: services.jobs })
       await v1.register(modelsRoutes, { deps: services.models })
+      await v1.register(chatCompletionsRoutes, { deps: services.inference })
+      await v1.register(completionsRoutes, { deps: services.inference })
       await v1.register(uploadsRoutes, { services })
       await v1.register(webhookEndpointsRoutes, { services })
       await v1.register(organizationRoutes, { db: services.database.db })

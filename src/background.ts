@@ -5,19 +5,15 @@
 //   - the webhook dispatcher;
 //   - maintenance (expired files and uploads, unreferenced blobs).
 // stop() ends them in the reverse order and waits for work in flight.
-import { KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import type { KubernetesConfig } from './config/index.ts'
-import type { Executor } from './running/executor/executor.ts'
-import { KubernetesExecutor } from './running/kubernetes/kubernetes-executor.ts'
 import { unixNow } from './lib/ids.ts'
 import type { SkilletMetrics } from './metrics/skillet-metrics.ts'
 import { startScheduler, type RunningScheduler } from './running/start-scheduler.ts'
 import type { AppServices } from './services/app-services.ts'
 import { startMaintenance } from './services/maintenance.ts'
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
-import { startKubernetesSupervision, type KubernetesSupervision } from './running/kubernetes/kubernetes-supervision.ts'
-import { WatchedExecutor } from './running/kubernetes/watched-executor.ts'
+import type { KubernetesSupervision } from './running/kubernetes/kubernetes-supervision.ts'
 
 export interface BackgroundOptions {
   log: Logger
@@ -38,21 +34,17 @@ export interface Background {
   stop(): Promise<void>
 }
 
-export function startBackground(services: AppServices, opts: BackgroundOptions): Background {
+export async function startBackground(services: AppServices, opts: BackgroundOptions): Promise<Background> {
   const { config, database } = services
   const log = opts.log
   const { metrics } = opts
 
-  let kubernetes: { executor: WatchedExecutor; inner: KubernetesExecutor; kubeConfig: KubeConfig; settings: KubernetesConfig } | null = null
   // Local: startScheduler's default executor (child processes with the blob store's environment).
-  let executor: (Executor & { forget?(jobId: string): void }) | undefined
-  if (config.executor.kind === 'kubernetes') {
-    const kubeConfig = opts.kubeConfig ?? loadKubeConfig(config.executor.kubeconfigPath)
-    const inner = new KubernetesExecutor({ kubeConfig, config: config.executor.executor })
-    executor = new WatchedExecutor(inner)
-    kubernetes = { executor: executor as WatchedExecutor, inner, kubeConfig, settings: config.executor }
-    log.info({ namespace: inner.config.namespace, image: inner.config.image, server: kubeConfig.getCurrentCluster()?.server }, 'trainers run as Kubernetes Jobs')
-  }
+  // Kubernetes: its module (and the client library) is loaded only when chosen.
+  const kubernetes = config.executor.kind === 'kubernetes'
+    ? (await import('./running/kubernetes/kubernetes-backend.ts')).kubernetesBackend(config.executor, log, opts.kubeConfig)
+    : null
+  const executor = kubernetes?.executor
 
   const running = startScheduler(services, {
     log,
@@ -63,17 +55,7 @@ export function startBackground(services: AppServices, opts: BackgroundOptions):
   metrics?.watchDatabase(database.db)
   metrics?.watchTrainers(() => running.scheduler.supervising)
 
-  const supervision = kubernetes
-    ? startKubernetesSupervision({
-        db: database.db,
-        log,
-        kubeConfig: kubernetes.kubeConfig,
-        kubernetes: kubernetes.inner,
-        executor: kubernetes.executor,
-        scheduler: running.scheduler,
-        resyncIntervalMs: kubernetes.settings.resyncIntervalMs,
-      })
-    : null
+  const supervision = kubernetes?.supervise({ db: database.db, log, scheduler: running.scheduler }) ?? null
 
   const dispatcher = startWebhookDispatcher({
     db: database.db,
@@ -97,12 +79,4 @@ export function startBackground(services: AppServices, opts: BackgroundOptions):
       await running.stop()
     },
   }
-}
-
-/** A kubeconfig file when one is named, else in-cluster credentials or ~/.kube/config (the client's defaults). */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig()
-  if (path) kc.loadFromFile(path)
-  else kc.loadFromDefault()
-  return kc
 }

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   // this process; with SKILLET_RUN_WORKER=false a separate `node src/worker.ts` does.
   const address = app.server.address()
   const port = address && typeof address === 'object' ? address.port : config.port
-  const background = config.jobs.runWorkerInProcess ? startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, port), metrics }) : null
+  const background = config.jobs.runWorkerInProcess ? await startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, port), metrics }) : null
 
   let stopping = false
   const stop = async (signal: string) => {

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
   const metrics = new SkilletMetrics()
   const metricsServer = config.metrics.port ? await startMetricsServer(metrics, { host: config.host, port: config.metrics.port, log }) : null
-  const background = startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, config.port), metrics })
+  const background = await startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, config.port), metrics })
   log.info({ owner: background.running.scheduler.owner, executor: config.executor.kind }, 'worker started')
 
   let stopping = false

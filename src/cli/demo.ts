@@ -1,19 +1,18 @@
 // `npm run demo`: starts Skillet on embedded defaults and runs a whole fine-tuning job against it
-// with the official openai SDK — upload a dataset, create a job on the demo base model, follow its
-// events, list the new model and its artifacts. The service keeps running afterwards (Ctrl-C stops it).
+// with the official openai SDK — upload the shipped example dataset, create a job on the demo base
+// model with every hyperparameter left to "auto", follow its events, show how far the training loss
+// fell, list the new model and its artifacts, and say what to do next. The service keeps running
+// afterwards (Ctrl-C stops it).
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import OpenAI, { toFile } from 'openai'
+import OpenAI from 'openai'
 import { generateApiKey } from '../auth/api-keys.ts'
 import { DEMO_MODEL_ID, loadConfig } from '../config/index.ts'
+import { EXAMPLE_DATASET_PATH } from '../models/demo-dataset.ts'
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled'])
-
-/** A small chat dataset with a fixed reply format the demo model cannot produce before training. */
-function demoDataset(): string {
-  const words = ['apple', 'river', 'stone', 'cloud', 'tiger', 'maple', 'ocean', 'ember', 'piano', 'lemon', 'comet', 'delta', 'amber', 'frost', 'koala', 'nylon', 'orbit', 'pearl', 'quartz', 'saffron']
-  return words.map((w) => JSON.stringify({ messages: [{ role: 'user', content: `Repeat ${w}` }, { role: 'assistant', content: `Word: ${w}.` }] })).join('\n') + '\n'
-}
 
 async function waitForHealth(baseURL: string, child: ReturnType<typeof spawn>): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -25,6 +24,7 @@ async function waitForHealth(baseURL: string, child: ReturnType<typeof spawn>): 
 }
 
 async function main(): Promise<void> {
+  const started = Date.now()
   const config = loadConfig()
   const apiKey = config.apiKey ?? generateApiKey()
   const server = spawn(process.execPath, [fileURLToPath(new URL('../server.ts', import.meta.url))], {
@@ -40,40 +40,55 @@ async function main(): Promise<void> {
   const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey })
   const say = (line: string) => process.stdout.write(`${line}\n`)
 
-  say(`Skillet is up at ${baseURL} (docs: ${baseURL}/docs). API key: ${config.apiKey ? '$SKILLET_API_KEY' : apiKey}`)
-  const file = await client.files.create({ file: await toFile(Buffer.from(demoDataset()), 'demo.jsonl'), purpose: 'fine-tune' })
+  say(`Skillet is up at ${baseURL} after ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const file = await client.files.create({ file: fs.createReadStream(EXAMPLE_DATASET_PATH), purpose: 'fine-tune' })
   const processed = await client.files.waitForProcessing(file.id)
-  say(`uploaded ${file.id} (${processed.bytes} bytes): ${processed.status}`)
+  say(`uploaded ${path.relative(process.cwd(), EXAMPLE_DATASET_PATH)} as ${file.id} (${processed.bytes} bytes): ${processed.status}`)
 
-  const job = await client.fineTuning.jobs.create({
-    model: DEMO_MODEL_ID,
-    training_file: file.id,
-    suffix: 'demo',
-    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate_multiplier: 5 } } },
-  })
+  // Every hyperparameter "auto": what a newcomer's first job gets (see the README's rule).
+  const job = await client.fineTuning.jobs.create({ model: DEMO_MODEL_ID, training_file: file.id, suffix: 'demo' })
   say(`created ${job.id} on ${DEMO_MODEL_ID}; events:`)
   const seen = new Set<string>()
-  const printNewEvents = async () => {
-    const page = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })
-    for (const event of [...page.data].reverse()) {
-      if (seen.has(event.id)) continue
+  const losses = new Map<number, number>()
+  /** Prints the events not seen yet (oldest first, metrics kept for the loss summary rather than printed). */
+  const sayEvents = async () => {
+    const fresh = []
+    for await (const event of client.fineTuning.jobs.listEvents(job.id, { limit: 100 })) {
+      if (seen.has(event.id)) break // newest first: everything older was seen already
+      fresh.push(event)
+    }
+    for (const event of fresh.reverse()) {
       seen.add(event.id)
+      const data = event.data as { step?: number; train_loss?: number } | null
       if (event.type !== 'metrics') say(`  [${event.level}] ${event.message}`)
+      else if (data?.step !== undefined && data.train_loss !== undefined) losses.set(data.step, data.train_loss)
     }
   }
   let current = job
   while (!TERMINAL.has(current.status)) {
-    await printNewEvents()
+    await sayEvents()
     await new Promise((r) => setTimeout(r, 500))
     current = await client.fineTuning.jobs.retrieve(job.id)
   }
-  await printNewEvents()
-  say(`job ${current.status}${current.error ? `: ${current.error.message}` : ''}`)
+  await sayEvents()
+  say(`job ${current.status} ${((Date.now() - started) / 1000).toFixed(1)} s after the command${current.error ? `: ${current.error.message}` : ''}`)
+  const steps = [...losses.keys()].sort((a, b) => a - b)
+  if (steps.length > 1) {
+    const last = steps.slice(-10).map((s) => losses.get(s)!)
+    const end = last.reduce((a, b) => a + b, 0) / last.length
+    say(`training loss ${losses.get(steps[0])!.toFixed(2)} at step 1 → ${end.toFixed(2)} over the last ${last.length} of ${steps.length} steps`)
+  }
   if (current.fine_tuned_model) {
     const artifacts = await client.get<{ data: { name: string; bytes: number }[] }>(`/models/${current.fine_tuned_model}/artifacts`)
     say(`model ${current.fine_tuned_model}; artifacts (GET ${baseURL}/v1/models/${current.fine_tuned_model}/artifacts/NAME):`)
     for (const a of artifacts.data) say(`  ${a.name} (${a.bytes} bytes)`)
   }
+  say('')
+  say('Next:')
+  say(`  export SKILLET_API_KEY=${config.apiKey ? '…   # the key you set' : apiKey}`)
+  say(`  curl -s ${baseURL}/v1/fine_tuning/jobs -H "Authorization: Bearer $SKILLET_API_KEY"`)
+  say(`  API docs: ${baseURL}/docs (OpenAPI: ${baseURL}/openapi.json); the README's examples work against this server.`)
+  say(`  \`npm start\` later serves the same data dir (${path.resolve(config.dataDir)}), its jobs, models and this key.`)
   say('The service keeps running; Ctrl-C stops it.')
 }
 

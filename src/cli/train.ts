@@ -19,7 +19,7 @@ import { backendSettingsFromEnv, parseBackendName, selectBackend } from '../trai
 import { GGUF_FILE_TYPES, type GgufFileType } from '../trainer/export/gguf.ts'
 import { loadModelDir } from '../trainer/io/load-model.ts'
 import { TextTokenizer } from '../trainer/tokenizer/text-tokenizer.ts'
-import { resolveHyperparameters, type TrainingMethod } from '../protocol/auto-hyperparameters.ts'
+import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../protocol/auto-hyperparameters.ts'
 import { LocalCheckpointStore } from '../trainer/train/checkpoint-store.ts'
 import { defaultReporter } from '../trainer/train/reporter.ts'
 import { Trainer } from '../trainer/train/trainer.ts'
@@ -84,12 +84,12 @@ async function main(): Promise<void> {
   const set = encodeTrainingSet(tokenizer, method, trainRows, validRows, maxLength)
   if (set.truncated.training) log(`warning: ${set.truncated.training} training example(s) longer than ${maxLength} tokens were truncated`)
 
-  const hp = resolveHyperparameters(method, {
+  const hp = resolveHyperparameters({
     nEpochs: autoOrNumber(args.epochs!),
     batchSize: autoOrNumber(args['batch-size']!),
     learningRateMultiplier: autoOrNumber(args['lr-multiplier']!),
   }, { examples: set.examples, tokens: set.tokensPerEpoch })
-  const learningRate = args.lr ? Number(args.lr) : hp.learningRate
+  const learningRate = args.lr ? Number(args.lr) : learningRateFor(method, hp.learningRateMultiplier, model.config)
   log(`hyperparameters: ${hp.nEpochs} epochs, batch size ${hp.batchSize}, learning rate ${learningRate}`)
 
   const seed = Number(args.seed)
@@ -118,8 +118,9 @@ async function main(): Promise<void> {
   const result = await trainer.run()
 
   // lora/dpo: the adapter; full: the model. --gguf adds a GGUF of the merged model.
-  const written = await writeOutputs(outDir, model, result, { adapter: true, merged: !result.lora, gguf })
-  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ...written.ggufPaths.map((path) => ['GGUF', path])]) {
+  // adapter_config.json names the base model as it was given (a Hub id, or the user's own folder).
+  const written = await writeOutputs(outDir, model, result, { adapter: true, merged: !result.lora, gguf, baseModelName: required('model') })
+  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ...written.ggufPaths.map((path) => ['GGUF', path]), ['Ollama Modelfile', written.modelfilePath]]) {
     if (where) log(`${what} written to ${where}`)
   }
   trainer.dispose()

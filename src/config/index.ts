@@ -45,6 +45,31 @@ export interface Config {
   executor: ExecutorConfig
   /** Prometheus metrics: a separate port, and/or /metrics on the API port behind a bearer token. */
   metrics: MetricsConfig
+  /** Chat Completions and Completions: the embedded llama.cpp engine's limits, or a remote engine. */
+  inference: InferenceConfig
+}
+
+export interface InferenceConfig {
+  /** SKILLET_INFERENCE_URL: an OpenAI-compatible engine (vLLM, llama-server) to forward to; absent: the embedded engine. */
+  url: string | undefined
+  /** SKILLET_INFERENCE_API_KEY: bearer token sent to the remote engine. */
+  apiKey: string | undefined
+  /** SKILLET_INFERENCE_ENGINE: what the remote engine is (`vllm` loads LoRA adapters through its API; `openai` forwards names as they are). */
+  engineKind: 'vllm' | 'openai'
+  /** Models kept loaded at once (least recently used unloads first). */
+  maxLoadedModels: number
+  /** Memory the loaded models may take together (weights + context), in bytes. */
+  memoryBudgetBytes: number
+  /** A loaded model unused this long is unloaded. */
+  idleUnloadSeconds: number
+  /** Requests generating at once per model (llama.cpp sequences of one context). */
+  parallel: number
+  /** Requests waiting per model beyond `parallel`; past it: 429. */
+  maxQueue: number
+  /** Largest context per request, in tokens (capped by the model's own). */
+  contextSize: number
+  /** CPU threads llama.cpp uses; 0: its default. */
+  threads: number
 }
 
 export type ExecutorConfig = { kind: 'local' } | KubernetesConfig
@@ -162,6 +187,18 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: {
       port: read.int('SKILLET_METRICS_PORT', 9464, { min: 0, max: 65535 }),
       token: read.secret('SKILLET_METRICS_TOKEN', 16),
+    },
+    inference: {
+      url: read.url('SKILLET_INFERENCE_URL', ['http:', 'https:']),
+      apiKey: read.string('SKILLET_INFERENCE_API_KEY'),
+      engineKind: read.oneOf('SKILLET_INFERENCE_ENGINE', ['vllm', 'openai'], 'openai'),
+      maxLoadedModels: read.int('SKILLET_INFERENCE_MAX_LOADED_MODELS', 2, { min: 1, max: 64 }),
+      memoryBudgetBytes: read.bytes('SKILLET_INFERENCE_MEMORY_BUDGET', 8 * 1024 ** 3),
+      idleUnloadSeconds: read.int('SKILLET_INFERENCE_IDLE_UNLOAD_SECONDS', 600, { min: 1 }),
+      parallel: read.int('SKILLET_INFERENCE_PARALLEL', 4, { min: 1, max: 64 }),
+      maxQueue: read.int('SKILLET_INFERENCE_MAX_QUEUE', 16, { min: 0, max: 10_000 }),
+      contextSize: read.int('SKILLET_INFERENCE_CONTEXT_SIZE', 4096, { min: 64, max: 1_048_576 }),
+      threads: read.int('SKILLET_INFERENCE_THREADS', 0, { min: 0, max: 1024 }),
     },
   }
   if (config.metrics.port !== 0 && config.metrics.port === config.port) {

@@ -86,7 +86,7 @@ function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dp
   if (targets !== undefined) {
     const list = Array.isArray(targets) ? targets : null
     if (!list || list.length === 0 || !list.every((m) => typeof m === 'string')) throw bad('lora_target_modules', `a non-empty array of module names (${quoted(LORA_MODULES)})`, targets)
-    const unknown = list.find((m) => !LORA_MODULES.includes(m as string))
+    const unknown = list.find((m) => !(LORA_MODULES as readonly unknown[]).includes(m))
     if (unknown !== undefined) throw bad('lora_target_modules', `module names among ${quoted(LORA_MODULES)}`, unknown)
     out.lora_target_modules = [...new Set(list as string[])]
   }

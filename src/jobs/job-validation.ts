@@ -48,7 +48,7 @@ export async function validateJob(deps: { db: Db; jobs: JobsConfig }, jobId: str
     }
     if (!('ok' in training) || !training.ok) return null
     const requested = hyperparametersOf(job)
-    const resolved = resolveHyperparameters(job.method.type === 'dpo' ? 'dpo' : 'lora', {
+    const resolved = resolveHyperparameters({
       nEpochs: requested.n_epochs ?? 'auto',
       batchSize: requested.batch_size ?? 'auto',
       learningRateMultiplier: requested.learning_rate_multiplier ?? 'auto',

@@ -32,8 +32,8 @@ export async function resolveBaseModel(deps: BaseModelDeps, id: string): Promise
   if (source.kind === 'blob') return { id, source: { kind: 'blob', prefix: source.prefix } }
   const key = `${source.repo}@${source.revision}`
   const [cached] = await deps.db.select().from(hubModelCache).where(eq(hubModelCache.repo, key))
-  if (cached) return { id, source: { kind: 'blob', prefix: cached.blobPrefix } }
+  if (cached) return { id, publicId: source.repo, source: { kind: 'blob', prefix: cached.blobPrefix } }
   const fetched = await fetchHubModel({ endpoint: deps.hubEndpoint, token: deps.hubToken, repo: source.repo, revision: source.revision, blobs: deps.blobs, prefix: `models/hub/${source.repo}/` })
   await deps.db.insert(hubModelCache).values({ repo: key, revision: fetched.sha, blobPrefix: fetched.blobPrefix, fetchedAt: unixNow() }).onConflictDoNothing()
-  return { id, source: { kind: 'blob', prefix: fetched.blobPrefix } }
+  return { id, publicId: source.repo, source: { kind: 'blob', prefix: fetched.blobPrefix } }
 }

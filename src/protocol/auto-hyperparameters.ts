@@ -1,5 +1,6 @@
-// OpenAI's "auto" hyperparameters, resolved by one documented rule from the dataset alone.
-// OpenAI does not publish its rule; this one reproduces its observable behaviour:
+// OpenAI's "auto" hyperparameters, resolved by one documented rule from the dataset alone, and the
+// learning rate they come to on a given model. OpenAI does not publish its rule; this one
+// reproduces its observable behaviour:
 //
 //   n_epochs   — aim for 3 passes, but at least ~100 example-visits for tiny sets and at most
 //                ~25,000 for big ones: clamp(3, ceil(100/n), floor(25000/n)) within [1, 25].
@@ -8,14 +9,33 @@
 //   learning_rate_multiplier — 0.05 for batches < 8, 0.1 up to 31, 0.2 from 32: bigger
 //                batches average away more noise and tolerate a larger step.
 //
-// The multiplier scales a base learning rate chosen per method, so that the usual
-// multiplier (0.1) lands on the usual learning rate for that method:
-//   LoRA (and DPO, which trains LoRA adapters): base 2e-3 → 2e-4 at 0.1 (PEFT's customary LoRA LR)
-//   full fine-tuning:                           base 2e-4 → 2e-5 at 0.1 (customary full-FT LR)
+// The learning rate is OpenAI's documented meaning of the multiplier: "the fine-tuning learning
+// rate is the original learning rate used for pretraining multiplied by this value". A checkpoint
+// does not say what it was pre-trained with, so the pre-training rate is estimated from the model's
+// width, as GPT-3's table of rates falls with it (Brown et al. 2020, table 2.1: d_model 768 → 6e-4,
+// 2048 → 2e-4, 4096 → 1.2e-4, 12288 → 0.6e-4), by 6e-4 · 768 / hidden_size, within [3e-5, 1e-2]:
+//   Llama-2/3 7–8B (4096) → 1.1e-4;  SmolLM-135M (576) → 8e-4;  the demo model (64) → 7.2e-3.
+// LoRA (and DPO, which trains LoRA adapters) takes 10 times that: adapters start at zero and are
+// low-rank, and their customary rates sit an order of magnitude above full fine-tuning's (PEFT's
+// 2e-4 vs 2e-5 on 7B models). So a 7B LoRA run at multiplier 0.1 trains at 1.1e-4, full
+// fine-tuning at 1.1e-5; the demo model's 40-example job (batch 1, multiplier 0.05) at 3.6e-3.
 
 export type TrainingMethod = 'lora' | 'full' | 'dpo'
 
-export const BASE_LEARNING_RATE: Record<TrainingMethod, number> = { lora: 2e-3, dpo: 2e-3, full: 2e-4 }
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x))
+
+/** How many times the full fine-tuning rate each method trains at. */
+export const METHOD_LEARNING_RATE_FACTOR: Record<TrainingMethod, number> = { lora: 10, dpo: 10, full: 1 }
+
+/** The estimated pre-training learning rate of a model of this width (see above). */
+export function pretrainingLearningRate(hiddenSize: number): number {
+  return clamp((6e-4 * 768) / Math.max(1, hiddenSize), 3e-5, 1e-2)
+}
+
+/** The learning rate a run trains at: pre-training rate · method factor · multiplier. */
+export function learningRateFor(method: TrainingMethod, learningRateMultiplier: number, model: { hiddenSize: number }): number {
+  return pretrainingLearningRate(model.hiddenSize) * METHOD_LEARNING_RATE_FACTOR[method] * learningRateMultiplier
+}
 
 export interface HyperparameterRequest {
   nEpochs: number | 'auto'
@@ -27,8 +47,6 @@ export interface ResolvedHyperparameters {
   nEpochs: number
   batchSize: number
   learningRateMultiplier: number
-  /** BASE_LEARNING_RATE[method] · learningRateMultiplier */
-  learningRate: number
 }
 
 export interface DatasetSummary {
@@ -37,9 +55,7 @@ export interface DatasetSummary {
   tokens: number
 }
 
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x))
-
-export function resolveHyperparameters(method: TrainingMethod, request: HyperparameterRequest, data: DatasetSummary): ResolvedHyperparameters {
+export function resolveHyperparameters(request: HyperparameterRequest, data: DatasetSummary): ResolvedHyperparameters {
   const n = Math.max(1, data.examples)
   const nEpochs = request.nEpochs !== 'auto' ? request.nEpochs
     : clamp(clamp(3, Math.ceil(100 / n), Math.max(1, Math.floor(25000 / n))), 1, 25)
@@ -55,5 +71,5 @@ export function resolveHyperparameters(method: TrainingMethod, request: Hyperpar
   const learningRateMultiplier = request.learningRateMultiplier !== 'auto' ? request.learningRateMultiplier
     : batchSize < 8 ? 0.05 : batchSize < 32 ? 0.1 : 0.2
 
-  return { nEpochs, batchSize, learningRateMultiplier, learningRate: BASE_LEARNING_RATE[method] * learningRateMultiplier }
+  return { nEpochs, batchSize, learningRateMultiplier }
 }

@@ -1,34 +1,63 @@
-// The job spec a trainer runs from: built by the scheduler, handed to the trainer through its
-// environment (trainer-env.ts), read by src/trainer/service/trainer-config.ts.
-import type { Adapter, GgufFileType } from './training-settings.ts'
+// The job spec a trainer runs from: built by the scheduler (src/running/scheduler/trainer-job-spec.ts),
+// handed to the trainer through its environment (trainer-env.ts), checked against this schema by
+// src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
+import { Type, type Static } from 'typebox'
+import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+
+const Hyperparameters = {
+  nEpochs: Type.Integer({ minimum: 1 }),
+  batchSize: Type.Integer({ minimum: 1 }),
+  learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }),
+}
+const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
 
 /** The job's choices beyond OpenAI's hyperparameters; each absent one is the trainer's default. */
-export interface TrainingChoices {
+export const TrainingChoicesSchema = Type.Object({
   /** LoRA (the default) or full fine-tuning (supervised only). */
-  adapter?: Adapter
-  lora?: { rank?: number; alpha?: number; dropout?: number; targetModules?: string[] }
+  adapter: Type.Optional(Type.Enum(ADAPTERS)),
+  lora: Type.Optional(Type.Object({
+    rank: Type.Optional(Type.Integer({ minimum: 1, maximum: LORA_LIMITS.maxRank })),
+    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: LORA_LIMITS.maxAlpha })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    targetModules: Type.Optional(Type.Array(Type.Enum(LORA_MODULES), { minItems: 1 })),
+  })),
   /** GGUF files to export; absent: the trainer's SKILLET_TRAINER_GGUF_TYPE. */
-  ggufTypes?: GgufFileType[]
-}
+  ggufTypes: Type.Optional(Type.Array(Type.Enum(GGUF_FILE_TYPES), { minItems: 1 })),
+})
+export type TrainingChoices = Static<typeof TrainingChoicesSchema>
 
 /** Everything a trainer needs to run one job; serialised as JSON into the trainer's environment. */
-export interface TrainerJobSpec {
-  jobId: string
-  projectId: string
-  /** Base model id and where its Hugging Face directory lives. */
-  model: { id: string; source: { kind: 'dir'; path: string } | { kind: 'blob'; prefix: string } }
-  trainingFile: { id: string; blobKey: string }
-  validationFile: { id: string; blobKey: string } | null
-  method:
-    | { type: 'supervised'; nEpochs: number; batchSize: number; learningRateMultiplier: number }
-    | { type: 'dpo'; nEpochs: number; batchSize: number; learningRateMultiplier: number; beta: number }
+export const TrainerJobSpecSchema = Type.Object({
+  jobId: Type.String({ minLength: 1 }),
+  projectId: Type.String({ minLength: 1 }),
+  /**
+   * Base model id and where its Hugging Face directory lives. `publicId` is the name the outside
+   * world knows it by (the Hub repo id of an hf: model), written into the adapter's config.
+   */
+  model: Type.Object({
+    id: Type.String({ minLength: 1 }),
+    publicId: Type.Optional(Type.String({ minLength: 1 })),
+    source: Type.Union([
+      Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
+      Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
+    ]),
+  }),
+  trainingFile: FileRef,
+  validationFile: Type.Union([FileRef, Type.Null()]),
+  /** Already resolved: never 'auto'. */
+  method: Type.Union([
+    Type.Object({ type: Type.Literal('supervised'), ...Hyperparameters }),
+    Type.Object({ type: Type.Literal('dpo'), ...Hyperparameters, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
+  ]),
   /** Skillet's extensions; absent in specs from before they existed. */
-  training?: TrainingChoices
-  seed: number
+  training: Type.Optional(TrainingChoicesSchema),
+  seed: Type.Integer(),
   /** Blob-store prefix where checkpoints and artifacts go (e.g. "jobs/ftjob-abc/"). */
-  outputPrefix: string
+  outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
   /** Base URL of the API's internal trainer endpoints, e.g. "http://skillet-api:8080/internal/v1". */
-  callbackUrl: string
+  callbackUrl: Type.String({ pattern: '^https?://' }),
   /** Attempt number, 1-based; a retried attempt resumes from the latest checkpoint. */
-  attempt: number
-}
+  attempt: Type.Integer({ minimum: 1 }),
+})
+
+export type TrainerJobSpec = Static<typeof TrainerJobSpecSchema>

@@ -1,16 +1,80 @@
-// What a trainer reports to the API's internal endpoints (docs/trainer-protocol.md): written by
-// src/trainer/service/trainer-client.ts, read by src/reports/trainer-reports.ts.
+// What a trainer and the API's internal endpoints say to each other (docs/trainer-protocol.md): one
+// schema per body. The routes validate with them (src/routes/internal/trainer.ts), the API acts on
+// them (src/reports/trainer-reports.ts), the trainer sends them (src/trainer/service/trainer-client.ts).
+import { Type, type Static } from 'typebox'
 
-/** A metrics report: one per training step (see docs/trainer-protocol.md). */
-export interface ReportedMetrics {
-  step: number
-  total_steps: number
-  train_loss: number
-  train_mean_token_accuracy?: number
-  valid_loss?: number
-  valid_mean_token_accuracy?: number
+/** The job as its trainer sees it: the answer to GET /jobs/{id}, heartbeats and status reports. */
+export const JobStateSchema = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  attempt: Type.Integer(),
+  /** 'pause': checkpoint, report paused, exit. 'cancel': exit now. */
+  stop: Type.Union([Type.Literal('pause'), Type.Literal('cancel'), Type.Null()]),
+  latest_checkpoint: Type.Union([Type.Object({ step: Type.Integer(), blob_prefix: Type.String() }), Type.Null()]),
+  output_prefix: Type.String(),
+})
+export type JobState = Static<typeof JobStateSchema>
+
+/** One free-form event; `idempotency_key` is stable across retries and attempts (e.g. "loaded-model"). */
+export const ReportedEventSchema = Type.Object({
+  idempotency_key: Type.String({ minLength: 1, maxLength: 200 }),
+  level: Type.Optional(Type.Union([Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')])),
+  message: Type.String({ minLength: 1, maxLength: 4000 }),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+})
+export type ReportedEvent = Static<typeof ReportedEventSchema>
+
+export const EventsReportSchema = Type.Object({ events: Type.Array(ReportedEventSchema, { maxItems: 100 }) })
+
+/** A metrics report: one per training step. */
+export const MetricsReportSchema = Type.Object({
+  step: Type.Integer({ minimum: 1 }),
+  total_steps: Type.Integer({ minimum: 1 }),
+  train_loss: Type.Number(),
+  train_mean_token_accuracy: Type.Optional(Type.Number()),
+  valid_loss: Type.Optional(Type.Number()),
+  valid_mean_token_accuracy: Type.Optional(Type.Number()),
   /** Tokens trained so far (all epochs); updates trained_tokens. */
-  trained_tokens?: number
+  trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Seconds the trainer expects to still need; updates estimated_finish. */
-  remaining_seconds?: number
-}
+  remaining_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+})
+export type ReportedMetrics = Static<typeof MetricsReportSchema>
+
+/** A checkpoint whose files were uploaded under `blob_prefix`. */
+/** A file the trainer uploaded under the job's output prefix, to be registered as a model artifact (docs/model-artifacts.md). */
+const Artifact = Type.Object({ name: Type.String(), key: Type.String() })
+export type ReportedArtifact = Static<typeof Artifact>
+
+export const CheckpointReportSchema = Type.Object({
+  step: Type.Integer({ minimum: 0 }),
+  metrics: Type.Record(Type.String(), Type.Number()),
+  blob_prefix: Type.String(),
+  /** The checkpoint model's files (adapter, GGUF, Modelfile), uploaded under blob_prefix. */
+  artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
+})
+export type CheckpointReport = Static<typeof CheckpointReportSchema>
+
+const TrainerError = Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })
+const TrainedTokens = Type.Integer({ minimum: 0 })
+const Step = Type.Integer({ minimum: 0 })
+
+/** How an attempt ended, as the trainer says it. */
+export const StatusReportSchema = Type.Union([
+  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }) }),
+  Type.Object({ status: Type.Literal('failed'), error: TrainerError }),
+  Type.Object({ status: Type.Literal('paused'), step: Type.Optional(Step) }),
+])
+export type StatusReport = Static<typeof StatusReportSchema>
+
+/**
+ * The status body as the route accepts it: the same fields, all optional but `status`, so that a
+ * missing `error` on a failure gets a message of its own (the route narrows it to a StatusReport).
+ */
+export const StatusReportBodySchema = Type.Object({
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
+  trained_tokens: Type.Optional(TrainedTokens),
+  step: Type.Optional(Step),
+  artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
+  error: Type.Optional(TrainerError),
+})

@@ -1,11 +1,12 @@
 // The API side of the trainer protocol (docs/trainer-protocol.md): what a trainer reports about
 // its job. Every report is idempotent — events by the trainer's idempotency key, checkpoints by
 // step, status changes by the state machine (a repeated report finds the job already there).
-import type { ReportedMetrics } from '../protocol/trainer-reports.ts'
+import type { CheckpointReport, JobState, ReportedArtifact, ReportedEvent, ReportedMetrics, StatusReport } from '../protocol/trainer-reports.ts'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
-import { files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
+import { checkpointArtifacts, files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
+import { isArtifactName } from '../models/artifact-names.ts'
 import { ApiError, invalidRequest, unauthorized } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { JobRow } from '../jobs/job-object.ts'
@@ -37,16 +38,6 @@ function conflict(job: { status: string }, message: string): ApiError {
   return new ApiError(409, message, { code: 'job_not_running', param: job.status })
 }
 
-export interface JobState {
-  id: string
-  status: string
-  attempt: number
-  /** 'pause' or 'cancel' when the trainer should stop (after a checkpoint, for pause). */
-  stop: string | null
-  latest_checkpoint: { step: number; blob_prefix: string } | null
-  output_prefix: string
-}
-
 export async function jobState(db: Db, job: JobRow): Promise<JobState> {
   const [latest] = await db.select().from(jobCheckpoints).where(eq(jobCheckpoints.jobId, job.id)).orderBy(sql`${jobCheckpoints.stepNumber} desc`).limit(1)
   const stop = job.status === 'pausing' ? 'pause' : isTerminal(job.status as JobStatus) || job.status === 'paused' ? 'cancel' : null
@@ -67,13 +58,6 @@ export async function heartbeat(db: Db, job: JobRow): Promise<JobState> {
     .where(and(eq(fineTuningJobs.id, job.id), sql`${fineTuningJobs.status} in ('running', 'pausing')`))
     .returning()
   return jobState(db, row ?? job)
-}
-
-export interface ReportedEvent {
-  idempotency_key: string
-  level?: 'info' | 'warn' | 'error'
-  message: string
-  data?: Record<string, unknown>
 }
 
 export async function reportEvents(db: Db, job: JobRow, events: ReportedEvent[]): Promise<{ recorded: number }> {
@@ -112,11 +96,28 @@ function checkInsidePrefix(job: JobRow, key: string, param: string): void {
   if (!key.startsWith(prefix) || key.includes('..')) throw invalidRequest(`'${param}' must lie under the job's output prefix ${prefix}.`, param)
 }
 
-export async function reportCheckpoint(db: Db, job: JobRow, c: { step: number; metrics: Record<string, number>; blob_prefix: string }): Promise<{ id: string; created: boolean }> {
+/** A reported artifact, checked: a valid name, a key under `prefix`, and a blob that is there (its size). */
+async function checkArtifacts(deps: Pick<TrainerDeps, 'blobs'>, job: JobRow, reported: ReportedArtifact[], prefix: string): Promise<{ name: string; key: string; bytes: number }[]> {
+  const artifacts: { name: string; key: string; bytes: number }[] = []
+  for (const a of reported) {
+    if (!isArtifactName(a.name)) throw invalidRequest(`Invalid artifact name '${a.name}'.`, 'artifacts.name')
+    if (artifacts.some((b) => b.name === a.name)) throw invalidRequest(`Artifact '${a.name}' is listed twice.`, 'artifacts.name')
+    checkInsidePrefix(job, a.key, 'artifacts.key')
+    if (!a.key.startsWith(prefix)) throw invalidRequest(`'artifacts.key' must lie under ${prefix}.`, 'artifacts.key')
+    const info = await deps.blobs.head(a.key)
+    if (!info) throw invalidRequest(`Artifact '${a.name}' was not uploaded: no blob at ${a.key}.`, 'artifacts.key')
+    artifacts.push({ ...a, bytes: info.bytes })
+  }
+  return artifacts
+}
+
+export async function reportCheckpoint(deps: Pick<TrainerDeps, 'db' | 'blobs'>, job: JobRow, c: CheckpointReport): Promise<{ id: string; created: boolean }> {
   checkInsidePrefix(job, c.blob_prefix, 'blob_prefix')
   if (!job.fineTunedModel) throw conflict(job, 'A dry run has no checkpoints.')
-  return db.transaction(async (tx) => {
+  const artifacts = await checkArtifacts(deps, job, c.artifacts ?? [], c.blob_prefix)
+  return deps.db.transaction(async (tx) => {
     const id = jobIds.checkpoint()
+    const now = unixNow()
     const inserted = await tx
       .insert(jobCheckpoints)
       .values({
@@ -127,21 +128,24 @@ export async function reportCheckpoint(db: Db, job: JobRow, c: { step: number; m
         modelId: checkpointModelName(job.fineTunedModel!, c.step),
         metrics: { step: c.step, ...c.metrics },
         blobPrefix: c.blob_prefix,
-        createdAt: unixNow(),
+        createdAt: now,
       })
       .onConflictDoNothing()
       .returning({ id: jobCheckpoints.id })
     await addEvents(tx, job.id, [{ message: `Checkpoint created at step ${c.step}`, data: { step: c.step }, idempotencyKey: `checkpoint:${c.step}` }])
-    if (inserted.length > 0) return { id, created: true }
-    const [existing] = await tx.select({ id: jobCheckpoints.id }).from(jobCheckpoints).where(and(eq(jobCheckpoints.jobId, job.id), eq(jobCheckpoints.stepNumber, c.step)))
-    return { id: existing.id, created: false }
+    let result = { id, created: true }
+    if (inserted.length === 0) {
+      const [existing] = await tx.select({ id: jobCheckpoints.id }).from(jobCheckpoints).where(and(eq(jobCheckpoints.jobId, job.id), eq(jobCheckpoints.stepNumber, c.step)))
+      result = { id: existing.id, created: false }
+    }
+    if (artifacts.length > 0) {
+      await tx.insert(checkpointArtifacts)
+        .values(artifacts.map((a) => ({ checkpointId: result.id, name: a.name, blobKey: a.key, bytes: a.bytes, createdAt: now })))
+        .onConflictDoNothing()
+    }
+    return result
   })
 }
-
-export type StatusReport =
-  | { status: 'succeeded'; trained_tokens?: number; artifacts: { name: string; key: string }[] }
-  | { status: 'failed'; error: { code?: string; message: string } }
-  | { status: 'paused'; step?: number }
 
 /** The result file: every metrics event of the job as OpenAI's CSV, stored as a fine-tune-results file. */
 async function writeResultFile(deps: TrainerDeps, job: JobRow): Promise<{ id: string; blobKey: string; bytes: number }> {
@@ -175,14 +179,7 @@ export async function reportStatus(deps: TrainerDeps, job: JobRow, report: Statu
 
 async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusReport, { status: 'succeeded' }>): Promise<JobState> {
   if (job.status === 'succeeded') return jobState(deps.db, job)
-  const artifacts: { name: string; key: string; bytes: number }[] = []
-  for (const a of report.artifacts) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(a.name)) throw invalidRequest(`Invalid artifact name '${a.name}'.`, 'artifacts.name')
-    checkInsidePrefix(job, a.key, 'artifacts.key')
-    const info = await deps.blobs.head(a.key)
-    if (!info) throw invalidRequest(`Artifact '${a.name}' was not uploaded: no blob at ${a.key}.`, 'artifacts.key')
-    artifacts.push({ ...a, bytes: info.bytes })
-  }
+  const artifacts = await checkArtifacts(deps, job, report.artifacts, jobOutputPrefix(job.projectId, job.id))
   const result = await writeResultFile(deps, job)
   const row = await deps.db.transaction(async (tx) => {
     const locked = await lockJob(tx, job.id)

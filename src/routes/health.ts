@@ -4,9 +4,11 @@ import type { AppServices } from '../services/app-services.ts'
 
 const Health = Type.Object({ status: Type.String() })
 
-/** /healthz: the process is up. /readyz: the database and the blob store answer. */
+/** /healthz (and /health, the name many try first): the process is up. /readyz: the database and the blob store answer. */
 const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  app.get('/healthz', { schema: { tags: ['Health'], security: [], response: { 200: Health } } }, async () => ({ status: 'ok' }))
+  for (const url of ['/healthz', '/health']) {
+    app.get(url, { schema: { tags: ['Health'], security: [], response: { 200: Health } } }, async () => ({ status: 'ok' }))
+  }
 
   app.get(
     '/readyz',

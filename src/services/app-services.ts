@@ -10,6 +10,7 @@ import type { JobsDeps } from './fine-tuning-jobs.ts'
 import type { ModelsDeps } from './models.ts'
 import type { TrainerDeps } from '../reports/trainer-reports.ts'
 import { unixNow } from '../lib/ids.ts'
+import { createInference, type InferenceDeps } from '../inference/inference-service.ts'
 
 export interface AppServices {
   config: Config
@@ -21,6 +22,8 @@ export interface AppServices {
   jobs: JobsDeps
   models: ModelsDeps
   trainer: TrainerDeps
+  /** Chat Completions and Completions: model resolution and the engine (llama.cpp loads on first use). */
+  inference: InferenceDeps
   /** Records a stored file; fine-tune files then validate in the background. */
   createFileRecord(row: Omit<Parameters<typeof filesService.insertFile>[1], 'status'>): Promise<filesService.FileRow>
   /** Deletes a blob that no record points to (a failed upload); queued for the sweeper if that fails. */
@@ -46,6 +49,7 @@ export function createAppServices(deps: { config: Config; database: Database; bl
     jobs,
     models: { db: deps.database.db, blobs: deps.blobs, baseModels: deps.config.jobs.baseModels, startedAt: unixNow() },
     trainer: { db: deps.database.db, blobs: deps.blobs },
+    inference: createInference({ config: deps.config, db: deps.database.db, blobs: deps.blobs, log: deps.log }),
     async createFileRecord(row) {
       const needsValidation = row.purpose === 'fine-tune'
       const saved = await filesService.insertFile(files, { ...row, status: needsValidation ? 'uploaded' : 'processed' })

@@ -1,8 +1,12 @@
-// Periodic housekeeping: expired files and uploads, and blobs nothing points to any more.
+// Periodic housekeeping (at start, then every minute): expired files and uploads, blobs nothing
+// points to any more, and the temp files of blob writes a crash interrupted.
 import type { Logger } from 'pino'
 import type { AppServices } from './app-services.ts'
 import { collectGarbage, expireFiles } from './files.ts'
 import { expireUploads } from './uploads.ts'
+
+/** A blob write whose temp file has not grown for this long was abandoned (a live upload writes all the time). */
+export const ABANDONED_WRITE_IDLE_MS = 15 * 60_000
 
 export function startMaintenance(services: AppServices, log: Logger, everyMs = 60_000): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve()
@@ -11,7 +15,8 @@ export function startMaintenance(services: AppServices, log: Logger, everyMs = 6
       const expiredFiles = await expireFiles(services.files)
       const expiredUploads = await expireUploads(services.files)
       const swept = await collectGarbage(services.files)
-      if (expiredFiles + expiredUploads + swept > 0) log.info({ expiredFiles, expiredUploads, swept }, 'maintenance')
+      const abandonedWrites = await services.blobs.sweepAbandonedWrites(ABANDONED_WRITE_IDLE_MS)
+      if (expiredFiles + expiredUploads + swept + abandonedWrites > 0) log.info({ expiredFiles, expiredUploads, swept, abandonedWrites }, 'maintenance')
     })().catch((err) => log.warn({ err }, 'maintenance failed; will retry'))
   }
   tick()

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream'
 import { and, desc, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
-import { blobGarbage, fineTunedModels, fineTuningJobs, jobCheckpoints, modelArtifacts } from '../db/schema/index.ts'
+import { blobGarbage, checkpointArtifacts, fineTunedModels, jobCheckpoints, modelArtifacts } from '../db/schema/index.ts'
+import { artifactContentType, isGgufName } from '../models/artifact-names.ts'
 import { invalidRequest, notFound } from '../lib/errors.ts'
 import { unixNow } from '../lib/ids.ts'
 import { BASE_MODEL_OWNER, isBaseModel } from '../models/base-models.ts'
@@ -25,16 +26,31 @@ export interface ModelObject {
   owned_by: string
 }
 
+/** A model the caller can use: a base model, a fine-tuned model, or a checkpoint model of one. */
+export interface FoundModel {
+  id: string
+  kind: 'base' | 'fine-tuned' | 'checkpoint'
+  /** The base model it was trained from (a base model: itself). */
+  baseModel: string
+  /** For a checkpoint model: its fine-tuned model; for a fine-tuned model: itself. */
+  parent: string | null
+  created: number
+  ownedBy: string
+}
+
+// A checkpoint model exists while its job's fine-tuned model does: it goes when that is deleted.
+const checkpointModels = (db: Pick<Db, 'select'>) =>
+  db
+    .select({ id: jobCheckpoints.modelId, checkpointId: jobCheckpoints.id, created: jobCheckpoints.createdAt, parent: fineTunedModels.id, baseModel: fineTunedModels.baseModel })
+    .from(jobCheckpoints)
+    .innerJoin(fineTunedModels, eq(fineTunedModels.jobId, jobCheckpoints.jobId))
+
+const toModelObject = (m: FoundModel): ModelObject => ({ id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy })
+
 export async function listModels(deps: ModelsDeps, projectId: string): Promise<ModelObject[]> {
   const base = Object.keys(deps.baseModels).map((id) => ({ id, object: 'model' as const, created: deps.startedAt, owned_by: BASE_MODEL_OWNER }))
   const tuned = await deps.db.select().from(fineTunedModels).where(eq(fineTunedModels.projectId, projectId)).orderBy(desc(fineTunedModels.createdAt))
-  // Checkpoint models of jobs that succeeded (their fine-tuned model exists, or existed).
-  const checkpoints = await deps.db
-    .select({ id: jobCheckpoints.modelId, created: jobCheckpoints.createdAt })
-    .from(jobCheckpoints)
-    .innerJoin(fineTuningJobs, eq(fineTuningJobs.id, jobCheckpoints.jobId))
-    .where(and(eq(jobCheckpoints.projectId, projectId), eq(fineTuningJobs.status, 'succeeded')))
-    .orderBy(desc(jobCheckpoints.createdAt))
+  const checkpoints = await checkpointModels(deps.db).where(eq(fineTunedModels.projectId, projectId)).orderBy(desc(jobCheckpoints.createdAt))
   return [
     ...base,
     ...tuned.map((m) => ({ id: m.id, object: 'model' as const, created: m.createdAt, owned_by: projectId })),
@@ -42,34 +58,50 @@ export async function listModels(deps: ModelsDeps, projectId: string): Promise<M
   ]
 }
 
-export async function getModel(deps: ModelsDeps, projectId: string, id: string): Promise<ModelObject> {
-  if (isBaseModel(deps, id)) return { id, object: 'model', created: deps.startedAt, owned_by: BASE_MODEL_OWNER }
+async function findCheckpoint(db: Pick<Db, 'select'>, projectId: string, id: string) {
+  const [ckpt] = await checkpointModels(db).where(and(eq(jobCheckpoints.modelId, id), eq(fineTunedModels.projectId, projectId)))
+  return ckpt
+}
+
+/** The model `id` as the caller's project sees it; 404 model_not_found otherwise (another project's model too). */
+export async function findModel(deps: ModelsDeps, projectId: string, id: string): Promise<FoundModel> {
+  if (isBaseModel(deps, id)) return { id, kind: 'base', baseModel: id, parent: null, created: deps.startedAt, ownedBy: BASE_MODEL_OWNER }
   const [tuned] = await deps.db.select().from(fineTunedModels).where(and(eq(fineTunedModels.id, id), eq(fineTunedModels.projectId, projectId)))
-  if (tuned) return { id, object: 'model', created: tuned.createdAt, owned_by: projectId }
-  const [ckpt] = await deps.db
-    .select({ created: jobCheckpoints.createdAt })
-    .from(jobCheckpoints)
-    .innerJoin(fineTuningJobs, eq(fineTuningJobs.id, jobCheckpoints.jobId))
-    .where(and(eq(jobCheckpoints.modelId, id), eq(jobCheckpoints.projectId, projectId), eq(fineTuningJobs.status, 'succeeded')))
-  if (ckpt) return { id, object: 'model', created: ckpt.created, owned_by: projectId }
+  if (tuned) return { id, kind: 'fine-tuned', baseModel: tuned.baseModel, parent: id, created: tuned.createdAt, ownedBy: projectId }
+  const ckpt = await findCheckpoint(deps.db, projectId, id)
+  if (ckpt) return { id, kind: 'checkpoint', baseModel: ckpt.baseModel, parent: ckpt.parent, created: ckpt.created, ownedBy: projectId }
   throw modelNotFound(id)
 }
 
-function modelNotFound(id: string) {
+export async function getModel(deps: ModelsDeps, projectId: string, id: string): Promise<ModelObject> {
+  return toModelObject(await findModel(deps, projectId, id))
+}
+
+export function modelNotFound(id: string) {
   const e = notFound('Model', id, 'model')
   return Object.assign(e, { message: `The model '${id}' does not exist or you do not have access to it.`, code: 'model_not_found' })
 }
 
-/** Deletes a fine-tuned model and its artifacts. Base models cannot be deleted (400, as OpenAI refuses). */
+/**
+ * Deletes a fine-tuned model, its checkpoint models and all their artifacts. Base models cannot be
+ * deleted (400, as OpenAI refuses), nor a checkpoint model alone (it goes with its fine-tuned model).
+ */
 export async function deleteModel(deps: ModelsDeps, projectId: string, id: string): Promise<void> {
   if (isBaseModel(deps, id)) throw invalidRequest(`The base model '${id}' cannot be deleted; only fine-tuned models can.`, 'model', 'model_not_deletable')
   const keys = await deps.db.transaction(async (tx) => {
     const [tuned] = await tx.select().from(fineTunedModels).where(and(eq(fineTunedModels.id, id), eq(fineTunedModels.projectId, projectId))).for('update')
-    if (!tuned) throw modelNotFound(id)
+    if (!tuned) {
+      const ckpt = await findCheckpoint(tx, projectId, id)
+      if (ckpt) throw invalidRequest(`'${id}' is a checkpoint of '${ckpt.parent}': it is deleted with that model.`, 'model', 'model_not_deletable')
+      throw modelNotFound(id)
+    }
     const artifacts = await tx.select({ blobKey: modelArtifacts.blobKey }).from(modelArtifacts).where(eq(modelArtifacts.modelId, id))
-    await tx.delete(fineTunedModels).where(eq(fineTunedModels.id, id)) // artifacts cascade
-    if (artifacts.length > 0) await tx.insert(blobGarbage).values(artifacts.map((a) => ({ blobKey: a.blobKey, createdAt: unixNow() }))).onConflictDoNothing()
-    return artifacts.map((a) => a.blobKey)
+    const checkpointIds = tx.select({ id: jobCheckpoints.id }).from(jobCheckpoints).where(eq(jobCheckpoints.jobId, tuned.jobId))
+    const ckptArtifacts = await tx.delete(checkpointArtifacts).where(inArray(checkpointArtifacts.checkpointId, checkpointIds)).returning({ blobKey: checkpointArtifacts.blobKey })
+    await tx.delete(fineTunedModels).where(eq(fineTunedModels.id, id)) // its artifacts cascade
+    const all = [...artifacts, ...ckptArtifacts].map((a) => a.blobKey)
+    if (all.length > 0) await tx.insert(blobGarbage).values(all.map((blobKey) => ({ blobKey, createdAt: unixNow() }))).onConflictDoNothing()
+    return all
   })
   // Best effort now; what fails stays queued for the maintenance sweeper.
   for (const key of keys) {
@@ -80,12 +112,25 @@ export async function deleteModel(deps: ModelsDeps, projectId: string, id: strin
   }
 }
 
-export type ArtifactRow = typeof modelArtifacts.$inferSelect
+export type ArtifactRow = Omit<typeof modelArtifacts.$inferSelect, 'modelId'>
 
+/** The artifacts of a fine-tuned or checkpoint model, by name; 404 for other models. */
 export async function listArtifacts(deps: ModelsDeps, projectId: string, id: string): Promise<ArtifactRow[]> {
+  const columns = { name: modelArtifacts.name, blobKey: modelArtifacts.blobKey, bytes: modelArtifacts.bytes, createdAt: modelArtifacts.createdAt }
   const [tuned] = await deps.db.select().from(fineTunedModels).where(and(eq(fineTunedModels.id, id), eq(fineTunedModels.projectId, projectId)))
-  if (!tuned) throw modelNotFound(id)
-  return deps.db.select().from(modelArtifacts).where(eq(modelArtifacts.modelId, id)).orderBy(modelArtifacts.name)
+  if (tuned) return deps.db.select(columns).from(modelArtifacts).where(eq(modelArtifacts.modelId, id)).orderBy(modelArtifacts.name)
+  const ckpt = await findCheckpoint(deps.db, projectId, id)
+  if (!ckpt) throw modelNotFound(id)
+  return deps.db
+    .select({ name: checkpointArtifacts.name, blobKey: checkpointArtifacts.blobKey, bytes: checkpointArtifacts.bytes, createdAt: checkpointArtifacts.createdAt })
+    .from(checkpointArtifacts)
+    .where(eq(checkpointArtifacts.checkpointId, ckpt.checkpointId))
+    .orderBy(checkpointArtifacts.name)
+}
+
+/** The model's GGUF among its artifacts (a top-level `*.gguf`), if it has one. */
+export function ggufArtifact(rows: ArtifactRow[]): ArtifactRow | undefined {
+  return rows.find((r) => isGgufName(r.name))
 }
 
 export async function openArtifact(deps: ModelsDeps, projectId: string, id: string, name: string): Promise<{ row: ArtifactRow; body: Readable }> {
@@ -96,5 +141,5 @@ export async function openArtifact(deps: ModelsDeps, projectId: string, id: stri
 }
 
 export function toArtifact(row: ArtifactRow) {
-  return { object: 'model.artifact' as const, name: row.name, bytes: row.bytes, created_at: row.createdAt }
+  return { object: 'model.artifact' as const, name: row.name, bytes: row.bytes, created_at: row.createdAt, content_type: artifactContentType(row.name) }
 }

@@ -3,9 +3,9 @@
 // into the file's blob (server-side on S3 where part sizes allow), then records the File.
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { and, eq, inArray, lt } from 'drizzle-orm'
+import { and, eq, lt, sql } from 'drizzle-orm'
 import { uploadParts, uploads } from '../db/schema/index.ts'
-import { invalidRequest, notFound } from '../lib/errors.ts'
+import { ApiError, invalidRequest, notFound } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { OpenAIFile } from '../schemas/files.ts'
 import { queueGarbage, toOpenAIFile, type FileRow, type FilesDeps } from './files.ts'
@@ -84,17 +84,45 @@ function assertPending(row: UploadRow): void {
   if (status !== 'pending') throw invalidRequest(`Upload ${row.id} is ${status}; only a pending Upload can take this action.`, 'upload_id')
 }
 
+/** Bytes the Upload's parts hold so far. */
+async function partBytes(db: FilesDeps['db'], uploadId: string): Promise<number> {
+  const [row] = await db.select({ total: sql<string | null>`sum(${uploadParts.bytes})` }).from(uploadParts).where(eq(uploadParts.uploadId, uploadId))
+  return Number(row?.total ?? 0)
+}
+
+function beyondDeclared(upload: UploadRow, held: number): ApiError {
+  return invalidRequest(
+    `This part would take Upload ${upload.id} past the ${upload.bytes} bytes it was created with (its parts hold ${held} bytes already).`,
+    'data',
+    'upload_bytes_exceeded',
+  )
+}
+
 export async function addPart(deps: UploadsDeps, projectId: string, uploadId: string, data: Readable, signal?: AbortSignal) {
-  assertPending(await getUpload(deps, projectId, uploadId))
+  const upload = await getUpload(deps, projectId, uploadId)
+  assertPending(upload)
+  // A part may bring the Upload up to its declared bytes, never past them.
+  const held = await partBytes(deps.db, uploadId)
+  const room = upload.bytes - held
+  if (room <= 0) {
+    data.resume()
+    throw beyondDeclared(upload, held)
+  }
   const partId = newId.part()
   const blobKey = `uploads/${uploadId}/${partId}`
-  const stored = await streamIntoBlob(deps.blobs, blobKey, data, { maxBytes: deps.maxPartBytes, param: 'data', what: 'Part' }, signal)
+  const maxBytes = Math.min(deps.maxPartBytes, room)
+  const stored = await streamIntoBlob(deps.blobs, blobKey, data, { maxBytes, param: 'data', what: 'Part' }, signal).catch((err) => {
+    if (err instanceof ApiError && err.status === 413 && maxBytes < deps.maxPartBytes) throw beyondDeclared(upload, held)
+    throw err
+  })
   const now = unixNow()
   try {
-    // The upload may have been cancelled or completed while the part streamed in.
+    // The upload may have been cancelled or completed, or other parts added, while the part streamed in.
     await deps.db.transaction(async (tx) => {
       const [locked] = await tx.select().from(uploads).where(eq(uploads.id, uploadId)).for('update')
       assertPending(locked)
+      const heldNow = await partBytes(tx, uploadId)
+      if (heldNow + stored.bytes > locked.bytes) throw beyondDeclared(locked, heldNow)
       await tx.insert(uploadParts).values({ id: partId, uploadId, bytes: stored.bytes, blobKey, createdAt: now })
     })
   } catch (err) {
@@ -108,10 +136,15 @@ export async function completeUpload(deps: UploadsDeps, projectId: string, uploa
   const upload = await getUpload(deps, projectId, uploadId)
   assertPending(upload)
   if (new Set(req.part_ids).size !== req.part_ids.length) throw invalidRequest("Invalid value for 'part_ids': a part is listed twice.", 'part_ids')
+  const [{ count }] = await deps.db.select({ count: sql<number>`count(*)::int` }).from(uploadParts).where(eq(uploadParts.uploadId, uploadId))
+  if (req.part_ids.length > count) {
+    throw invalidRequest(`Invalid value for 'part_ids': ${req.part_ids.length} part ids given, but Upload ${uploadId} has ${count} part${count === 1 ? '' : 's'}.`, 'part_ids')
+  }
+  // One array parameter, however many parts: a list of parameters would hit Postgres' limit of 65,535.
   const parts = await deps.db
     .select()
     .from(uploadParts)
-    .where(and(eq(uploadParts.uploadId, uploadId), inArray(uploadParts.id, req.part_ids)))
+    .where(and(eq(uploadParts.uploadId, uploadId), sql`${uploadParts.id} = any(${sql.param(req.part_ids)}::text[])`))
   const byId = new Map(parts.map((p) => [p.id, p]))
   const missing = req.part_ids.find((id) => !byId.has(id))
   if (missing) throw invalidRequest(`Invalid value for 'part_ids': no part ${missing} in Upload ${uploadId}.`, 'part_ids')

@@ -43,6 +43,11 @@ export interface BlobStore {
   presignPut(key: string, expiresInSeconds: number): Promise<string | null>
   /** Health check for /readyz. */
   ping(): Promise<void>
+  /**
+   * Removes what interrupted writes left behind (a crash mid-upload, a cleanup that failed) and has
+   * not been written to for `idleMs`; returns how many were removed. Run at start and periodically.
+   */
+  sweepAbandonedWrites(idleMs: number): Promise<number>
 }
 
 export class BlobNotFoundError extends Error {

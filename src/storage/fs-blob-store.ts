@@ -2,7 +2,8 @@
 // `<root>/.tmp/`, flushes it to disk and renames it into place; rename within one filesystem is
 // atomic, so a reader sees the old blob, the new one, or none, never half a file. Keys cannot
 // start a segment with '.', so `.tmp` can never collide with a blob. Unlike S3, one key cannot
-// be both a blob and a folder ('a' and 'a/b'): the second put fails.
+// be both a blob and a folder ('a' and 'a/b'): the second put fails. Temp files an interrupted
+// write left (a crash, a failed cleanup) are removed by sweepAbandonedWrites, at start and periodically.
 
 import { randomUUID } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
@@ -98,6 +99,20 @@ export class FsBlobStore implements BlobStore {
     await unlink(probe)
   }
 
+  async sweepAbandonedWrites(idleMs: number): Promise<number> {
+    const cutoff = Date.now() - idleMs
+    let removed = 0
+    for (const name of await readdir(this.#tmpDir).catch(ifMissing([] as string[]))) {
+      const tmp = join(this.#tmpDir, name)
+      const stats = await stat(tmp).catch(ifMissing(null))
+      // A write in progress keeps touching its temp file; only idle ones are abandoned.
+      if (!stats || stats.mtimeMs > cutoff) continue
+      await rm(tmp, { recursive: true, force: true })
+      removed++
+    }
+    return removed
+  }
+
   #path(key: string): string {
     return join(this.root, ...key.split('/'))
   }
@@ -127,7 +142,8 @@ export class FsBlobStore implements BlobStore {
       await this.#renameInto(tmp, this.#path(key))
       return size
     } catch (err) {
-      await rm(tmp, { force: true })
+      // A cleanup that fails must not hide why the write failed: the sweep removes the file later.
+      await rm(tmp, { force: true }).catch(ignore)
       throw err
     }
   }

@@ -3,7 +3,8 @@
 
 import type { BlobStore } from './blob-store.ts'
 import { FsBlobStore } from './fs-blob-store.ts'
-import { type S3BlobStoreOptions, createS3BlobStore } from './s3-blob-store.ts'
+import { LazyS3BlobStore } from './lazy-s3-blob-store.ts'
+import type { S3BlobStoreOptions } from './s3-blob-store.ts'
 
 export type BlobStoreConfig = { kind: 'fs'; root: string } | ({ kind: 's3' } & S3BlobStoreOptions)
 
@@ -12,7 +13,7 @@ export function createBlobStore(config: BlobStoreConfig): BlobStore {
     case 'fs':
       return new FsBlobStore({ root: config.root })
     case 's3':
-      return createS3BlobStore(config)
+      return new LazyS3BlobStore(config)
   }
 }
 

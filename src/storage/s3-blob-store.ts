@@ -199,6 +199,11 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new HeadBucketCommand({ Bucket: this.#bucket }))
   }
 
+  /** Nothing to sweep here: a failed put aborts its multipart upload; after a crash, a bucket lifecycle rule (AbortIncompleteMultipartUpload) does it. */
+  async sweepAbandonedWrites(_idleMs: number): Promise<number> {
+    return 0
+  }
+
   #objectKey(key: string): string {
     return this.#prefix + key
   }

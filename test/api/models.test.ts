@@ -36,10 +36,32 @@ t.test('models API', async (t) => {
   t.test('artifacts are listed and streamed', async (t) => {
     const headers = { authorization: `Bearer ${ctx.key}` }
     const list = await (await fetch(`${ctx.baseURL}/models/${encodeURIComponent(modelId)}/artifacts`, { headers })).json()
-    t.same(list.data.map((a: { name: string }) => a.name), ['adapter_model.safetensors', 'model.gguf'])
+    t.same(list.data.map((a: { name: string }) => a.name), ['adapter/adapter_model.safetensors', 'model.gguf'])
+    t.match(list.data[1], { object: 'model.artifact', name: 'model.gguf', bytes: `GGUF of ${job.id}`.length, content_type: 'application/octet-stream' })
     const res = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/model.gguf`, { headers })
     t.equal(res.status, 200)
+    t.equal(res.headers.get('content-disposition'), 'attachment; filename="model.gguf"')
     t.equal(await res.text(), `GGUF of ${job.id}`)
+    const inFolder = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/adapter/adapter_model.safetensors`, { headers })
+    t.equal(inFolder.status, 200, 'a name with a folder')
+    t.equal(inFolder.headers.get('content-disposition'), 'attachment; filename="adapter_model.safetensors"')
+    t.equal(await inFolder.text(), `adapter weights of ${job.id}`)
+    const missing = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/nope.bin`, { headers })
+    t.equal(missing.status, 404)
+  })
+
+  t.test('checkpoint models have their own artifacts', async (t) => {
+    const headers = { authorization: `Bearer ${ctx.key}` }
+    const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data
+    t.same(checkpoints.map((c) => c.fine_tuned_model_checkpoint), [6, 4, 2].map((n) => `${modelId}:ckpt-step-${n}`), 'named as servable models')
+    const ckpt = `${modelId}:ckpt-step-4`
+    const list = await (await fetch(`${ctx.baseURL}/models/${ckpt}/artifacts`, { headers })).json()
+    t.same(list.data.map((a: { name: string }) => a.name), ['model.gguf'])
+    const res = await fetch(`${ctx.baseURL}/models/${ckpt}/artifacts/model.gguf`, { headers })
+    t.equal(await res.text(), `GGUF of ${job.id} at step 4`)
+    const keys = (await ctx.blobs.list(`jobs/${done.organization_id}/${job.id}/checkpoints/`)).map((b) => b.key)
+    t.ok(keys.includes(`jobs/${done.organization_id}/${job.id}/checkpoints/step-4/artifacts/model.gguf`), 'stored beside the checkpoint')
+    await assertApiError(t, client.models.delete(ckpt), { status: 400, code: 'model_not_deletable' })
   })
 
   t.test('tenancy', async (t) => {
@@ -59,6 +81,13 @@ t.test('models API', async (t) => {
     t.same(deleted, { id: modelId, object: 'model', deleted: true })
     await assertApiError(t, client.models.retrieve(modelId), { status: 404 })
     t.same(await ctx.blobs.list(`jobs/${done.organization_id}/${job.id}/artifacts/`), [], 'artifact blobs deleted')
+    const left = (await ctx.blobs.list(`jobs/${done.organization_id}/${job.id}/checkpoints/`)).map((b) => b.key)
+    t.same(left.filter((k) => k.includes('/artifacts/')), [], "the checkpoint models' artifact blobs deleted")
+    await assertApiError(t, client.models.retrieve(`${modelId}:ckpt-step-4`), { status: 404, code: 'model_not_found' })
+    const ids = (await client.models.list()).data.map((m) => m.id)
+    t.notOk(ids.some((id) => id.startsWith(modelId)), 'neither the model nor its checkpoints are listed')
+    const list = await fetch(`${ctx.baseURL}/models/${modelId}:ckpt-step-4/artifacts`, { headers: { authorization: `Bearer ${ctx.key}` } })
+    t.equal(list.status, 404)
   })
 })
 
@@ -73,7 +102,7 @@ t.test('a Hub repo is fetched once into the blob store', async (t) => {
   t.same(problems, [])
   const deps = { db: ctx.database.db, blobs: ctx.blobs, baseModels, hubEndpoint: hub.endpoint }
   const first = await resolveBaseModel(deps, 'tiny')
-  t.same(first, { id: 'tiny', source: { kind: 'blob', prefix: 'models/hub/acme/tiny/abc123/' } })
+  t.same(first, { id: 'tiny', publicId: 'acme/tiny', source: { kind: 'blob', prefix: 'models/hub/acme/tiny/abc123/' } })
   const stored = (await ctx.blobs.list('models/hub/acme/tiny/')).map((b) => b.key)
   t.same(stored, ['models/hub/acme/tiny/abc123/config.json', 'models/hub/acme/tiny/abc123/model.safetensors', 'models/hub/acme/tiny/abc123/tokenizer.json'])
   const weights = await ctx.blobs.get('models/hub/acme/tiny/abc123/model.safetensors')

@@ -7,10 +7,11 @@ import { startTestApp, tmpDir } from '../helpers/test-app.ts'
 import { assertSpec } from '../helpers/openai-spec.ts'
 import { generateOpenApiDocument } from '../../src/openapi-document.ts'
 
-t.test('healthz and readyz', async (t) => {
+t.test('healthz (and its alias /health) and readyz', async (t) => {
   const ctx = await startTestApp(t)
   const root = ctx.baseURL.replace(/\/v1$/, '')
   t.same(await (await fetch(`${root}/healthz`)).json(), { status: 'ok' })
+  t.same(await (await fetch(`${root}/health`)).json(), { status: 'ok' }, '/health answers too, not 404')
   t.same(await (await fetch(`${root}/readyz`)).json(), { status: 'ok' })
 })
 
@@ -60,6 +61,7 @@ t.test('rate limit per key: 429 in the OpenAI envelope with retry-after', async 
   const body = await res.json()
   assertSpec(t, 'ErrorResponse', body)
   t.equal(body.error.code, 'rate_limit_exceeded')
+  t.match(body.error.message, /^Rate limit reached: 3 requests per minute\. Please try again in \d+ (second|minute)s?\.$/, 'names the configured window')
   t.ok(await other.files.list(), 'another key is not limited')
 })
 

@@ -83,3 +83,32 @@ t.test('expired uploads are swept with their parts', async (t) => {
   t.equal(await expireUploads(ctx.services.files), 1)
   t.same(await ctx.blobs.list(`uploads/${upload.id}/`), [])
 })
+
+t.test('a part that would take the Upload past its declared bytes is refused, and nothing is kept', async (t) => {
+  const ctx = await startTestApp(t)
+  const { client } = ctx
+  const upload = await client.uploads.create({ bytes: 10, filename: 'a.txt', mime_type: 'text/plain', purpose: 'batch' })
+  await client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('0123456'), 'a') })
+  await assertApiError(t, client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('789ab'), 'b') }), { status: 400, param: 'data', code: 'upload_bytes_exceeded' })
+  t.equal((await ctx.blobs.list(`uploads/${upload.id}/`)).length, 1, 'the refused part left no blob')
+  const last = await client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('789'), 'c') })
+  await assertApiError(t, client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'd') }), { status: 400, code: 'upload_bytes_exceeded' })
+  const parts = (await ctx.blobs.list(`uploads/${upload.id}/`)).length
+  t.equal(parts, 2, 'a full Upload takes no more parts')
+  t.ok(last.id)
+})
+
+t.test('complete with 70,000 part ids: checked against the real part count, queried in one parameter', async (t) => {
+  const ctx = await startTestApp(t)
+  const { client } = ctx
+  const small = await client.uploads.create({ bytes: 5, filename: 'a.txt', mime_type: 'text/plain', purpose: 'batch' })
+  await client.uploads.parts.create(small.id, { data: await toFile(Buffer.from('hello'), 'a') })
+  const many = Array.from({ length: 70_000 }, (_, i) => `part_${i}`)
+  await assertApiError(t, client.uploads.complete(small.id, { part_ids: many }), { status: 400, param: 'part_ids', message: /70000 part ids given, but Upload \S+ has 1 part\b/ })
+  // An Upload that really has 70,000 parts (rows written directly: 1 byte each).
+  const big = await client.uploads.create({ bytes: 5, filename: 'b.txt', mime_type: 'text/plain', purpose: 'batch' })
+  const { sql } = await import('drizzle-orm')
+  await ctx.database.db.execute(sql`insert into upload_parts (id, upload_id, bytes, blob_key, created_at)
+    select 'part_' || g, ${big.id}, 1, 'uploads/' || ${big.id} || '/part_' || g, 0 from generate_series(0, 69999) g`)
+  await assertApiError(t, client.uploads.complete(big.id, { part_ids: many }), { status: 400, param: 'part_ids', message: /add up to 70000 bytes/ })
+})

@@ -138,7 +138,7 @@ t.test('a restarted worker finds a Job deleted while it was down and retries the
   await fetch(`${fake.url}/apis/batch/v1/namespaces/${NS}/jobs/${name}?propagationPolicy=Background`, { method: 'DELETE', headers: { authorization: 'Bearer fake-kube-token' } })
   await ctx.database.db.update(fineTuningJobs).set({ heartbeatAt: Math.floor(Date.now() / 1000) - 90 }).where(eq(fineTuningJobs.id, job.id))
 
-  const restarted = ctx.restartBackground()
+  const restarted = await ctx.restartBackground()
   await restarted.kubernetes!.ready
   const after = await client.fineTuning.jobs.retrieve(job.id)
   t.equal(after.status, 'queued', 'retried')

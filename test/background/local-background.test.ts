@@ -45,7 +45,7 @@ const ctx = await startTestApp(t, {
   },
 })
 const apiPort = Number(new URL(ctx.baseURL).port)
-const background = startBackground(ctx.services, { log, callbackUrl: defaultCallbackUrl(ctx.config, apiPort), metrics })
+const background = await startBackground(ctx.services, { log, callbackUrl: defaultCallbackUrl(ctx.config, apiPort), metrics })
 t.teardown(() => background.stop())
 const metricsServer = (await startMetricsServer(metrics, { host: '127.0.0.1', port: 0, log }))!
 t.teardown(() => metricsServer.close())

@@ -60,7 +60,7 @@ t.test('the trainer is killed mid-job and the retried attempt resumes from its c
   const job = await client.fineTuning.jobs.create({
     model: 'skillet-tiny-llama',
     training_file: file.id,
-    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 } } },
+    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 0.05 } } },
   })
   await waitForJob(client, job.id, ['running'], 60_000)
   let seen = 0

@@ -10,6 +10,7 @@ import path from 'node:path'
 import t from 'tap'
 import { DEMO_MODEL_ID } from '../../src/config/index.ts'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
+import { learningRateFor } from '../../src/protocol/auto-hyperparameters.ts'
 import { llamaCppGenerate } from '../../src/trainer/export/llama-cpp-logits.ts'
 import { decodeSafetensors } from '../../src/trainer/io/safetensors.ts'
 import { loadModelDir } from '../../src/trainer/io/load-model.ts'
@@ -38,14 +39,14 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
     validation_file: validation.id,
     suffix: 'words',
     seed: 7,
-    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 5 } } },
+    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.25 } } },
   })
   const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 120_000)
   const trainSeconds = (Date.now() - started) / 1000
   t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')
   t.equal(done.error, null)
   t.match(done.fine_tuned_model, /^ft:skillet-tiny-llama:[^:]+:words:[A-Za-z0-9]{8}$/)
-  t.match(done.hyperparameters, { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 5 })
+  t.match(done.hyperparameters, { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 0.25 })
   t.ok(done.trained_tokens && done.trained_tokens > 0, `trained_tokens ${done.trained_tokens}`)
   const model = done.fine_tuned_model!
 
@@ -57,7 +58,7 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   }
   t.ok(messages.some((m) => /^Trainer attempt 1 started: trainer backend: wasm/.test(m)), 'the backend is reported')
   const plan = events.find((e) => e.message.startsWith('Training on 20 examples'))
-  t.match(plan?.data, { examples: 20, n_epochs: 2, batch_size: 4, total_steps: 10, learning_rate: 0.01 }, plan?.message ?? "the plan event")
+  t.match(plan?.data, { examples: 20, n_epochs: 2, batch_size: 4, total_steps: 10, learning_rate: learningRateFor('lora', 0.25, { hiddenSize: 64 }) }, plan?.message ?? "the plan event")
   t.ok(messages.some((m) => /^Training at [\d,]+ tokens\/s: about \d+ seconds? remaining$/.test(m)), 'a measured speed and ETA')
   t.ok(messages.some((m) => /^Exported the LoRA adapter \(PEFT\), the merged model \(safetensors\), a GGUF \(F16\): \d+ files$/.test(m)), 'exports reported')
   const metrics = events.filter((e) => e.type === 'metrics')
@@ -86,39 +87,65 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   const headers = { authorization: `Bearer ${ctx.key}` }
   const artifactList = (await (await fetch(`${ctx.baseURL}/models/${model}/artifacts`, { headers })).json()) as { data: { name: string }[] }
   const names = artifactList.data.map((a) => a.name)
-  for (const name of ['adapter_config.json', 'adapter_model.safetensors', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'model-f16.gguf']) {
+  for (const name of ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'adapter/tokenizer.json', 'adapter/tokenizer_config.json',
+    'model/config.json', 'model/model.safetensors', 'model/tokenizer.json', 'model/tokenizer_config.json', 'model-f16.gguf', 'Modelfile']) {
     t.ok(names.includes(name), `artifact ${name}`)
   }
   const dir = await tmpDir(t, 'skillet-e2e-artifacts-')
-  const download = async (name: string, to = dir) => {
-    const res = await fetch(`${ctx.baseURL}/models/${model}/artifacts/${name}`, { headers })
+  const download = async (name: string, from = model) => {
+    const res = await fetch(`${ctx.baseURL}/models/${from}/artifacts/${name}`, { headers })
     t.equal(res.status, 200, `download ${name}`)
-    await fs.mkdir(to, { recursive: true })
-    await fs.writeFile(path.join(to, name), Buffer.from(await res.arrayBuffer()))
+    await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true })
+    await fs.writeFile(path.join(dir, name), Buffer.from(await res.arrayBuffer()))
+    return res
   }
 
-  await download('adapter_model.safetensors')
-  await download('adapter_config.json')
-  const adapter = decodeSafetensors(new Uint8Array(await fs.readFile(path.join(dir, 'adapter_model.safetensors'))))
+  for (const name of names.filter((n) => n.startsWith('adapter/'))) await download(name)
+  const adapter = decodeSafetensors(new Uint8Array(await fs.readFile(path.join(dir, 'adapter/adapter_model.safetensors'))))
   const tensorNames = [...adapter.tensors.keys()]
   t.ok(tensorNames.includes('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'), 'PEFT name of q_proj.lora_A')
   t.ok(tensorNames.includes('base_model.model.model.layers.1.mlp.down_proj.lora_B.weight'), 'PEFT name of down_proj.lora_B')
   t.same(tensorNames.filter((n) => !/^base_model\.model\.model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.lora_[AB]\.weight$/.test(n)), [], 'only PEFT LoRA names')
-  t.match(JSON.parse(await fs.readFile(path.join(dir, 'adapter_config.json'), 'utf8')), { peft_type: 'LORA', r: 8, lora_alpha: 16, task_type: 'CAUSAL_LM' })
+  t.same(JSON.parse(await fs.readFile(path.join(dir, 'adapter/adapter_config.json'), 'utf8')),
+    { ...JSON.parse(await fs.readFile(path.join(dir, 'adapter/adapter_config.json'), 'utf8')), peft_type: 'LORA', r: 8, lora_alpha: 16, task_type: 'CAUSAL_LM', base_model_name_or_path: DEMO_MODEL_ID },
+    "adapter_config.json names the base model by its public id, not a server path")
+  const adapterTokenizer = new TextTokenizer(JSON.parse(await fs.readFile(path.join(dir, 'adapter/tokenizer.json'), 'utf8')), JSON.parse(await fs.readFile(path.join(dir, 'adapter/tokenizer_config.json'), 'utf8')), null)
+  t.ok(adapterTokenizer.encode('Repeat harbor').length > 0, "the adapter folder's tokenizer loads")
 
   // The GGUF in llama.cpp generates what the trainer's forward pass generates from the merged model.
-  const mergedDir = path.join(dir, 'merged')
-  for (const name of names.filter((n) => !n.startsWith('adapter_') && !n.endsWith('.gguf'))) await download(name, mergedDir)
-  await download('model-f16.gguf')
+  for (const name of names.filter((n) => n.startsWith('model/'))) await download(name)
+  const gguf = await download('model-f16.gguf')
+  t.equal(gguf.headers.get('content-type'), 'application/octet-stream')
+  const modelfile = await download('Modelfile')
+  t.match(modelfile.headers.get('content-type'), /^text\/plain/)
+  const modelfileText = await fs.readFile(path.join(dir, 'Modelfile'), 'utf8')
+  t.match(modelfileText, /^FROM \.\/model-f16\.gguf$/m, 'the Modelfile loads the GGUF beside it')
+  t.match(modelfileText, /^TEMPLATE """.*<\|im_start\|>assistant\n.*"""$/ms, 'with the chat template converted')
+  t.match(modelfileText, /^PARAMETER stop "<\|im_end\|>"$/m, 'and the stop token')
   await selectBackend('wasm')
-  const merged = await loadModelDir(mergedDir)
+  const merged = await loadModelDir(path.join(dir, 'model'))
   const tokenizer = new TextTokenizer(merged.tokenizerJson, merged.tokenizerConfig, merged.chatTemplate)
   const prompt = tokenizer.encodeChat([{ role: 'user', content: 'Repeat harbor' }], { addGenerationPrompt: true })
   const weights = ModelWeights.fromHost(merged.config, merged.weights, { trainable: false })
   const [ours] = await greedyGenerate(weights, null, [prompt], { maxNewTokens: 8, eosId: tokenizer.eosTokenId })
   weights.dispose()
   const theirs = await llamaCppGenerate(path.join(dir, 'model-f16.gguf'), prompt, 8)
-  t.same(theirs, ours, `llama.cpp and the trainer both answer ${JSON.stringify(tokenizer.decode(ours))}`)
+  // llama.cpp stops at the end-of-generation token without returning it; ours ends with it.
+  const oursUntilEos = ours.at(-1) === tokenizer.eosTokenId ? ours.slice(0, -1) : ours
+  t.same(theirs, oursUntilEos, `llama.cpp and the trainer both answer ${JSON.stringify(tokenizer.decode(ours))}`)
+
+  // Each checkpoint is a model with its own adapter, GGUF and Modelfile; the last one's GGUF is the final model's.
+  const ckpt5 = `${model}:ckpt-step-5`
+  t.ok(listed.includes(ckpt5), 'GET /v1/models lists the checkpoint model')
+  const ckptNames = ((await (await fetch(`${ctx.baseURL}/models/${ckpt5}/artifacts`, { headers })).json()) as { data: { name: string }[] }).data.map((a) => a.name)
+  t.same(ckptNames, [...names.filter((n) => n.startsWith('adapter/')), 'model-f16.gguf', 'Modelfile'].sort(), 'a checkpoint model has the adapter folder, the GGUF and the Modelfile')
+  const adapterOf = async (m: string) => Buffer.from(await (await fetch(`${ctx.baseURL}/models/${m}/artifacts/adapter/adapter_model.safetensors`, { headers })).arrayBuffer())
+  const final = await fs.readFile(path.join(dir, 'adapter/adapter_model.safetensors'))
+  t.ok((await adapterOf(`${model}:ckpt-step-10`)).equals(final), "the last checkpoint's adapter is the final model's")
+  const step5 = await adapterOf(ckpt5)
+  t.notOk(step5.equals(final), 'an earlier checkpoint has its own weights')
+  const ckptGguf = await fetch(`${ctx.baseURL}/models/${ckpt5}/artifacts/model-f16.gguf`, { headers })
+  t.equal(Buffer.from(await ckptGguf.arrayBuffer()).subarray(0, 4).toString('latin1'), 'GGUF', "the checkpoint's GGUF")
 
   // A dry run on the same file: the service's estimate, next to what the trainer counted.
   const dry = await client.fineTuning.jobs.create({

@@ -42,7 +42,10 @@ async function main(): Promise<void> {
   const firstAttempt = spec.attempt === 1
   const checkpoint = async (at: number) => {
     await client.putBlob(`checkpoints/step-${at}/adapter.bin`, new TextEncoder().encode(`fake adapter at step ${at}`))
-    await client.checkpoint({ step: at, metrics: { train_loss: 1 / at, train_mean_token_accuracy: 0.5 }, blob_prefix: `${state.output_prefix}checkpoints/step-${at}/` })
+    // The checkpoint model's artifacts, beside its training state (docs/model-artifacts.md).
+    const gguf = await client.putBlob(`checkpoints/step-${at}/artifacts/model.gguf`, new TextEncoder().encode(`GGUF of ${spec.jobId} at step ${at}`))
+    await client.checkpoint({ step: at, metrics: { train_loss: 1 / at, train_mean_token_accuracy: 0.5 }, blob_prefix: `${state.output_prefix}checkpoints/step-${at}/`,
+      artifacts: [{ name: 'model.gguf', key: gguf.key }] })
   }
   while (step < script.steps) {
     step++
@@ -68,13 +71,13 @@ async function main(): Promise<void> {
       return
     }
   }
-  const adapter = await client.putBlob('artifacts/adapter_model.safetensors', new TextEncoder().encode(`adapter weights of ${spec.jobId}`))
+  const adapter = await client.putBlob('artifacts/adapter/adapter_model.safetensors', new TextEncoder().encode(`adapter weights of ${spec.jobId}`))
   const gguf = await client.putBlob('artifacts/model.gguf', new TextEncoder().encode(`GGUF of ${spec.jobId}`))
   await client.status({
     status: 'succeeded',
     trained_tokens: script.steps * 100,
     artifacts: [
-      { name: 'adapter_model.safetensors', key: adapter.key },
+      { name: 'adapter/adapter_model.safetensors', key: adapter.key },
       { name: 'model.gguf', key: gguf.key },
     ],
   })

@@ -24,7 +24,7 @@ export interface KubeTestApp extends TestApp {
   background: Background
   internalUrl: string
   /** Starts the background work again (after background.stop(): a restarted worker). */
-  restartBackground(): Background
+  restartBackground(): Promise<Background>
   /** The Kubernetes Job of a Skillet job's attempt, once the scheduler created it. */
   jobOnCluster(jobId: string, attempt?: number): Promise<V1Job>
   /** Whether the named Job was deleted with propagationPolicy Background. */
@@ -87,15 +87,15 @@ export async function startKubeApp(
 
   const log = pino({ level: process.env.SKILLET_TEST_LOG ?? 'silent' })
   // What server.ts does in embedded mode: the callback URL is SKILLET_INTERNAL_URL from the config.
-  const start = () => {
-    const background = startBackground(ctx.services, { log, callbackUrl: defaultCallbackUrl(ctx.config, apiPort) })
+  const start = async () => {
+    const background = await startBackground(ctx.services, { log, callbackUrl: defaultCallbackUrl(ctx.config, apiPort) })
     t.teardown(() => background.stop())
     return background
   }
   return {
     ...ctx,
     fake,
-    background: start(),
+    background: await start(),
     internalUrl,
     restartBackground: start,
     jobOnCluster: (jobId, attempt = 1) =>

@@ -9,7 +9,10 @@ import addFormatsModule from 'ajv-formats'
 import YAML from 'yaml'
 import type { Test } from 'tap'
 
-const SPEC_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/openai/openai-fine-tuning.openapi.yaml')
+const SPEC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/openai')
+const SPEC_PATH = path.join(SPEC_DIR, 'openai-fine-tuning.openapi.yaml')
+/** The inference subset (chat completions, completions, graders), registered as `openai-inference`. */
+const INFERENCE_SPEC_PATH = path.join(SPEC_DIR, 'openai-inference.openapi.yaml')
 
 function prepare(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(prepare)
@@ -55,12 +58,14 @@ function getAjv(): Ajv2020 {
   const components = prepare(spec.components) as { schemas: Record<string, any> }
   applyKnownGaps(components.schemas)
   ajv.addSchema({ $id: 'openai', components })
+  const inference = YAML.parse(fs.readFileSync(INFERENCE_SPEC_PATH, 'utf8')) as { components: unknown }
+  ajv.addSchema({ $id: 'openai-inference', components: prepare(inference.components) })
   return ajv
 }
 
 /** Errors (empty when valid) of `body` against components/schemas/`name` of OpenAI's spec. */
 export function specErrors(name: string, body: unknown): string[] {
-  const validate = getAjv().getSchema(`openai#/components/schemas/${name}`)
+  const validate = getAjv().getSchema(`openai#/components/schemas/${name}`) ?? getAjv().getSchema(`openai-inference#/components/schemas/${name}`)
   if (!validate) throw new Error(`no schema ${name} in the OpenAI spec`)
   if (validate(body)) return []
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)

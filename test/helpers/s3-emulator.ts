@@ -9,6 +9,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from 'fauxqs'
+import type { BlobStore } from '../../src/storage/blob-store.ts'
 
 export const EMULATOR_REGION = 'us-east-1'
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
@@ -52,6 +53,12 @@ export async function deleteBucketFindingUnfinishedUploads(endpoint: string, buc
     if ((err as Error).name === 'BucketNotEmpty') return true
     throw err
   }
+}
+
+/** What a store left in its bucket: empties it, then names an unfinished multipart upload if one is in the way. */
+export async function s3Leftovers(store: BlobStore, endpoint: string, bucket: string): Promise<string[]> {
+  for (const { key } of await store.list('')) await store.delete(key)
+  return (await deleteBucketFindingUnfinishedUploads(endpoint, bucket)) ? ['an unfinished multipart upload'] : []
 }
 
 /** The emulator in a child process (see s3-emulator-main.ts); same shape as startS3Emulator. */

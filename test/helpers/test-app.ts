@@ -4,7 +4,6 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import OpenAI from 'openai'
-import pino from 'pino'
 import type { Test } from 'tap'
 import { buildApp, type App } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config/index.ts'
@@ -12,6 +11,7 @@ import type { Database } from '../../src/db/database.ts'
 import { createAppServices, type AppServices } from '../../src/services/app-services.ts'
 import { createApiKey } from '../../src/services/projects.ts'
 import { randomBase62 } from '../../src/lib/ids.ts'
+import { createLogger } from '../../src/lib/logger.ts'
 import { createBlobStore } from '../../src/storage/index.ts'
 import type { BlobStore } from '../../src/storage/blob-store.ts'
 import type { SkilletMetrics } from '../../src/metrics/skillet-metrics.ts'
@@ -57,7 +57,7 @@ export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<
   } else {
     blobs = createBlobStore({ kind: 'fs', root: path.join(dataDir, 'blobs') })
   }
-  const logger = pino({ level: process.env.SKILLET_TEST_LOG ?? 'silent' })
+  const logger = createLogger(process.env.SKILLET_TEST_LOG ?? 'silent')
   const services = createAppServices({ config, database, blobs, log: logger })
   const app = await buildApp({ services, logger, metrics: opts.metrics })
   await app.listen({ port: 0, host: '127.0.0.1' })

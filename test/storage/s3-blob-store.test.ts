@@ -9,8 +9,8 @@ import {
   EMULATOR_CREDENTIALS,
   EMULATOR_REGION,
   createBucket,
-  deleteBucketFindingUnfinishedUploads,
   emulatorStoreOptions,
+  s3Leftovers,
   startS3Emulator,
   startS3EmulatorProcess,
 } from '../helpers/s3-emulator.ts'
@@ -42,11 +42,7 @@ blobStoreContract(
     const { store, bucket } = await freshStore()
     return {
       store,
-      leftovers: async () => {
-        for (const { key } of await store.list('')) await store.delete(key)
-        const unfinished = await deleteBucketFindingUnfinishedUploads(emulator.endpoint, bucket)
-        return unfinished ? ['an unfinished multipart upload'] : []
-      },
+      leftovers: () => s3Leftovers(store, emulator.endpoint, bucket),
       close: async () => store.client.destroy(),
     }
   },

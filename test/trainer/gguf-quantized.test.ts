@@ -25,7 +25,7 @@ t.test('Q4_0 and Q4_K_M GGUFs answer as F16 does in llama.cpp, within a perplexi
 
   const types = ['F16', 'Q8_0', 'Q4_K_M', 'Q4_0'] as const satisfies GgufFileType[]
   const paths: Record<string, string> = {}
-  for (const type of types) paths[type] = (await writeOutputs(join(dir, type), task.model, task.result, { adapter: false, merged: false, gguf: [type], name: 'q-test' })).ggufPaths[0]
+  for (const type of types) paths[type] = (await writeOutputs(join(dir, type), task.model, task.result, { adapter: false, merged: false, gguf: [type], name: 'q-test', baseModelName: 'q-test' })).ggufPaths[0]
   task.trainer.dispose()
 
   const info = await readGgufFileInfo(paths.Q4_K_M, { readTensorInfo: true, sourceType: 'filesystem', logWarnings: false })

@@ -31,7 +31,7 @@ t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the
 
   // The product's export: base + adapter merged, written as GGUFs (F32 first).
   const types = ['F32', 'F16', 'Q4_0', 'Q4_K_M'] as const
-  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: [...types], name: 'learn-task' })
+  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: [...types], name: 'learn-task', baseModelName: 'learn-task' })
   const gguf = written.ggufPaths[0]
   trainer.dispose()
   t.equal(tf.memory().numTensors, 0, 'nothing left allocated after dispose')

@@ -33,7 +33,7 @@ t.test('train CLI: lora, full and dpo on a tiny qwen2', async (t) => {
   const lines = lora.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; validLoss?: number })
   t.equal(lines.filter((l) => l.type === 'step').length, 6, '3 batches × 2 epochs, reported as JSON lines (stdout is not a TTY)')
   t.equal(lines.filter((l) => l.type === 'eval').length, 2, 'validation each epoch')
-  t.same((await readdir(join(dir, 'lora', 'adapter'))).sort(), ['adapter_config.json', 'adapter_model.safetensors'])
+  t.same((await readdir(join(dir, 'lora', 'adapter'))).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json', 'tokenizer_config.json'], 'the adapter and the tokenizer files, as PEFT and tokenizer.save_pretrained write them')
 
   const full = run('full', 'sft.jsonl')
   t.equal(full.status, 0, full.stderr)

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { Random } from '../../src/trainer/model/random.ts'
 import { AdamW } from '../../src/trainer/train/adamw.ts'
-import { resolveHyperparameters } from '../../src/protocol/auto-hyperparameters.ts'
+import { learningRateFor, pretrainingLearningRate, resolveHyperparameters } from '../../src/protocol/auto-hyperparameters.ts'
 import { clipByGlobalNorm } from '../../src/trainer/train/clip-gradients.ts'
 import { learningRateAt } from '../../src/trainer/train/lr-schedule.ts'
 import { selectTargets } from '../../src/trainer/train/targets.ts'
@@ -23,14 +23,28 @@ t.test('learning-rate schedule', async (t) => {
 
 t.test('auto hyperparameters', async (t) => {
   const auto = { nEpochs: 'auto', batchSize: 'auto', learningRateMultiplier: 'auto' } as const
-  t.same(resolveHyperparameters('lora', auto, { examples: 10, tokens: 2000 }),
-    { nEpochs: 10, batchSize: 1, learningRateMultiplier: 0.05, learningRate: 1e-4 }, 'tiny set: more epochs, batch 1')
-  t.same(resolveHyperparameters('full', auto, { examples: 5000, tokens: 1e6 }),
-    { nEpochs: 3, batchSize: 10, learningRateMultiplier: 0.1, learningRate: 2e-5 }, 'mid-size set: 3 epochs, 0.2% batch')
-  t.same(resolveHyperparameters('lora', auto, { examples: 100000, tokens: 2e8 }),
-    { nEpochs: 1, batchSize: 100, learningRateMultiplier: 0.2, learningRate: 4e-4 }, 'long sequences halve the batch; big sets get one epoch')
-  t.same(resolveHyperparameters('dpo', { nEpochs: 2, batchSize: 4, learningRateMultiplier: 1 }, { examples: 10, tokens: 10 }),
-    { nEpochs: 2, batchSize: 4, learningRateMultiplier: 1, learningRate: 2e-3 }, 'explicit values win')
+  t.same(resolveHyperparameters(auto, { examples: 10, tokens: 2000 }),
+    { nEpochs: 10, batchSize: 1, learningRateMultiplier: 0.05 }, 'tiny set: more epochs, batch 1')
+  t.same(resolveHyperparameters(auto, { examples: 40, tokens: 800 }),
+    { nEpochs: 3, batchSize: 1, learningRateMultiplier: 0.05 }, 'the demo set: 3 epochs, batch 1')
+  t.same(resolveHyperparameters(auto, { examples: 5000, tokens: 1e6 }),
+    { nEpochs: 3, batchSize: 10, learningRateMultiplier: 0.1 }, 'mid-size set: 3 epochs, 0.2% batch')
+  t.same(resolveHyperparameters(auto, { examples: 100000, tokens: 2e8 }),
+    { nEpochs: 1, batchSize: 100, learningRateMultiplier: 0.2 }, 'long sequences halve the batch; big sets get one epoch')
+  t.same(resolveHyperparameters({ nEpochs: 2, batchSize: 4, learningRateMultiplier: 1 }, { examples: 10, tokens: 10 }),
+    { nEpochs: 2, batchSize: 4, learningRateMultiplier: 1 }, 'explicit values win')
+})
+
+t.test('the learning rate: estimated pre-training rate (from the width) · method factor · multiplier', async (t) => {
+  const close = (a: number, b: number, what: string) => t.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)) + 1e-12, `${what}: ${a} ≈ ${b}`)
+  close(pretrainingLearningRate(768), 6e-4, 'GPT-3 Small width → its pre-training rate')
+  close(pretrainingLearningRate(4096), 1.125e-4, '7B width → about GPT-3 6.7B\'s 1.2e-4')
+  t.equal(pretrainingLearningRate(1), 1e-2, 'capped above')
+  t.equal(pretrainingLearningRate(1e6), 3e-5, 'floored below')
+  close(learningRateFor('lora', 0.1, { hiddenSize: 4096 }), 1.125e-4, 'LoRA on a 7B model at 0.1: the customary 1e-4 range')
+  close(learningRateFor('full', 0.1, { hiddenSize: 4096 }), 1.125e-5, 'full fine-tuning ten times lower')
+  close(learningRateFor('dpo', 0.1, { hiddenSize: 4096 }), learningRateFor('lora', 0.1, { hiddenSize: 4096 }), 'DPO trains LoRA adapters: the LoRA rate')
+  close(learningRateFor('lora', 0.05, { hiddenSize: 64 }), 3.6e-3, 'the demo model, batch 1')
 })
 
 t.test('one AdamW step follows the formula; clipping scales by the global norm', async (t) => {

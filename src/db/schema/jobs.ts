@@ -136,6 +136,24 @@ export const jobCheckpoints = pgTable(
   (t) => [uniqueIndex('job_checkpoints_job_step_idx').on(t.jobId, t.stepNumber), uniqueIndex('job_checkpoints_model_idx').on(t.modelId)],
 )
 
+/**
+ * Downloadable files of a checkpoint model (LoRA adapter, GGUF, Modelfile), registered with the
+ * checkpoint. The checkpoint model is visible while its job's fine-tuned model exists.
+ */
+export const checkpointArtifacts = pgTable(
+  'checkpoint_artifacts',
+  {
+    checkpointId: text('checkpoint_id')
+      .notNull()
+      .references(() => jobCheckpoints.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    blobKey: text('blob_key').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    createdAt: unixSeconds('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.checkpointId, t.name] })],
+)
+
 /** A fine-tuned model: written in the same transaction that moves its job to succeeded. */
 export const fineTunedModels = pgTable(
   'fine_tuned_models',

@@ -18,6 +18,7 @@
 import type { Readable } from 'node:stream'
 import { checkExample, type DatasetFormat } from './example-rules.ts'
 import { LineSplitter, type LineSink } from './line-splitter.ts'
+import { storableText } from '../../lib/nul-character.ts'
 
 export interface DatasetError {
   /** 1-based line number; 0 for a problem with the file as a whole. */
@@ -197,7 +198,9 @@ class ReportBuilder implements LineSink {
   #error(line: number, message: string): void {
     this.#errorCount++
     if (this.#errors.length < this.#maxErrors) {
-      const clipped = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message
+      // Messages quote the user's data: control characters (NUL above all, which Postgres cannot store) are escaped.
+      const safe = storableText(message)
+      const clipped = safe.length > MAX_MESSAGE_CHARS ? `${safe.slice(0, MAX_MESSAGE_CHARS)}…` : safe
       this.#errors.push({ line, message: clipped })
     }
   }

@@ -11,9 +11,9 @@ import { eq } from 'drizzle-orm'
 import * as reports from '../../reports/trainer-reports.ts'
 import type { TrainerDeps } from '../../reports/trainer-reports.ts'
 import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
+import { CheckpointReportSchema, EventsReportSchema, MetricsReportSchema, StatusReportBodySchema } from '../../protocol/trainer-reports.ts'
 
 const Params = Type.Object({ id: Type.String() })
-const Num = Type.Number()
 
 const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (app, { deps }) => {
   // Blobs arrive as raw bytes and are streamed straight into the blob store.
@@ -33,17 +33,7 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
   app.post(
     '/jobs/:id/events',
     {
-      schema: { hide: true, params: Params, body: Type.Object({
-          events: Type.Array(
-            Type.Object({
-              idempotency_key: Type.String({ minLength: 1, maxLength: 200 }),
-              level: Type.Optional(Type.Union([Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')])),
-              message: Type.String({ minLength: 1, maxLength: 4000 }),
-              data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-            }),
-            { maxItems: 100 },
-          ),
-        }) },
+      schema: { hide: true, params: Params, body: EventsReportSchema },
     },
     async (request) => reports.reportEvents(deps.db, await trainerJob(request), request.body.events),
   )
@@ -51,36 +41,21 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
   app.post(
     '/jobs/:id/metrics',
     {
-      schema: { hide: true, params: Params, body: Type.Object({
-          step: Type.Integer({ minimum: 1 }),
-          total_steps: Type.Integer({ minimum: 1 }),
-          train_loss: Num,
-          train_mean_token_accuracy: Type.Optional(Num),
-          valid_loss: Type.Optional(Num),
-          valid_mean_token_accuracy: Type.Optional(Num),
-          trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-          remaining_seconds: Type.Optional(Type.Number({ minimum: 0 })),
-        }) },
+      schema: { hide: true, params: Params, body: MetricsReportSchema },
     },
     async (request) => reports.reportMetrics(deps.db, await trainerJob(request), request.body, deps.onTrainedTokens),
   )
 
   app.post(
     '/jobs/:id/checkpoints',
-    { schema: { hide: true, params: Params, body: Type.Object({ step: Type.Integer({ minimum: 0 }), metrics: Type.Record(Type.String(), Type.Number()), blob_prefix: Type.String() }) } },
-    async (request) => reports.reportCheckpoint(deps.db, await trainerJob(request), request.body),
+    { schema: { hide: true, params: Params, body: CheckpointReportSchema } },
+    async (request) => reports.reportCheckpoint(deps, await trainerJob(request), request.body),
   )
 
   app.post(
     '/jobs/:id/status',
     {
-      schema: { hide: true, params: Params, body: Type.Object({
-          status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('paused')]),
-          trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-          step: Type.Optional(Type.Integer({ minimum: 0 })),
-          artifacts: Type.Optional(Type.Array(Type.Object({ name: Type.String(), key: Type.String() }))),
-          error: Type.Optional(Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })),
-        }) },
+      schema: { hide: true, params: Params, body: StatusReportBodySchema },
     },
     async (request) => {
       const job = await trainerJob(request)

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { abortOnDisconnect } from '../../lib/abort-on-disconnect.ts'
 import { invalidRequest, unsupportedMediaType } from '../../lib/errors.ts'
+import { refuseNul, storableText } from '../../lib/nul-character.ts'
 import { errorResponses } from '../../schemas/common.ts'
 import { CreateFileRequest, DeleteFileResponse, FileIdParams, ListFilesQuery, ListFilesResponse, UPLOAD_PURPOSES } from '../../schemas/files.ts'
 import * as filesService from '../../services/files.ts'
@@ -34,11 +35,19 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async 
           if (part.type === 'file') {
             if (part.fieldname !== 'file' || stored) {
               part.file.resume()
-              throw invalidRequest(`Unexpected file field '${part.fieldname}': send exactly one file, in the field 'file'.`, part.fieldname)
+              throw invalidRequest(`Unexpected file field '${storableText(part.fieldname)}': send exactly one file, in the field 'file'.`, storableText(part.fieldname))
+            }
+            try {
+              refuseNul(part.filename, 'filename')
+            } catch (err) {
+              part.file.resume()
+              throw err
             }
             const saved = await filesService.storeFileBytes(deps, request.principal.projectId, part.file, config.maxFileBytes, signal)
             stored = { ...saved, filename: part.filename || 'file' }
           } else {
+            refuseNul(part.fieldname, 'field name')
+            refuseNul(String(part.value), part.fieldname)
             fields[part.fieldname] = String(part.value)
           }
         }

@@ -1,21 +1,28 @@
 // /v1/models — OpenAI's models API, plus the artifacts extension:
-//   GET /v1/models/{id}/artifacts          list a fine-tuned model's files
+//   GET /v1/models/{id}/artifacts          list a fine-tuned or checkpoint model's files
 //   GET /v1/models/{id}/artifacts/{name}   download one, streamed from the blob store
+// (names and blob layout: docs/model-artifacts.md)
 // Model ids contain ':' and may contain '/', so the routes take the rest of the path and split it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from '../../schemas/common.ts'
 import * as models from '../../services/models.ts'
 import type { ModelsDeps } from '../../services/models.ts'
+import { artifactContentType } from '../../models/artifact-names.ts'
 
 const Model = Type.Object({ id: Type.String(), object: Type.Literal('model'), created: Type.Integer(), owned_by: Type.String() })
 
-/** "{id}", "{id}/artifacts" or "{id}/artifacts/{name}". */
+/**
+ * "{id}", "{id}/artifacts" or "{id}/artifacts/{name}", where a name may have one folder
+ * ("adapter/adapter_config.json"). Model ids never contain "/artifacts".
+ */
 export function parseModelPath(path: string): { id: string; artifacts: false } | { id: string; artifacts: true; name?: string } {
-  const list = /^(.+)\/artifacts$/.exec(path)
-  if (list) return { id: list[1], artifacts: true }
-  const one = /^(.+)\/artifacts\/([^/]+)$/.exec(path)
-  if (one) return { id: one[1], artifacts: true, name: one[2] }
+  const at = path.indexOf('/artifacts')
+  if (at > 0) {
+    const rest = path.slice(at + '/artifacts'.length)
+    if (rest === '') return { id: path.slice(0, at), artifacts: true }
+    if (rest.startsWith('/') && rest.length > 1) return { id: path.slice(0, at), artifacts: true, name: rest.slice(1) }
+  }
   return { id: path, artifacts: false }
 }
 
@@ -36,9 +43,9 @@ const modelsRoutes: FastifyPluginAsyncTypebox<{ deps: ModelsDeps }> = async (app
     }
     const { row, body } = await models.openArtifact(deps, projectId, path.id, path.name)
     return reply
-      .header('content-type', 'application/octet-stream')
+      .header('content-type', artifactContentType(row.name))
       .header('content-length', String(row.bytes))
-      .header('content-disposition', `attachment; filename="${row.name}"`)
+      .header('content-disposition', `attachment; filename="${row.name.split('/').at(-1)}"`)
       .send(body)
   })
 

@@ -110,7 +110,7 @@ export class ProtocolReporter implements Reporter {
       const v = m?.step === info.step ? m[key] : undefined
       if (v !== undefined && Number.isFinite(v)) metrics[key] = v
     }
-    this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location }))
+    this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location, ...(info.artifacts ? { artifacts: info.artifacts } : {}) }))
   }
 
   onEvent(level: EventLevel, message: string): void {

@@ -6,8 +6,8 @@
 // or the process is asked to terminate. The caller (src/cli/trainer.ts) maps the outcome to an
 // exit code.
 import { createReadStream } from 'node:fs'
-import { readdir, rm } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
 import type { BlobStore } from '../../storage/blob-store.ts'
@@ -18,12 +18,13 @@ import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJso
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { Trainer, type TrainResult } from '../train/trainer.ts'
-import { BlobCheckpointStore } from './blob-checkpoint-store.ts'
+import { Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
 import type { StopReason, StopSignal } from './stop-signal.ts'
@@ -50,7 +51,7 @@ class JobFailure extends Error {
   }
 }
 
-/** supervised jobs train LoRA adapters unless the job asks for full fine-tuning; DPO trains LoRA. */
+/** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
 const methodOf = (spec: TrainerJobSpec): TrainingMethod => (spec.method.type === 'dpo' ? 'dpo' : spec.training?.adapter === 'full' ? 'full' : 'lora')
 
 /** The job's LoRA targets must be projections this architecture has (the API knows no model). */
@@ -63,6 +64,9 @@ function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
     throw new JobFailure('invalid_hyperparameters', `lora_target_modules ${unknown.map((m) => `'${m}'`).join(', ')} ${unknown.length === 1 ? 'is not a projection' : 'are not projections'} of ${config.hfArchitecture}; its projections are ${known.join(', ')}`, true)
   }
 }
+
+/** The GGUF types to export: the job's, else the trainer's SKILLET_TRAINER_GGUF_TYPE. */
+const ggufTypesOf = (config: TrainerConfig): GgufFileType[] => config.spec.training?.ggufTypes ?? (config.gguf ? [config.gguf] : [])
 
 async function readText(blobs: BlobStore, key: string): Promise<string> {
   return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
@@ -100,33 +104,30 @@ function truncationWarnings(set: TrainingSet, reporter: ProtocolReporter): void 
   }
 }
 
-/** Uploads every exported file as `{outputPrefix}artifacts/{name}`; names must be unique. */
-async function uploadArtifacts(blobs: BlobStore, outputPrefix: string, files: string[]): Promise<{ name: string; key: string }[]> {
+/** Uploads every exported file as `{prefix}{name}`. */
+async function uploadArtifacts(blobs: BlobStore, prefix: string, files: { name: string; path: string }[]): Promise<{ name: string; key: string }[]> {
   const artifacts: { name: string; key: string }[] = []
   for (const file of files) {
-    const name = basename(file)
-    if (artifacts.some((a) => a.name === name)) throw new Error(`two exported files are named ${name}`)
-    const key = `${outputPrefix}artifacts/${name}`
-    await blobs.put(key, createReadStream(file))
-    artifacts.push({ name, key })
+    const key = `${prefix}${file.name}`
+    await blobs.put(key, createReadStream(file.path))
+    artifacts.push({ name: file.name, key })
   }
   return artifacts
 }
 
-const filesIn = async (dir: string | null) => (dir ? (await readdir(dir)).sort().map((f) => join(dir, f)) : [])
-
-/** Writes the adapter, the merged model and the GGUF to scratch space, then into the blob store. */
-async function exportArtifacts(config: TrainerConfig, blobs: BlobStore, model: LoadedModel, result: TrainResult, reporter: ProtocolReporter): Promise<{ name: string; key: string }[]> {
+/**
+ * Exports the model as trained so far into scratch space, then into the blob store under `prefix`
+ * (docs/model-artifacts.md): the adapter with its tokenizer files, the GGUF and its Modelfile,
+ * and the merged model when `merged`.
+ */
+async function exportModel(config: TrainerConfig, blobs: BlobStore, model: LoadedModel, trained: TrainedWeights, prefix: string, opts: { merged: boolean; name: string; scratch: string; gguf: GgufFileType[] }) {
   const { spec } = config
-  const outDir = join(config.workDir, 'jobs', spec.jobId)
+  const outDir = join(config.workDir, 'jobs', spec.jobId, opts.scratch)
   try {
-    const gguf = spec.training?.ggufTypes ?? (config.gguf ? [config.gguf] : [])
-    const written = await writeOutputs(outDir, model, result, { adapter: true, merged: true, gguf, name: `${spec.model.id} fine-tuned by ${spec.jobId}` })
-    const files = [...(await filesIn(written.adapterDir)), ...(await filesIn(written.modelDir)), ...written.ggufPaths]
-    const artifacts = await uploadArtifacts(blobs, spec.outputPrefix, files)
-    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', gguf.length > 0 && `${gguf.length === 1 ? 'a GGUF' : 'GGUFs'} (${gguf.join(', ')})`].filter(Boolean)
-    reporter.event('exported', `Exported ${what.join(', ')}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
-    return artifacts
+    const written = await writeOutputs(outDir, model, trained, { adapter: true, merged: opts.merged, gguf: opts.gguf, name: opts.name, baseModelName: spec.model.publicId ?? spec.model.id })
+    const artifacts = await uploadArtifacts(blobs, prefix, written.files)
+    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', opts.gguf.length > 0 && `${opts.gguf.length === 1 ? 'a GGUF' : 'GGUFs'} (${opts.gguf.join(', ')})`].filter(Boolean)
+    return { artifacts, what: what.join(', ') }
   } finally {
     await rm(outDir, { recursive: true, force: true })
   }
@@ -151,7 +152,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec)
   checkLoraTargets(spec, model.config)
-  const hp = resolveHyperparameters(method, spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  const hp = resolveHyperparameters(spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>
     stop.request(err instanceof TrainerProtocolError && err.shouldStop ? 'cancel' : 'report-failed'))
@@ -164,6 +166,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
   truncationWarnings(set, reporter)
 
+  const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
   const trainer = new Trainer({
     config: model.config,
     weights: model.weights,
@@ -171,14 +174,17 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     options: trainOptions(model.config, {
       method,
       epochs: hp.nEpochs,
-      learningRate: hp.learningRate,
+      learningRate,
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       ...(spec.training?.lora ? { lora: spec.training.lora } : {}),
     }),
     reporter,
-    checkpoints: new BlobCheckpointStore(blobs, `${spec.outputPrefix}checkpoints/`, state.latest_checkpoint),
+    checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
+    // Each checkpoint is a model too: its adapter, GGUF and Modelfile beside its training state.
+    exportCheckpoint: async (step, trained) => (await exportModel(config, blobs, model, trained, `${checkpointFolder(checkpointsPrefix, step)}artifacts/`,
+      { merged: false, name: `${spec.model.id} fine-tuned by ${spec.jobId}, step ${step}`, scratch: `step-${step}`, gguf: ggufTypesOf(config).slice(0, 1) })).artifacts,
     // Yield to the event loop after every step: wasm steps can resolve entirely as microtasks,
     // which would starve the heartbeat timer and the reports' network I/O.
     stopRequested: async () => {
@@ -188,9 +194,9 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   })
   try {
     reporter.event('plan', `Training on ${set.examples} examples (${set.tokensPerEpoch.toLocaleString('en-US')} tokens per epoch) for ${hp.nEpochs} ` +
-      `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${hp.learningRate}`, {
+      `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${learningRate}`, {
       data: { examples: set.examples, tokens_per_epoch: set.tokensPerEpoch, n_epochs: hp.nEpochs, batch_size: hp.batchSize,
-        learning_rate: hp.learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
+        learning_rate: learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
     })
     const result = await trainer.run()
     await reporter.flush()
@@ -204,7 +210,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return { kind: 'stopped', why: `stop requested (${why})` }
     }
 
-    const artifacts = await exportArtifacts(config, blobs, model, result, reporter)
+    const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
+    reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
     await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })
     return { kind: 'succeeded' }

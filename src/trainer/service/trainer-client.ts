@@ -4,7 +4,7 @@
 // idempotent on the API side, so a retry never duplicates anything. 401 (a newer attempt owns the
 // job) and 409 (the job was cancelled, paused or finished) are final: the trainer should stop.
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
-import type { ReportedMetrics } from '../../protocol/trainer-reports.ts'
+import type { CheckpointReport, JobState, ReportedEvent, ReportedMetrics, StatusReport } from '../../protocol/trainer-reports.ts'
 
 export class TrainerProtocolError extends Error {
   readonly status: number
@@ -17,16 +17,6 @@ export class TrainerProtocolError extends Error {
   get shouldStop(): boolean {
     return this.status === 401 || this.status === 409
   }
-}
-
-export interface JobState {
-  id: string
-  status: string
-  attempt: number
-  /** 'pause': checkpoint, report paused, exit. 'cancel': exit now. */
-  stop: 'pause' | 'cancel' | null
-  latest_checkpoint: { step: number; blob_prefix: string } | null
-  output_prefix: string
 }
 
 export interface RetryPolicy {
@@ -108,7 +98,7 @@ export class TrainerClient {
   }
 
   /** Free-form events; `idempotency_key` must be stable across retries and attempts (e.g. "loaded-model"). */
-  events(events: { idempotency_key: string; message: string; level?: 'info' | 'warn' | 'error'; data?: Record<string, unknown> }[]): Promise<{ recorded: number }> {
+  events(events: ReportedEvent[]): Promise<{ recorded: number }> {
     return this.json('POST', '/events', { events })
   }
 
@@ -117,16 +107,11 @@ export class TrainerClient {
   }
 
   /** Registers a checkpoint whose files were uploaded under `blob_prefix` (see putBlob). */
-  checkpoint(c: { step: number; metrics: Record<string, number>; blob_prefix: string }): Promise<{ id: string; created: boolean }> {
+  checkpoint(c: CheckpointReport): Promise<{ id: string; created: boolean }> {
     return this.json('POST', '/checkpoints', c)
   }
 
-  status(
-    report:
-      | { status: 'succeeded'; trained_tokens?: number; artifacts: { name: string; key: string }[] }
-      | { status: 'failed'; error: { code?: string; message: string } }
-      | { status: 'paused'; step?: number },
-  ): Promise<JobState> {
+  status(report: StatusReport): Promise<JobState> {
     return this.json('POST', '/status', report)
   }
 

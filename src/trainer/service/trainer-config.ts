@@ -6,10 +6,9 @@
 // a bad setting is input the trainer can never run with, reported as a TrainerConfigError.
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Type } from 'typebox'
 import { Value } from 'typebox/value'
-import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
-import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../../protocol/training-settings.ts'
+import { GGUF_FILE_TYPES } from '../../protocol/training-settings.ts'
+import { TrainerJobSpecSchema, type TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { BlobStoreConfig } from '../../storage/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
@@ -41,43 +40,6 @@ export class TrainerConfigError extends Error {
   }
 }
 
-const Hyper = { nEpochs: Type.Integer({ minimum: 1 }), batchSize: Type.Integer({ minimum: 1 }), learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }) }
-const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
-const Training = Type.Object({
-  adapter: Type.Optional(Type.Union(ADAPTERS.map((a) => Type.Literal(a)))),
-  lora: Type.Optional(Type.Object({
-    rank: Type.Optional(Type.Integer({ minimum: 1, maximum: LORA_LIMITS.maxRank })),
-    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: LORA_LIMITS.maxAlpha })),
-    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
-    targetModules: Type.Optional(Type.Array(Type.Union(LORA_MODULES.map((m) => Type.Literal(m))), { minItems: 1 })),
-  })),
-  ggufTypes: Type.Optional(Type.Array(Type.Union(GGUF_FILE_TYPES.map((g) => Type.Literal(g))))),
-})
-
-/** TrainerJobSpec (src/protocol/trainer-job-spec.ts) as a schema: what the trainer accepts. */
-export const JobSpecSchema = Type.Object({
-  jobId: Type.String({ minLength: 1 }),
-  projectId: Type.String({ minLength: 1 }),
-  model: Type.Object({
-    id: Type.String({ minLength: 1 }),
-    source: Type.Union([
-      Type.Object({ kind: Type.Literal('dir'), path: Type.String({ minLength: 1 }) }),
-      Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
-    ]),
-  }),
-  trainingFile: FileRef,
-  validationFile: Type.Union([FileRef, Type.Null()]),
-  method: Type.Union([
-    Type.Object({ type: Type.Literal('supervised'), ...Hyper }),
-    Type.Object({ type: Type.Literal('dpo'), ...Hyper, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
-  ]),
-  training: Type.Optional(Training),
-  seed: Type.Integer(),
-  outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),
-  callbackUrl: Type.String({ pattern: '^https?://' }),
-  attempt: Type.Integer({ minimum: 1 }),
-})
-
 type Env = Record<string, string | undefined>
 
 function parseSpec(raw: string | undefined, problems: string[]): TrainerJobSpec | null {
@@ -92,10 +54,10 @@ function parseSpec(raw: string | undefined, problems: string[]): TrainerJobSpec 
     problems.push('SKILLET_JOB_SPEC is not valid JSON')
     return null
   }
-  if (Value.Check(JobSpecSchema, value)) return value as TrainerJobSpec
+  if (Value.Check(TrainerJobSpecSchema, value)) return value
   // A union reports every branch; the first error per location is the useful one.
   const seen = new Set<string>()
-  for (const e of Value.Errors(JobSpecSchema, value)) {
+  for (const e of Value.Errors(TrainerJobSpecSchema, value)) {
     if (seen.has(e.instancePath)) continue
     seen.add(e.instancePath)
     problems.push(`SKILLET_JOB_SPEC${e.instancePath || ' '}: ${e.message}`)

@@ -31,6 +31,8 @@ export interface CheckpointInfo {
   epoch: number
   /** Where the checkpoint store put it (a directory, a blob prefix). */
   location: string
+  /** The checkpoint model's exported files, when the run exports them (the service does). */
+  artifacts?: { name: string; key: string }[]
 }
 
 export type EventLevel = 'info' | 'warn' | 'error'

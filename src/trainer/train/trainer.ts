@@ -87,6 +87,15 @@ export interface TrainResult {
   interrupted: boolean
 }
 
+/** The weights a run has so far: what a checkpoint's model is exported from. */
+export type TrainedWeights = Pick<TrainResult, 'weights' | 'lora'>
+
+/**
+ * Exports the model as it is at a checkpoint (an adapter, a GGUF) and returns what it wrote, for the
+ * checkpoint's report. Runs after the checkpoint's training state is saved.
+ */
+export type ExportCheckpoint = (step: number, trained: TrainedWeights) => Promise<{ name: string; key: string }[]>
+
 /**
  * Asked after every optimizer step whether to stop early: 'checkpoint' saves the current position
  * first (a pause, a node drain), 'discard' stops at once (the job was cancelled); null goes on.
@@ -112,6 +121,7 @@ export class Trainer {
   private readonly reporter: Reporter
   private readonly checkpoints: CheckpointStore | null
   private readonly stopRequested: StopRequest
+  private readonly exportCheckpoint: ExportCheckpoint | null
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
   private rng: Random
@@ -126,6 +136,7 @@ export class Trainer {
     reporter: Reporter
     checkpoints?: CheckpointStore | null
     stopRequested?: StopRequest
+    exportCheckpoint?: ExportCheckpoint
   }) {
     const { options } = args
     if (options.method === 'dpo' && args.data.batches(0).some((b) => !isPreference(b))) {
@@ -142,6 +153,7 @@ export class Trainer {
     this.reporter = args.reporter
     this.checkpoints = args.checkpoints ?? null
     this.stopRequested = args.stopRequested ?? (() => null)
+    this.exportCheckpoint = args.exportCheckpoint ?? null
     this.rng = Random.fromSeed(options.seed)
     this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
@@ -267,7 +279,8 @@ export class Trainer {
     if (!this.checkpoints) return
     const files = await writeCheckpoint(state, this.params, this.optimizer)
     const location = await this.checkpoints.save(state.step, files)
-    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location })
+    const artifacts = this.exportCheckpoint ? await this.exportCheckpoint(state.step, { weights: this.weights, lora: this.lora }) : undefined
+    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location, ...(artifacts ? { artifacts } : {}) })
   }
 
   /** Restores the newest checkpoint, if any; returns where to continue from. */
