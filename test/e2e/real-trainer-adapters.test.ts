@@ -1,5 +1,5 @@
 // A job through the official SDK for each adapter type, on the real trainer: full fine-tuning
-// (no adapter; every weight trained; the full-FT learning rate; two GGUF types), LoRA with its
+// (no adapter; every weight trained; a tenth of LoRA's learning rate; two GGUF types), LoRA with its
 // shape set in the request (rank, alpha, dropout, target modules → the PEFT adapter; a Q4_K_M
 // GGUF), and LoRA targets the architecture lacks (the job fails as bad input, in plain words).
 import fs from 'node:fs/promises'
@@ -25,7 +25,7 @@ t.test('adapter types and export types chosen per job', async (t) => {
   const download = async (model: string, name: string) => {
     const res = await fetch(`${ctx.baseURL}/models/${model}/artifacts/${name}`, { headers })
     t.equal(res.status, 200, `download ${name}`)
-    const file = path.join(dir, `${model.replaceAll(':', '_')}-${name}`)
+    const file = path.join(dir, `${model.replaceAll(':', '_')}-${name.replaceAll('/', '_')}`)
     await fs.writeFile(file, Buffer.from(await res.arrayBuffer()))
     return file
   }
@@ -37,18 +37,18 @@ t.test('adapter types and export types chosen per job', async (t) => {
     return waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 180_000)
   }
 
+  let fullRate = NaN
   t.test('full fine-tuning, exported as Q4_0 and Q8_0', async (t) => {
     const done = await run({ adapter: 'full', gguf_type: ['Q4_0', 'Q8_0'] })
     t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'succeeded')
     t.match(done.method!.supervised!.hyperparameters, { adapter: 'full', gguf_type: ['Q4_0', 'Q8_0'] })
     const events = await allEvents(client, done.id)
-    const plan = events.find((e) => e.message.startsWith('Training on'))
-    t.match(plan?.data, { learning_rate: 2e-4 }, 'the full fine-tuning base learning rate (2e-4 × 1)')
+    fullRate = (events.find((e) => e.message.startsWith('Training on'))?.data as { learning_rate: number }).learning_rate
     t.ok(events.some((e) => /^Exported the merged model \(safetensors\), GGUFs \(Q4_0, Q8_0\): \d+ files$/.test(e.message)), 'no adapter; both GGUFs')
     const names = await artifacts(done.fine_tuned_model!)
-    t.notOk(names.some((n) => n.startsWith('adapter_')), 'full fine-tuning has no adapter')
-    t.ok(names.includes('model-q4_0.gguf') && names.includes('model-q8_0.gguf') && names.includes('model.safetensors'), names.join(', '))
-    const weights = decodeSafetensors(new Uint8Array(await fs.readFile(await download(done.fine_tuned_model!, 'model.safetensors'))))
+    t.notOk(names.some((n) => n.startsWith('adapter')), 'full fine-tuning has no adapter')
+    t.ok(names.includes('model-q4_0.gguf') && names.includes('model-q8_0.gguf') && names.includes('model/model.safetensors'), names.join(', '))
+    const weights = decodeSafetensors(new Uint8Array(await fs.readFile(await download(done.fine_tuned_model!, 'model/model.safetensors'))))
     t.ok(weights.tensors.has('model.embed_tokens.weight'), 'the trained model itself')
     await llamaCppGenerate(await download(done.fine_tuned_model!, 'model-q4_0.gguf'), [1, 2, 3], 2)
     t.pass('the Q4_0 GGUF loads and generates in llama.cpp')
@@ -59,10 +59,12 @@ t.test('adapter types and export types chosen per job', async (t) => {
     t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'succeeded')
     const names = await artifacts(done.fine_tuned_model!)
     t.ok(names.includes('model-q4_k_m.gguf') && !names.includes('model-f16.gguf'), names.join(', '))
-    const config = JSON.parse(await fs.readFile(await download(done.fine_tuned_model!, 'adapter_config.json'), 'utf8'))
+    const plan = (await allEvents(client, done.id)).find((e) => e.message.startsWith('Training on'))
+    t.equal((plan?.data as { learning_rate: number }).learning_rate, 10 * fullRate, `LoRA trains at 10× the full fine-tuning rate (${fullRate})`)
+    const config = JSON.parse(await fs.readFile(await download(done.fine_tuned_model!, 'adapter/adapter_config.json'), 'utf8'))
     t.match(config, { peft_type: 'LORA', r: 4, lora_alpha: 12, lora_dropout: 0 })
     t.same([...config.target_modules].sort(), ['q_proj', 'v_proj'])
-    const adapter = decodeSafetensors(new Uint8Array(await fs.readFile(await download(done.fine_tuned_model!, 'adapter_model.safetensors'))))
+    const adapter = decodeSafetensors(new Uint8Array(await fs.readFile(await download(done.fine_tuned_model!, 'adapter/adapter_model.safetensors'))))
     const modules = new Set([...adapter.tensors.keys()].map((n) => /\.(\w+_proj)\.lora_/.exec(n)?.[1]))
     t.same([...modules].sort(), ['q_proj', 'v_proj'], 'only the requested projections are adapted')
     t.same(adapter.tensors.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')?.shape[0], 4, 'rank 4')

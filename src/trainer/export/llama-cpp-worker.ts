@@ -3,8 +3,8 @@
 // some malformed files, and its real load error arrives through the logger, not the exception.
 //
 // Usage: node llama-cpp-worker.ts <request.json> <output dir>
-//   request: {jobs: [{modelPath, tokens, mode: 'logits' | 'generate', maxTokens?}]}
-//   writes, per job i: result-i.json {vocabSize?, positions, generated?} and, for 'logits',
+//   request: {jobs: [{modelPath, tokens, mode: 'logits' | 'generate' | 'tokenize', maxTokens?, texts?}]}
+//   writes, per job i: result-i.json {vocabSize?, positions, generated?, tokenized?} and, for 'logits',
 //   logits-i.bin (f32, [positions, vocabSize], one row per input position).
 // Several jobs share one process because starting node-llama-cpp costs seconds.
 import { open, readFile, writeFile } from 'node:fs/promises'
@@ -18,8 +18,10 @@ type EvaluateItem = import('node-llama-cpp').ControlledEvaluateInputItem
 interface WorkerJob {
   modelPath: string
   tokens: number[]
-  mode: 'logits' | 'generate'
+  mode: 'logits' | 'generate' | 'tokenize'
   maxTokens?: number
+  /** For 'tokenize': the strings to tokenise (no special tokens added or parsed). */
+  texts?: string[]
 }
 
 const [requestPath, outDir] = process.argv.slice(2)
@@ -107,6 +109,11 @@ async function load(path: string, longest: number): Promise<Loaded> {
 
 async function runJob({ model, context }: Loaded, job: WorkerJob, index: number): Promise<void> {
   const positions = job.tokens.length
+  if (job.mode === 'tokenize') {
+    const tokenized = (job.texts ?? []).map((text) => model.tokenize(text, false).map(Number))
+    await writeFile(join(outDir, `result-${index}.json`), JSON.stringify({ positions, tokenized }))
+    return
+  }
   const sequence = context.getSequence()
   if (job.mode === 'logits') {
     const results = await sequence.controlledEvaluate(job.tokens.map((t): EvaluateItem => [t as Token, { generateNext: { logits: true } }]))
