@@ -16,6 +16,9 @@ COPY package.json package-lock.json ./
 COPY test/npm-stub ./test/npm-stub
 # node-llama-cpp (the embedded inference engine) ships its CPU build prebuilt: nothing to download or compile.
 RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The web dashboard's bundle (dist/ui/<hash of its sources>/), built here: the runtime's /app is read-only.
+COPY src ./src
+RUN node src/ui/build/build-ui.ts
 
 # ---- runtime: no compilers, no npm cache, non-root
 FROM node:24-slim
@@ -27,6 +30,7 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --chown=root:root src ./src
+COPY --from=deps --chown=root:root /app/dist ./dist
 COPY --chown=root:root migrations ./migrations
 COPY --chown=root:root openapi ./openapi
 USER 10001:10001

@@ -27,6 +27,8 @@ import uploadsRoutes from './routes/v1/uploads.ts'
 import webhookEndpointsRoutes from './routes/v1/webhook-endpoints.ts'
 import organizationRoutes from './routes/v1/organization.ts'
 import healthRoutes from './routes/health.ts'
+import uiRoutes from './routes/ui.ts'
+import type { UiBundle } from './ui/build/ui-bundle.ts'
 import type { AppServices } from './services/app-services.ts'
 import httpMetrics from './metrics/http-metrics.ts'
 import type { SkilletMetrics } from './metrics/skillet-metrics.ts'
@@ -36,11 +38,13 @@ export interface AppDeps {
   logger: Logger
   /** Request and trainer-report metrics; GET /metrics on this port when config.metrics.token is set. */
   metrics?: SkilletMetrics
+  /** The web dashboard's bundle, served at `/` (server.ts passes one unless SKILLET_UI=false). */
+  ui?: UiBundle
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-export async function buildApp({ services, logger, metrics }: AppDeps) {
+export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
   const { config } = services
   const app = Fastify({
     loggerInstance: logger,
@@ -81,6 +85,7 @@ export async function buildApp({ services, logger, metrics }: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(healthRoutes, { services })
+  if (ui) await app.register(uiRoutes, { bundle: ui })
 
   await app.register(
     async (v1) => {

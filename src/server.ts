@@ -11,6 +11,7 @@ import { defaultCallbackUrl } from './running/start-scheduler.ts'
 import { startBackground } from './background.ts'
 import { SkilletMetrics } from './metrics/skillet-metrics.ts'
 import { startMetricsServer } from './metrics/metrics-server.ts'
+import { ensureUiBundle } from './ui/build/ui-bundle.ts'
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('skillet')
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
   const metrics = new SkilletMetrics()
   metrics.watchDatabase(runtime.database.db)
-  const app = await buildApp({ services, logger: log, metrics })
+  // The dashboard: normally built by `npm ci`; built now, in the background, when missing or stale.
+  const ui = config.ui ? await ensureUiBundle() : undefined
+  if (ui && !ui.isReady()) log.info({ dir: ui.dir }, 'building the dashboard bundle (first start)')
+  const app = await buildApp({ services, logger: log, metrics, ui })
   await app.listen({ port: config.port, host: config.host })
   const metricsServer = config.metrics.port ? await startMetricsServer(metrics, { host: config.host, port: config.metrics.port, log }) : null
   await services.recover()

@@ -45,6 +45,8 @@ export interface Config {
   executor: ExecutorConfig
   /** Prometheus metrics: a separate port, and/or /metrics on the API port behind a bearer token. */
   metrics: MetricsConfig
+  /** SKILLET_UI: serve the web dashboard at `/` (built from src/ui/ on first start when its bundle is missing or stale). */
+  ui: boolean
   /** Chat Completions and Completions: the embedded llama.cpp engine's limits, or a remote engine. */
   inference: InferenceConfig
 }
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: read.int('SKILLET_METRICS_PORT', 9464, { min: 0, max: 65535 }),
       token: read.secret('SKILLET_METRICS_TOKEN', 16),
     },
+    ui: read.bool('SKILLET_UI', true),
     inference: {
       url: read.url('SKILLET_INFERENCE_URL', ['http:', 'https:']),
       apiKey: read.string('SKILLET_INFERENCE_API_KEY'),

@@ -12,6 +12,14 @@ export function fineTunedModelName(baseModel: string, projectName: string, suffi
   return `ft:${baseModel}:${slug(projectName)}:${suffix ?? ''}:${randomBase62(8)}`
 }
 
+/**
+ * The base model a model name was trained from: a fine-tuned or checkpoint model's name carries it
+ * (a job continuing from `ft:…` is named after that model's base); a base model is its own.
+ */
+export function baseModelOfName(model: string): string {
+  return model.startsWith('ft:') ? model.split(':')[1] : model
+}
+
 export function checkpointModelName(fineTunedModel: string, step: number): string {
   return `${fineTunedModel}:ckpt-step-${step}`
 }

@@ -42,6 +42,16 @@ export const TrainerJobSpecSchema = Type.Object({
       Type.Object({ kind: Type.Literal('blob'), prefix: Type.String({ minLength: 1 }) }),
     ]),
   }),
+  /**
+   * Set when the job continues from a fine-tuned or checkpoint model (`model: 'ft:…'`): that model's
+   * PEFT adapter (blob keys of its adapter_config.json and adapter_model.safetensors), which the
+   * LoRA adapters start from instead of zero. `model` above is then its base model.
+   */
+  initAdapter: Type.Optional(Type.Object({
+    model: Type.String({ minLength: 1 }),
+    configKey: Type.String({ minLength: 1 }),
+    weightsKey: Type.String({ minLength: 1 }),
+  })),
   trainingFile: FileRef,
   validationFile: Type.Union([FileRef, Type.Null()]),
   /** Already resolved: never 'auto'. */

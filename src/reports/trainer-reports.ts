@@ -11,7 +11,7 @@ import { ApiError, invalidRequest, unauthorized } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { JobRow } from '../jobs/job-object.ts'
 import { addEvents, applyAction, lockJob, TransitionRefused, type NewEvent } from '../jobs/job-store.ts'
-import { checkpointModelName, jobIds } from '../jobs/naming.ts'
+import { baseModelOfName, checkpointModelName, jobIds } from '../jobs/naming.ts'
 import { resultsCsv, type StepRow } from '../jobs/results-csv.ts'
 import { jobOutputPrefix, trainerTokenMatches } from '../jobs/trainer-token.ts'
 import { isTerminal, type JobStatus } from '../jobs/state-machine.ts'
@@ -197,7 +197,7 @@ async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusRep
       throw err
     }
     const modelId = locked.fineTunedModel!
-    await tx.insert(fineTunedModels).values({ id: modelId, projectId: job.projectId, jobId: job.id, baseModel: job.model, createdAt: now })
+    await tx.insert(fineTunedModels).values({ id: modelId, projectId: job.projectId, jobId: job.id, baseModel: baseModelOfName(job.model), createdAt: now })
     if (artifacts.length > 0) {
       await tx.insert(modelArtifacts).values(artifacts.map((a) => ({ modelId, name: a.name, blobKey: a.key, bytes: a.bytes, createdAt: now })))
     }

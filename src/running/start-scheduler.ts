@@ -6,6 +6,7 @@ import type { Executor } from './executor/executor.ts'
 import { LocalExecutor } from './local/local-executor.ts'
 import { blobStoreEnv } from '../config/blob-store-env.ts'
 import { resolveBaseModel } from '../models/base-models.ts'
+import { jobStartingPoint } from '../models/job-starting-point.ts'
 import type { Database } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts'
@@ -36,8 +37,12 @@ export function startScheduler(
     capacity,
     callbackUrl: opts.callbackUrl,
     onClaimed: opts.onClaimed,
-    resolveModel: (id) =>
-      resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, id),
+    resolveModel: async (job) => {
+      // Checked again at launch: the model a job continues from may have been deleted since.
+      const start = await jobStartingPoint({ db: services.database.db, baseModels: config.jobs.baseModels }, job.projectId, job.model, job.method.type)
+      const model = await resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, start.baseModel)
+      return { model, initAdapter: start.initAdapter }
+    },
   })
   services.jobs.wake = () => scheduler.wake()
   scheduler.start()

@@ -17,6 +17,16 @@ export const OpenAIFile = Type.Object(
     purpose: Type.String({ description: `One of ${FILE_PURPOSES.join(', ')}.` }),
     status: Type.Union([Type.Literal('uploaded'), Type.Literal('processed'), Type.Literal('error')]),
     status_details: Type.Optional(Type.String()),
+    dataset: Type.Optional(
+      Type.Object(
+        {
+          format: Type.Union([Type.String(), Type.Null()], { description: 'chat, prompt_completion or preference; null when no example was valid.' }),
+          examples: Type.Integer({ description: 'Valid examples.' }),
+          estimated_tokens: Type.Integer({ description: 'Rough token estimate (characters / 4) of the trainable text.' }),
+        },
+        { description: 'Skillet extension: what validation found in a fine-tune file (absent until it is validated).' },
+      ),
+    ),
   },
   { $id: 'OpenAIFile' },
 )

@@ -76,3 +76,28 @@ export const WebhookEventTypeList = Type.Object({
   object: Type.Literal('list'),
   data: Type.Array(Type.String()),
 })
+
+export const WebhookDelivery = Type.Object({
+  id: Type.String({ description: 'The `webhook-id` header: the same on every attempt.' }),
+  object: Type.Literal('webhook_endpoint.delivery'),
+  event_id: Type.String(),
+  event_type: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  created_at: Unixtime,
+  finished_at: Type.Union([Unixtime, Type.Null()]),
+  last_attempt: Type.Union([
+    Type.Object({
+      status: Type.String({ description: 'sending, succeeded or failed.' }),
+      started_at: Unixtime,
+      response_status: Type.Union([Type.Integer(), Type.Null()]),
+      error: Type.Union([Type.String(), Type.Null()], { description: 'Why no answer came back: timeout, refused address, connection error.' }),
+      duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+})
+
+export const ListWebhookDeliveriesQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) })
+
+export const ListWebhookDeliveriesResponse = Type.Object({ object: Type.Literal('list'), data: Type.Array(WebhookDelivery) })

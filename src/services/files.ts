@@ -30,6 +30,10 @@ export function toOpenAIFile(row: FileRow): OpenAIFile {
   }
   if (row.expiresAt !== null) out.expires_at = row.expiresAt
   if (row.statusDetails !== null) out.status_details = row.statusDetails
+  const dataset = row.dataset as { format: string | null; examples: number; stats?: { estimatedTokens?: number } } | null
+  if (dataset && typeof dataset.examples === 'number') {
+    out.dataset = { format: dataset.format ?? null, examples: dataset.examples, estimated_tokens: dataset.stats?.estimatedTokens ?? 0 }
+  }
   return out
 }
 

@@ -15,6 +15,7 @@ import { fineTunedModelName, jobIds } from '../jobs/naming.ts'
 import { formatsForMethod } from '../files/validation/fine-tune-method.ts'
 import { datasetReportOf } from '../files/dataset-report.ts'
 import { preparedPerDb } from '../db/prepared-statements.ts'
+import { jobStartingPoint } from '../models/job-starting-point.ts'
 
 export interface JobsDeps {
   db: Db
@@ -62,9 +63,8 @@ async function checkJobFile(db: Db, projectId: string, fileId: string, param: 't
 
 export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobBody): Promise<JobRow> {
   const req = normalizeCreateJob(body)
-  if (!(req.model in deps.jobs.baseModels)) {
-    throw invalidRequest(`Model '${req.model}' is not available for fine-tuning. Available models: ${Object.keys(deps.jobs.baseModels).join(', ')}.`, 'model', 'model_not_found')
-  }
+  // A base model, or one of the project's fine-tuned / checkpoint models to continue from.
+  const start = await jobStartingPoint({ db: deps.db, baseModels: deps.jobs.baseModels }, caller.projectId, req.model, req.method.type)
   await checkJobFile(deps.db, caller.projectId, req.trainingFile, 'training_file', req.method.type)
   if (req.validationFile) await checkJobFile(deps.db, caller.projectId, req.validationFile, 'validation_file', req.method.type)
   const now = unixNow()
@@ -84,7 +84,7 @@ export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobB
       integrations: req.integrations,
       dryRun: req.dryRun,
       status: 'validating_files',
-      fineTunedModel: req.dryRun ? null : fineTunedModelName(req.model, caller.projectName, req.suffix),
+      fineTunedModel: req.dryRun ? null : fineTunedModelName(start.baseModel, caller.projectName, req.suffix),
       createdAt: now,
       runAfter: now,
     },

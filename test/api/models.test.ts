@@ -36,8 +36,9 @@ t.test('models API', async (t) => {
   t.test('artifacts are listed and streamed', async (t) => {
     const headers = { authorization: `Bearer ${ctx.key}` }
     const list = await (await fetch(`${ctx.baseURL}/models/${encodeURIComponent(modelId)}/artifacts`, { headers })).json()
-    t.same(list.data.map((a: { name: string }) => a.name), ['adapter/adapter_model.safetensors', 'model.gguf'])
-    t.match(list.data[1], { object: 'model.artifact', name: 'model.gguf', bytes: `GGUF of ${job.id}`.length, content_type: 'application/octet-stream' })
+    t.same(list.data.map((a: { name: string }) => a.name), ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'model.gguf'])
+    t.match(list.data[0], { name: 'adapter/adapter_config.json', content_type: 'application/json' })
+    t.match(list.data[2], { object: 'model.artifact', name: 'model.gguf', bytes: `GGUF of ${job.id}`.length, content_type: 'application/octet-stream' })
     const res = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/model.gguf`, { headers })
     t.equal(res.status, 200)
     t.equal(res.headers.get('content-disposition'), 'attachment; filename="model.gguf"')
@@ -56,12 +57,33 @@ t.test('models API', async (t) => {
     t.same(checkpoints.map((c) => c.fine_tuned_model_checkpoint), [6, 4, 2].map((n) => `${modelId}:ckpt-step-${n}`), 'named as servable models')
     const ckpt = `${modelId}:ckpt-step-4`
     const list = await (await fetch(`${ctx.baseURL}/models/${ckpt}/artifacts`, { headers })).json()
-    t.same(list.data.map((a: { name: string }) => a.name), ['model.gguf'])
+    t.same(list.data.map((a: { name: string }) => a.name), ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'model.gguf'])
     const res = await fetch(`${ctx.baseURL}/models/${ckpt}/artifacts/model.gguf`, { headers })
     t.equal(await res.text(), `GGUF of ${job.id} at step 4`)
     const keys = (await ctx.blobs.list(`jobs/${done.organization_id}/${job.id}/checkpoints/`)).map((b) => b.key)
     t.ok(keys.includes(`jobs/${done.organization_id}/${job.id}/checkpoints/step-4/artifacts/model.gguf`), 'stored beside the checkpoint')
     await assertApiError(t, client.models.delete(ckpt), { status: 400, code: 'model_not_deletable' })
+  })
+
+  t.test('a job continues from a fine-tuned or a checkpoint model', async (t) => {
+    const prefix = `jobs/${done.organization_id}/${job.id}/`
+    for (const [from, adapterAt] of [[modelId, `${prefix}artifacts/adapter/`], [`${modelId}:ckpt-step-4`, `${prefix}checkpoints/step-4/artifacts/adapter/`]]) {
+      const next = await client.fineTuning.jobs.create({ model: from, training_file: file.id, suffix: 'more' })
+      assertSpec(t, 'FineTuningJob', next)
+      t.equal(next.model, from, "the job's model is the model it continues from")
+      const finished = await waitForJob(client, next.id, ['succeeded', 'failed'])
+      t.equal(finished.status, 'succeeded')
+      t.match(finished.fine_tuned_model, new RegExp(`^ft:${TEST_BASE_MODEL}:[^:]+:more:[A-Za-z0-9]{8}$`), 'the new model is named after the base')
+      const events = (await client.fineTuning.jobs.listEvents(next.id, { limit: 100 })).data
+      t.same(events.find((e) => e.message === `Fake trainer continues from ${from}`)?.data,
+        { model: from, configKey: `${adapterAt}adapter_config.json`, weightsKey: `${adapterAt}adapter_model.safetensors`, base: TEST_BASE_MODEL },
+        `the trainer starts from ${from}'s adapter on the base model`)
+    }
+    await assertApiError(t, client.fineTuning.jobs.create({ model: 'ft:nope:x::y', training_file: file.id }), { status: 400, param: 'model', code: 'model_not_found' })
+    await assertApiError(t, client.fineTuning.jobs.create({ model: modelId, training_file: file.id, method: { type: 'dpo' } }), { status: 400, param: 'model' })
+    const other = await ctx.clientFor('beta')
+    const theirs = await uploadDataset(other, Array.from({ length: 10 }, (_, i) => chatExample(i)))
+    await assertApiError(t, other.fineTuning.jobs.create({ model: modelId, training_file: theirs.id }), { status: 400, param: 'model', code: 'model_not_found' })
   })
 
   t.test('tenancy', async (t) => {

@@ -16,7 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['.'],
   ['routes', 'plugins'],
-  ['services'],
+  ['services', 'ui'],
   ['reports', 'metrics'],
   ['running'],
   ['running/kubernetes'],

@@ -147,6 +147,16 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   const ckptGguf = await fetch(`${ctx.baseURL}/models/${ckpt5}/artifacts/model-f16.gguf`, { headers })
   t.equal(Buffer.from(await ckptGguf.arrayBuffer()).subarray(0, 4).toString('latin1'), 'GGUF', "the checkpoint's GGUF")
 
+  // A job continuing from the fine-tuned model starts where it ended: its first loss is near the parent's last.
+  const more = await client.fineTuning.jobs.create({ model, training_file: training.id, seed: 7,
+    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 1, batch_size: 4, learning_rate_multiplier: 5 } } } })
+  const moreDone = await waitForJob(client, more.id, ['succeeded', 'failed', 'cancelled'], 120_000)
+  t.equal(moreDone.status, 'succeeded', moreDone.error ? JSON.stringify(moreDone.error) : 'the continued job succeeded')
+  const moreEvents = await allEvents(client, more.id)
+  t.ok(moreEvents.some((e) => e.message === `Continuing from ${model}: its LoRA adapter (rank 8) on ${DEMO_MODEL_ID}`), 'the trainer says what it continues from')
+  const moreFirst = (moreEvents.find((e) => e.type === 'metrics')?.data as { train_loss: number }).train_loss
+  t.ok(moreFirst < (loss[0] + loss.at(-1)!) / 2, `continued job's first loss ${moreFirst.toFixed(3)} is near the parent's last ${loss.at(-1)!.toFixed(3)}, not its first ${loss[0].toFixed(3)}`)
+
   // A dry run on the same file: the service's estimate, next to what the trainer counted.
   const dry = await client.fineTuning.jobs.create({
     model: DEMO_MODEL_ID, training_file: training.id, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4 } } }, dry_run: true,

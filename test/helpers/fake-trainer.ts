@@ -39,13 +39,17 @@ async function main(): Promise<void> {
   }
   // Keyed by the starting step too: a pod replaced within one attempt (Kubernetes eviction) resumes and says so.
   await client.events([{ idempotency_key: `attempt-${spec.attempt}-from-${step}`, message: `Fake trainer attempt ${spec.attempt}: ${examples} examples, starting at step ${step}` }])
+  // What a job on an ft: model starts from, for the tests to see.
+  if (spec.initAdapter) await client.events([{ idempotency_key: 'init-adapter', message: `Fake trainer continues from ${spec.initAdapter.model}`, data: { ...spec.initAdapter, base: spec.model.id } }])
   const firstAttempt = spec.attempt === 1
   const checkpoint = async (at: number) => {
     await client.putBlob(`checkpoints/step-${at}/adapter.bin`, new TextEncoder().encode(`fake adapter at step ${at}`))
     // The checkpoint model's artifacts, beside its training state (docs/model-artifacts.md).
-    const gguf = await client.putBlob(`checkpoints/step-${at}/artifacts/model.gguf`, new TextEncoder().encode(`GGUF of ${spec.jobId} at step ${at}`))
-    await client.checkpoint({ step: at, metrics: { train_loss: 1 / at, train_mean_token_accuracy: 0.5 }, blob_prefix: `${state.output_prefix}checkpoints/step-${at}/`,
-      artifacts: [{ name: 'model.gguf', key: gguf.key }] })
+    const artifacts = []
+    for (const [name, text] of [['adapter/adapter_config.json', '{"peft_type": "LORA"}'], ['adapter/adapter_model.safetensors', `adapter of ${spec.jobId} at step ${at}`], ['model.gguf', `GGUF of ${spec.jobId} at step ${at}`]]) {
+      artifacts.push({ name, key: (await client.putBlob(`checkpoints/step-${at}/artifacts/${name}`, new TextEncoder().encode(text))).key })
+    }
+    await client.checkpoint({ step: at, metrics: { train_loss: 1 / at, train_mean_token_accuracy: 0.5 }, blob_prefix: `${state.output_prefix}checkpoints/step-${at}/`, artifacts })
   }
   while (step < script.steps) {
     step++
@@ -72,11 +76,13 @@ async function main(): Promise<void> {
     }
   }
   const adapter = await client.putBlob('artifacts/adapter/adapter_model.safetensors', new TextEncoder().encode(`adapter weights of ${spec.jobId}`))
+  const adapterConfig = await client.putBlob('artifacts/adapter/adapter_config.json', new TextEncoder().encode('{"peft_type": "LORA"}'))
   const gguf = await client.putBlob('artifacts/model.gguf', new TextEncoder().encode(`GGUF of ${spec.jobId}`))
   await client.status({
     status: 'succeeded',
     trained_tokens: script.steps * 100,
     artifacts: [
+      { name: 'adapter/adapter_config.json', key: adapterConfig.key },
       { name: 'adapter/adapter_model.safetensors', key: adapter.key },
       { name: 'model.gguf', key: gguf.key },
     ],

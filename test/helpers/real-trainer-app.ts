@@ -8,13 +8,18 @@ import { LocalExecutor } from '../../src/running/local/local-executor.ts'
 import { blobStoreEnv } from '../../src/config/blob-store-env.ts'
 import { ensureDemoModel } from '../../src/models/demo-model.ts'
 import { startScheduler } from '../../src/running/start-scheduler.ts'
-import { startTestApp, type TestApp } from './test-app.ts'
+import { startTestApp, type TestApp, type TestAppOptions } from './test-app.ts'
 
 export const REAL_TRAINER = fileURLToPath(new URL('../../src/cli/trainer.ts', import.meta.url))
 
 /** `trainerEnv` is added to each trainer's environment (SKILLET_TRAINER_* settings), `appEnv` to the API's. */
-export async function startRealTrainerApp(t: Test, trainerEnv: Record<string, string> = {}, appEnv: Record<string, string> = {}): Promise<TestApp & { executor: LocalExecutor }> {
-  const ctx = await startTestApp(t, { env: { SKILLET_SCHEDULER_INTERVAL_MS: '100', SKILLET_RATE_LIMIT_PER_MINUTE: '1000000', ...appEnv } })
+export async function startRealTrainerApp(
+  t: Test,
+  trainerEnv: Record<string, string> = {},
+  appEnv: Record<string, string> = {},
+  appOptions: Omit<TestAppOptions, 'env'> = {},
+): Promise<TestApp & { executor: LocalExecutor }> {
+  const ctx = await startTestApp(t, { ...appOptions, env: { SKILLET_SCHEDULER_INTERVAL_MS: '100', SKILLET_RATE_LIMIT_PER_MINUTE: '1000000', ...appEnv } })
   const demo = ctx.config.jobs.baseModels[DEMO_MODEL_ID]
   if (ctx.config.jobs.demoModel && demo?.kind === 'dir') await ensureDemoModel(demo.path) // what the server does on first start
   const log = pino({ level: process.env.SKILLET_TEST_LOG ?? 'silent' })

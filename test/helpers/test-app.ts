@@ -15,6 +15,7 @@ import { createLogger } from '../../src/lib/logger.ts'
 import { createBlobStore } from '../../src/storage/index.ts'
 import type { BlobStore } from '../../src/storage/blob-store.ts'
 import type { SkilletMetrics } from '../../src/metrics/skillet-metrics.ts'
+import type { UiBundle } from '../../src/ui/build/ui-bundle.ts'
 import { emulatorStoreOptions, startS3Emulator } from './s3-emulator.ts'
 import { sharedTestDatabase } from './test-database.ts'
 
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   env?: Record<string, string>
   /** Request metrics (and GET /metrics with SKILLET_METRICS_TOKEN), as server.ts wires them. */
   metrics?: SkilletMetrics
+  /** The web dashboard's bundle, served at `/` as server.ts does. */
+  ui?: UiBundle
 }
 
 export async function tmpDir(t: Test, prefix = 'skillet-test-'): Promise<string> {
@@ -59,7 +62,7 @@ export async function startTestApp(t: Test, opts: TestAppOptions = {}): Promise<
   }
   const logger = createLogger(process.env.SKILLET_TEST_LOG ?? 'silent')
   const services = createAppServices({ config, database, blobs, log: logger })
-  const app = await buildApp({ services, logger, metrics: opts.metrics })
+  const app = await buildApp({ services, logger, metrics: opts.metrics, ui: opts.ui })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(async () => {
     await app.close()

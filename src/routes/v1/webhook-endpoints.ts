@@ -6,6 +6,8 @@ import { errorResponses } from '../../schemas/common.ts'
 import {
   CreateWebhookEndpointRequest,
   DeletedWebhookEndpoint,
+  ListWebhookDeliveriesQuery,
+  ListWebhookDeliveriesResponse,
   ListWebhookEndpointsQuery,
   ListWebhookEndpointsResponse,
   RotateWebhookSecretRequest,
@@ -21,6 +23,7 @@ import type { AppServices } from '../../services/app-services.ts'
 import * as endpoints from '../../webhooks/endpoints.ts'
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from '../../webhooks/event-types.ts'
 import { sendTestEvent } from '../../webhooks/test-event.ts'
+import { listRecentDeliveries } from '../../webhooks/recent-deliveries.ts'
 
 const tags = ['Webhooks']
 
@@ -122,6 +125,23 @@ const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
       }
       return { object: 'webhook_endpoint.test' as const, webhook_endpoint_id: endpointId, event_type: eventType, status_code: result.statusCode, success: true as const }
     },
+  )
+
+  app.get(
+    '/webhook_endpoints/:webhook_endpoint_id/deliveries',
+    {
+      schema: {
+        summary: "List an endpoint's recent deliveries with their latest attempt (Skillet extension)",
+        tags,
+        params: WebhookEndpointIdParams,
+        querystring: ListWebhookDeliveriesQuery,
+        response: { 200: ListWebhookDeliveriesResponse, ...errorResponses },
+      },
+    },
+    async (request) => ({
+      object: 'list' as const,
+      data: await listRecentDeliveries(deps, request.principal.projectId, request.params.webhook_endpoint_id, request.query.limit),
+    }),
   )
 
   app.get(

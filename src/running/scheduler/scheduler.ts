@@ -32,7 +32,8 @@ export interface SchedulerOptions {
   capacity: number
   /** Base URL of the internal trainer endpoints. */
   callbackUrl: string
-  resolveModel: (id: string) => Promise<TrainerJobSpec['model']>
+  /** What the job trains: its base model's location, and the adapter it continues from (a job on an `ft:` model). */
+  resolveModel: (job: JobRow) => Promise<Pick<TrainerJobSpec, 'model' | 'initAdapter'>>
   /** Identifies this instance in lease_owner. */
   owner?: string
   /** Told about every claim (metrics: queue wait). */
@@ -106,8 +107,8 @@ export class Scheduler {
   private async launch(job: JobRow, token: string): Promise<void> {
     this.launched.add(job.id)
     try {
-      const model = await this.o.resolveModel(job.model)
-      const spec = await buildJobSpec(this.o.db, job, model, this.o.callbackUrl)
+      const start = await this.o.resolveModel(job)
+      const spec = await buildJobSpec(this.o.db, job, start, this.o.callbackUrl)
       await this.o.executor.launch({ spec, token })
       this.o.log.info({ jobId: job.id, projectId: job.projectId, attempt: job.attempts, executor: this.o.executor.kind }, 'job launched')
     } catch (err) {

@@ -21,7 +21,7 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
   return Object.keys(choices).length ? choices : undefined
 }
 
-export async function buildJobSpec(db: Db, job: JobRow, model: TrainerJobSpec['model'], callbackUrl: string): Promise<TrainerJobSpec> {
+export async function buildJobSpec(db: Db, job: JobRow, start: Pick<TrainerJobSpec, 'model' | 'initAdapter'>, callbackUrl: string): Promise<TrainerJobSpec> {
   const ids = [job.trainingFile, ...(job.validationFile ? [job.validationFile] : [])]
   const rows = await db.select({ id: files.id, blobKey: files.blobKey }).from(files).where(inArray(files.id, ids))
   const byId = new Map(rows.map((r) => [r.id, r]))
@@ -33,7 +33,8 @@ export async function buildJobSpec(db: Db, job: JobRow, model: TrainerJobSpec['m
   return {
     jobId: job.id,
     projectId: job.projectId,
-    model,
+    model: start.model,
+    ...(start.initAdapter ? { initAdapter: start.initAdapter } : {}),
     trainingFile: training,
     validationFile: job.validationFile ? (byId.get(job.validationFile) ?? null) : null,
     method: job.method.type === 'dpo' ? { type: 'dpo', ...common, beta: h.beta ?? 0.1 } : { type: 'supervised', ...common },

@@ -113,6 +113,24 @@ export class LoraAdapters {
   }
 
   /**
+   * Sets every adapter to `adapter`'s weights (a PEFT adapter as toHost writes it and
+   * readPeftAdapter reads it), to continue training from a fine-tuned model. It must have the
+   * same rank and exactly these modules.
+   */
+  assign(adapter: LoraAdapter): void {
+    if (adapter.rank !== this.options.rank) throw new Error(`the adapter has rank ${adapter.rank}, not ${this.options.rank}`)
+    const prefix = this.config.architecture === 'gpt2' ? 'transformer.' : ''
+    if (adapter.modules.size !== this.pairs.size) throw new Error(`the adapter has ${adapter.modules.size} modules, not ${this.pairs.size}`)
+    for (const [path, pair] of this.pairs) {
+      const m = adapter.modules.get(`${prefix}${path}`)
+      if (!m) throw new Error(`the adapter has no weights for ${path}`)
+      // Stored as PEFT's lora_A [r, in] and lora_B [out, r]: the transposes of the variables.
+      pair.a.assign(tf.tidy(() => tf.transpose(tf.tensor(m.a.data, m.a.shape))))
+      pair.b.assign(tf.tidy(() => tf.transpose(tf.tensor(m.b.data, m.b.shape))))
+    }
+  }
+
+  /**
    * The adapter as host tensors in PEFT's layout (A [r, in], B [out, r]), keyed by HF module
    * name — GPT-2's with its "transformer." prefix — for src/trainer/export.
    */

@@ -6,7 +6,7 @@
 // or the process is asked to terminate. The caller (src/cli/trainer.ts) maps the outcome to an
 // exit code.
 import { createReadStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
@@ -17,6 +17,8 @@ import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
 import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
+import { readPeftAdapter } from '../export/peft-adapter.ts'
+import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
@@ -80,6 +82,23 @@ async function loadBaseModel(config: TrainerConfig, blobs: BlobStore): Promise<L
     return await loadModelFromBlobStore(blobs, source.prefix, cache)
   } catch (err) {
     throw new JobFailure('invalid_base_model', `The base model ${config.spec.model.id} could not be loaded: ${(err as Error).message}`, true)
+  }
+}
+
+/** The adapter of the fine-tuned model the job continues from (spec.initAdapter), or null. */
+async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Promise<LoraAdapter | null> {
+  const init = config.spec.initAdapter
+  if (!init) return null
+  const dir = join(config.workDir, 'jobs', config.spec.jobId, 'initial-adapter')
+  try {
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'adapter_config.json'), await blobs.get(init.configKey))
+    await writeFile(join(dir, 'adapter_model.safetensors'), await blobs.get(init.weightsKey))
+    return await readPeftAdapter(dir)
+  } catch (err) {
+    throw new JobFailure('invalid_model', `The adapter of ${init.model} could not be loaded: ${(err as Error).message}`, true)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -166,6 +185,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
   truncationWarnings(set, reporter)
 
+  const initialAdapter = await loadInitialAdapter(config, blobs)
+  if (initialAdapter) {
+    reporter.event('initial-adapter', `Continuing from ${spec.initAdapter!.model}: its LoRA adapter (rank ${initialAdapter.rank}) on ${spec.model.id}`,
+      { data: { model: spec.initAdapter!.model, rank: initialAdapter.rank } })
+  }
   const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
   const trainer = new Trainer({
     config: model.config,
@@ -178,8 +202,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
-      ...(spec.training?.lora ? { lora: spec.training.lora } : {}),
+      // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
+      ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
+        : spec.training?.lora ? { lora: spec.training.lora } : {}),
     }),
+    ...(initialAdapter ? { initialAdapter } : {}),
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
     // Each checkpoint is a model too: its adapter, GGUF and Modelfile beside its training state.

@@ -11,7 +11,7 @@ import { activeGpuLimits, throwIfGpuFailed } from '../backend/webgpu.ts'
 import type { TokenBatch } from '../model/forward.ts'
 import { LoraAdapters, type LoraOptions } from '../model/lora.ts'
 import { Random } from '../model/random.ts'
-import type { HostTensors, ModelConfig } from '../model/types.ts'
+import type { HostTensors, LoraAdapter, ModelConfig } from '../model/types.ts'
 import { variableKey } from '../model/variable-names.ts'
 import { ModelWeights } from '../model/weights.ts'
 import { AdamW, type AdamWOptions } from './adamw.ts'
@@ -137,6 +137,8 @@ export class Trainer {
     checkpoints?: CheckpointStore | null
     stopRequested?: StopRequest
     exportCheckpoint?: ExportCheckpoint
+    /** LoRA / DPO: start the adapters from these weights (a fine-tuned model's adapter) instead of zero. */
+    initialAdapter?: LoraAdapter
   }) {
     const { options } = args
     if (options.method === 'dpo' && args.data.batches(0).some((b) => !isPreference(b))) {
@@ -158,6 +160,10 @@ export class Trainer {
     this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
     this.lora = options.method === 'full' ? null : LoraAdapters.create(this.weights, options.lora, this.rng)
+    if (args.initialAdapter) {
+      if (!this.lora) throw new Error('full fine-tuning cannot start from an adapter')
+      this.lora.assign(args.initialAdapter)
+    }
     this.params = this.lora ? this.lora.variables() : this.weights.variables()
     this.optimizer = new AdamW(options.adamw)
     this.stepsPerEpoch = Math.ceil(args.data.batches(0).length / options.gradAccumSteps)
