@@ -3,6 +3,7 @@
 import { buildApp } from './app.ts'
 import { loadConfigOrExit } from './config/index.ts'
 import { createLogger } from './lib/logger.ts'
+import { PhaseTimer } from './lib/phase-timer.ts'
 import { openRuntime } from './runtime.ts'
 import { bootstrapAdminKey } from './services/projects.ts'
 import { createAppServices } from './services/app-services.ts'
@@ -14,15 +15,18 @@ import { startMetricsServer } from './metrics/metrics-server.ts'
 import { ensureUiBundle } from './ui/build/ui-bundle.ts'
 
 async function main(): Promise<void> {
+  const startup = new PhaseTimer()
   const config = loadConfigOrExit('skillet')
   const log = createLogger(config.logLevel)
   const runtime = await openRuntime(config, log)
+  startup.lap('database')
   const { generated } = await bootstrapAdminKey(runtime.database.db, config.apiKey)
   if (generated) {
     // Printed once, to the terminal only (not through the logger): it is not stored anywhere else.
     process.stdout.write(`\nSkillet generated an admin API key for the default project (shown only this once):\n\n    ${generated}\n\n`)
   }
   await prepareDemoModel(config, log)
+  startup.lap('demo_model')
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
   const metrics = new SkilletMetrics()
   metrics.watchDatabase(runtime.database.db)
@@ -30,7 +34,9 @@ async function main(): Promise<void> {
   const ui = config.ui ? await ensureUiBundle() : undefined
   if (ui && !ui.isReady()) log.info({ dir: ui.dir }, 'building the dashboard bundle (first start)')
   const app = await buildApp({ services, logger: log, metrics, ui })
+  startup.lap('app')
   await app.listen({ port: config.port, host: config.host })
+  startup.lap('listen')
   const metricsServer = config.metrics.port ? await startMetricsServer(metrics, { host: config.host, port: config.metrics.port, log }) : null
   await services.recover()
   // Embedded mode runs the scheduler (with its executor), the webhook dispatcher and maintenance in
@@ -38,6 +44,8 @@ async function main(): Promise<void> {
   const address = app.server.address()
   const port = address && typeof address === 'object' ? address.port : config.port
   const background = config.jobs.runWorkerInProcess ? await startBackground(services, { log, callbackUrl: defaultCallbackUrl(config, port), metrics }) : null
+  startup.lap('background')
+  log.info({ startup_ms: startup.phases, total_ms: startup.totalMs }, `Skillet started in ${(startup.totalMs / 1000).toFixed(1)} s`)
 
   let stopping = false
   const stop = async (signal: string) => {

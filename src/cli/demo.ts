@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   say('Next:')
   say(`  export SKILLET_API_KEY=${config.apiKey ? '…   # the key you set' : apiKey}`)
   say(`  curl -s ${baseURL}/v1/fine_tuning/jobs -H "Authorization: Bearer $SKILLET_API_KEY"`)
-  say(`  API docs: ${baseURL}/docs (OpenAPI: ${baseURL}/openapi.json); the README's examples work against this server.`)
+  say(`  Dashboard: ${baseURL}/ (sign in with the key); API docs: ${baseURL}/docs (OpenAPI: ${baseURL}/openapi.json).`)
+  say("  The README's examples work against this server as they are.")
   say(`  \`npm start\` later serves the same data dir (${path.resolve(config.dataDir)}), its jobs, models and this key.`)
   say('The service keeps running; Ctrl-C stops it.')
 }

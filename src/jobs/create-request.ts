@@ -33,6 +33,9 @@ export interface NormalizedJobRequest {
   dryRun: boolean
 }
 
+/** The largest learning_rate_multiplier accepted (README, Limits). */
+export const MAX_LEARNING_RATE_MULTIPLIER = 10
+
 interface Range {
   integer?: boolean
   min: number
@@ -46,7 +49,8 @@ type NumericHyperparameter = Exclude<keyof RequestedHyperparameters, keyof Train
 const RANGES: Record<NumericHyperparameter, Range> = {
   n_epochs: { integer: true, min: 1, max: 50 },
   batch_size: { integer: true, min: 1, max: 256 },
-  learning_rate_multiplier: { min: 0, max: Number.MAX_VALUE, exclusiveMin: true },
+  // OpenAI's spec says only "> 0"; past 10× the base rate training diverges (and 1e308 overflowed to a NaN model).
+  learning_rate_multiplier: { min: 0, max: MAX_LEARNING_RATE_MULTIPLIER, exclusiveMin: true },
   beta: { min: 0, max: 2, exclusiveMin: true },
 }
 
@@ -119,7 +123,7 @@ function checkHyperparameters(given: Hyper | undefined, allowed: NumericHyperpar
       (range.exclusiveMin ? value > range.min : value >= range.min) &&
       value <= range.max
     if (!ok) {
-      const bound = range.max === Number.MAX_VALUE ? 'greater than 0' : range.exclusiveMin ? `greater than ${range.min} and at most ${range.max}` : `between ${range.min} and ${range.max}`
+      const bound = range.exclusiveMin ? `greater than ${range.min} and at most ${range.max}` : `between ${range.min} and ${range.max}`
       throw invalidRequest(`Invalid value for '${param}': expected 'auto' or ${range.integer ? 'an integer' : 'a number'} ${bound}, got ${JSON.stringify(value)}.`, param)
     }
     out[name as NumericHyperparameter] = value as number

@@ -27,7 +27,7 @@ export function startScheduler(
   opts: { log: Logger; callbackUrl: string; executor?: Executor & { forget?(jobId: string): void }; capacity?: number; onClaimed?: SchedulerOptions['onClaimed'] },
 ): RunningScheduler {
   const { config } = services
-  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config) })
+  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config), blobStore: config.s3 ? 's3' : 'fs' })
   const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
   const scheduler = new Scheduler({
     db: services.database.db,

@@ -54,7 +54,11 @@ export const WebhookEndpointTestResult = Type.Object({
   webhook_endpoint_id: Type.String(),
   event_type: Type.String(),
   status_code: Type.Integer(),
-  success: Type.Literal(true),
+  success: Type.Literal(true, { description: "As OpenAI's: the test request completed (an answer came back). Whether the answer counts as delivered is `delivered`." }),
+  delivered: Type.Boolean({ description: 'Skillet extension: true when the dispatcher would record this answer as delivered (2xx); a 3xx, 4xx or 5xx is not.' }),
+  outcome: Type.Union([Type.Literal('delivered'), Type.Literal('would_retry'), Type.Literal('would_disable_endpoint')], {
+    description: 'Skillet extension: what the dispatcher would do after this answer to a real event (410 Gone disables an endpoint; a test never does).',
+  }),
 })
 
 export const WebhookEndpointIdParams = Type.Object({ webhook_endpoint_id: Type.String() })

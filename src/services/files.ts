@@ -1,8 +1,9 @@
 // Files: stored in the blob store, described in the database, always scoped to a project.
 import type { Readable } from 'node:stream'
-import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lt, notInArray, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/database.ts'
-import { blobGarbage, files } from '../db/schema/index.ts'
+import { blobGarbage, files, fineTuningJobs } from '../db/schema/index.ts'
+import { TERMINAL_STATUSES } from '../jobs/state-machine.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import { streamIntoBlob } from './stream-into-blob.ts'
@@ -108,6 +109,14 @@ export async function openFileContent(deps: FilesDeps, projectId: string, fileId
 export async function deleteFile(deps: FilesDeps, projectId: string, fileId: string): Promise<void> {
   const row = await getFile(deps, projectId, fileId)
   await deps.db.transaction(async (tx) => {
+    // A job still to run (or running) reads the file: refuse, rather than fail the job later.
+    const [user] = await tx
+      .select({ id: fineTuningJobs.id, status: fineTuningJobs.status })
+      .from(fineTuningJobs)
+      .where(and(eq(fineTuningJobs.projectId, projectId), or(eq(fineTuningJobs.trainingFile, row.id), eq(fineTuningJobs.validationFile, row.id)), notInArray(fineTuningJobs.status, [...TERMINAL_STATUSES])))
+      .limit(1)
+      .for('share')
+    if (user) throw invalidRequest(`File ${row.id} is used by fine-tuning job ${user.id} (${user.status}); delete it once the job has finished, or cancel the job first.`, 'file_id', 'file_in_use')
     await tx.delete(files).where(eq(files.id, row.id))
     await tx.insert(blobGarbage).values({ blobKey: row.blobKey, createdAt: unixNow() }).onConflictDoNothing()
   })

@@ -62,8 +62,20 @@ t.test('trainer life cycle', async (t) => {
     assertSpec(t, 'FineTuningJob', failed)
     t.equal(failed.status, 'failed')
     t.equal(failed.error?.code, 'trainer_failed')
-    t.match(failed.error?.message, /The trainer exited with code 3\. Last output:\n.*simulated crash at step 3: CUDA error: out of memory/s)
+    t.equal(failed.error?.message, 'The trainer exited with code 3: fake trainer: simulated crash at step 3: CUDA error: out of memory.', 'its own last line')
     t.equal(failed.fine_tuned_model, null)
+  })
+
+  t.test('a trainer killed by SIGKILL is retried from its checkpoint, within the attempt budget', async (t) => {
+    const file = await uploadDataset(client, examples('sigkill'))
+    ctx.script(file.id, { steps: 8, stepMs: 20, checkpointEvery: 2, killAtStep: 5 })
+    const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: file.id })
+    const done = await waitForJob(client, job.id, ['failed', 'succeeded'])
+    t.equal(done.status, 'succeeded', JSON.stringify(done.error))
+    const events = await allEvents(client, job.id)
+    const retry = events.find((e) => /Retrying from/.test(e.message))
+    t.match(retry?.message, /^The trainer was killed by SIGKILL.*; its last words: fake trainer: allocating activations for step 5\. Retrying from the checkpoint at step 4 \(retry 1 of \d+\)$/)
+    t.notMatch(retry?.message, /vkCreateInstance|VK_ERROR/, 'Vulkan noise is not the message')
   })
 
   t.test('a trainer that reports failure fails the job', async (t) => {

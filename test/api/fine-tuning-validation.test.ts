@@ -24,6 +24,8 @@ t.test('job creation checks', async (t) => {
       ['n_epochs out of range', { method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 51 } } } }, 'method.supervised.hyperparameters.n_epochs'],
       ['batch_size not integer', { method: { type: 'supervised', supervised: { hyperparameters: { batch_size: 1.5 } } } }, 'method.supervised.hyperparameters.batch_size'],
       ['learning rate not positive', { hyperparameters: { learning_rate_multiplier: 0 } }, 'hyperparameters.learning_rate_multiplier'],
+      ['learning rate multiplier over 10', { hyperparameters: { learning_rate_multiplier: 1e308 } }, 'hyperparameters.learning_rate_multiplier'],
+      ['dpo learning rate multiplier over 10', { training_file: prefs.id, method: { type: 'dpo', dpo: { hyperparameters: { learning_rate_multiplier: 10.5 } } } }, 'method.dpo.hyperparameters.learning_rate_multiplier'],
       ['beta above 2', { training_file: prefs.id, method: { type: 'dpo', dpo: { hyperparameters: { beta: 2.5 } } } }, 'method.dpo.hyperparameters.beta'],
       ['beta on supervised', { method: { type: 'supervised', supervised: { hyperparameters: { beta: 0.1 } } } }, 'method.supervised.hyperparameters.beta'],
       ['suffix too long', { suffix: 'x'.repeat(65) }, 'suffix'],

@@ -25,7 +25,7 @@ import { tmpDir } from '../helpers/test-app.ts'
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 t.test('a default job on the demo model: the training loss ends below 0.7 of its start', async (t) => {
-  const ctx = await startRealTrainerApp(t)
+  const ctx = await startRealTrainerApp(t, { SKILLET_TRAINER_BACKEND: 'auto' }) // as a newcomer's server: the backend chosen automatically
   const rows = (await fs.readFile(EXAMPLE_DATASET_PATH, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as object)
   t.equal(rows.length, 40, 'the shipped dataset has 40 examples')
   const file = await uploadDataset(ctx.client, rows)
@@ -35,6 +35,10 @@ t.test('a default job on the demo model: the training loss ends below 0.7 of its
   t.same(done.hyperparameters, { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 0.05 }, 'auto: 3 epochs, batch 1, multiplier 0.05')
 
   const events = await allEvents(ctx.client, job.id)
+  const started = events.find((e) => e.message.startsWith('Trainer attempt 1 started'))
+  t.equal(started?.message, 'Trainer attempt 1 started: trainer backend: wasm on the CPU (chosen automatically)', 'the backend line says what was chosen')
+  const hint = events.find((e) => e.message.startsWith('no GPU in use'))
+  t.match(hint, { level: 'info', message: /a GPU needs @tensorflow\/tfjs-node-gpu with CUDA, or a Vulkan driver for WebGPU/ }, 'and one informational line what a GPU needs')
   const plan = events.find((e) => e.message.startsWith('Training on 40 examples'))
   t.match(plan?.data, { total_steps: 120, learning_rate: learningRateFor('lora', 0.05, { hiddenSize: 64 }) }, plan?.message ?? 'the plan event')
   const loss = events.filter((e) => e.type === 'metrics').map((e) => e.data as { step: number; train_loss: number })

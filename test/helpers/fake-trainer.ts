@@ -57,6 +57,10 @@ async function main(): Promise<void> {
       process.stderr.write(`fake trainer: simulated crash at step ${step}: CUDA error: out of memory\n`)
       process.exit(3)
     }
+    if (firstAttempt && script.killAtStep === step) {
+      process.stderr.write(`fake trainer: allocating activations for step ${step}\nWarning: vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER\n`)
+      process.kill(process.pid, 'SIGKILL')
+    }
     if ((firstAttempt || script.hangAlways) && script.hangAtStep === step) {
       process.stderr.write(`fake trainer: hanging at step ${step}\n`)
       await new Promise(() => setInterval(() => {}, 1 << 30))

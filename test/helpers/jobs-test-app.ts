@@ -20,6 +20,8 @@ export interface FakeTrainerScript {
   checkpointEvery?: number
   /** Exit with code 3 (and an error on stderr) when reaching this step, on the first attempt only. */
   crashAtStep?: number
+  /** Kill itself with SIGKILL (as the OOM killer would) when reaching this step, on the first attempt only. */
+  killAtStep?: number
   /** Stop heartbeating (but stay alive) at this step, on the first attempt only. */
   hangAtStep?: number
   /** Apply hangAtStep on every attempt, not just the first. */

@@ -45,8 +45,21 @@ async function run() {
     await assertAccessible(t, page, 'sign-in page')
     await screenshot(page, '01-sign-in-error')
 
+    // Keyboard only: the key, then Enter.
     await page.getByLabel('API key').fill(api.key)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Fine-tuning jobs' }).waitFor()
+    // Tab from the top: first the skip link, then the navigation, in order.
+    await page.locator('body').focus()
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Jobs')
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'New job')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'New fine-tuning job' }).waitFor()
+    await page.goBack()
     await page.getByRole('heading', { name: 'Fine-tuning jobs' }).waitFor()
     t.ok(await page.getByText('No fine-tuning jobs yet').isVisible(), 'an empty state that says what to do')
     t.equal(await page.evaluate(() => sessionStorage.getItem('skillet.apiKey')), api.key, 'kept in session storage')
@@ -113,6 +126,8 @@ async function run() {
     await nav('New job').click()
     await page.getByLabel('Training file').selectOption({ label: 'train.jsonl (100 examples)' })
     t.equal(await page.getByLabel('Base model').inputValue(), DEMO_MODEL_ID)
+    // 100 examples: auto is 3 epochs (the server's rule), said beside the field.
+    t.ok(await page.getByText('For this dataset, auto is 3.').isVisible(), 'auto explained with its value for this dataset')
     await page.getByLabel('Epochs').fill('2')
     await page.getByLabel('Batch size').fill('1')
     await page.getByLabel('Seed (optional)').fill('7')
@@ -268,6 +283,11 @@ async function run() {
     await page.getByTestId('job-status').getByText('succeeded').waitFor()
     await assertAccessible(t, page, 'job page, dark')
     await screenshot(page, '09-job-dark')
+    // A 4K screen: the text scales up (22 px root size) instead of staying laptop-sized.
+    await page.setViewportSize({ width: 3840, height: 2160 })
+    t.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize), '22px')
+    await screenshot(page, '10-job-4k', { fullPage: false })
+    await page.setViewportSize({ width: 1440, height: 900 })
     await page.emulateMedia({ colorScheme: 'light' })
   })
 }

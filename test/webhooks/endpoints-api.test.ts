@@ -75,7 +75,7 @@ t.test('test: sends a signed sample event now and reports the status code', asyn
   const receiver = await startReceiver(t, () => status)
   const endpoint = await client.webhooks.create({ name: 'tester', url: receiver.url, event_types: ['fine_tuning.job.succeeded'] })
   const result = await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.failed' })
-  t.same(result, { object: 'webhook_endpoint.test', webhook_endpoint_id: endpoint.id, event_type: 'fine_tuning.job.failed', status_code: 200, success: true })
+  t.same(result, { object: 'webhook_endpoint.test', webhook_endpoint_id: endpoint.id, event_type: 'fine_tuning.job.failed', status_code: 200, success: true, delivered: true, outcome: 'delivered' })
   t.equal(receiver.received.length, 1)
   const hook = receiver.received[0]
   const event = await client.webhooks.unwrap(hook.body, hook.headers, endpoint.signing_secret)
@@ -83,17 +83,19 @@ t.test('test: sends a signed sample event now and reports the status code', asyn
   assertSpec(t, 'WebhookFineTuningJobFailed', JSON.parse(hook.body))
 
   status = 500
-  t.match(await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.succeeded' }), { status_code: 500, success: true })
+  t.match(await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.succeeded' }), { status_code: 500, success: true, delivered: false, outcome: 'would_retry' })
   status = 410
-  t.match(await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.succeeded' }), { status_code: 410 })
+  t.match(await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.succeeded' }), { status_code: 410, delivered: false, outcome: 'would_disable_endpoint' })
   t.match(await client.webhooks.retrieve(endpoint.id), { status: 'enabled' }, 'a 410 to a test does not disable the endpoint')
+  status = 302
+  t.match(await client.webhooks.test(endpoint.id, { event_type: 'fine_tuning.job.succeeded' }), { status_code: 302, delivered: false, outcome: 'would_retry' }, 'a redirect is not a delivery')
 
   const deliveries = await api.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id))
-  t.same(deliveries.map((d) => d.status).sort(), ['delivered', 'failed', 'failed'], 'test sends are recorded, never retried')
+  t.same(deliveries.map((d) => d.status).sort(), ['delivered', 'failed', 'failed', 'failed'], 'test sends are recorded, never retried')
   const attempts = await api.database.db.select().from(webhookAttempts)
   t.same(
     attempts.filter((a) => deliveries.some((d) => d.id === a.deliveryId)).map((a) => a.responseStatus).sort(),
-    [200, 410, 500],
+    [200, 302, 410, 500],
   )
 
   // Port 9 (discard): nothing listens there, so there is no status code to report.

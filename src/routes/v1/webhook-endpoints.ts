@@ -123,7 +123,15 @@ const webhookEndpointsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices 
         // No HTTP answer at all: there is no status code to report.
         throw new ApiError(400, `The test event could not be delivered: ${result.error}`, { code: 'webhook_delivery_failed' })
       }
-      return { object: 'webhook_endpoint.test' as const, webhook_endpoint_id: endpointId, event_type: eventType, status_code: result.statusCode, success: true as const }
+      return {
+        object: 'webhook_endpoint.test' as const,
+        webhook_endpoint_id: endpointId,
+        event_type: eventType,
+        status_code: result.statusCode,
+        success: true as const,
+        delivered: result.outcome === 'delivered',
+        outcome: result.outcome,
+      }
     },
   )
 

@@ -12,8 +12,10 @@ export type ExecutionPhase = 'pending' | 'running' | 'succeeded' | 'failed' | 'g
 
 export interface ExecutionObservation {
   phase: ExecutionPhase
-  /** Machine-readable reason when failed, e.g. 'oom_killed', 'image_pull', 'evicted', 'deadline_exceeded', 'unschedulable', 'exit_code', 'bad_input'. */
+  /** Machine-readable reason when failed, e.g. 'oom_killed', 'image_pull', 'evicted', 'deadline_exceeded', 'unschedulable', 'exit_code', 'bad_input', 'killed_by_signal'. */
   reason?: string
+  /** With 'killed_by_signal': the kernel's out-of-memory killer is the likely cause. */
+  outOfMemoryLikely?: boolean
   /** A human-readable message (e.g. the tail of the trainer's log) when failed. */
   message?: string
 }

@@ -1,12 +1,19 @@
 // The embedded executor: each trainer is a child process of this server (default command
 // `node src/cli/trainer.ts`). It gets the job spec and token through the environment
-// (src/protocol/trainer-env.ts) plus SKILLET_PARENT_PID, so a trainer whose server died stops too.
+// (src/protocol/trainer-env.ts) plus SKILLET_PARENT_PID, so a trainer whose server died stops too;
+// of the server's own environment only an allow-list passes (trainer-child-env.ts): no API key,
+// database URL or HF token reaches a trainer.
 // Cancel sends SIGTERM, then SIGKILL after a grace period. A trainer that exits non-zero is
 // observed as failed, with the tail of its output as the message.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
 import type { Logger } from 'pino'
 import { TRAINER_ENV } from '../../protocol/trainer-env.ts'
 import type { ExecutionObservation, Executor, LaunchRequest } from '../executor/executor.ts'
+import { gib, likelyOutOfMemory } from './out-of-memory.ts'
+import { lastMeaningfulLine } from './trainer-output.ts'
+import { trainerChildEnv } from './trainer-child-env.ts'
 
 export interface LocalExecutorOptions {
   /** argv of the trainer; the spec and token come through the environment. */
@@ -18,6 +25,8 @@ export interface LocalExecutorOptions {
   cwd?: string
   /** Extra environment for every trainer (e.g. the blob store settings: blobStoreEnv in src/config/blob-store-env.ts). */
   env?: Record<string, string>
+  /** Which blob store the trainers use: with S3 the AWS SDK's settings pass to them (default fs). */
+  blobStore?: 'fs' | 's3'
 }
 
 /** Bytes of a trainer's output kept for the error message. */
@@ -28,12 +37,29 @@ interface Trainer {
   tail: string
   exit: { code: number | null; signal: NodeJS.Signals | null } | null
   exited: Promise<void>
+  /** The child's peak resident memory (Linux /proc VmHWM), sampled while it runs; null where unknown. */
+  peakRssBytes: number | null
+}
+
+/** Peak resident memory of a process (bytes), or null off Linux or once it is gone. */
+async function peakRss(pid: number | undefined): Promise<number | null> {
+  if (!pid) return null
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null)
+  const kb = status ? /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] : undefined
+  return kb ? Number(kb) * 1024 : null
+}
+
+/** The memory a child of this process lives under: its cgroup's memory.max (cgroup v2), else the machine's. */
+async function memoryLimitBytes(): Promise<number> {
+  const max = await readFile('/sys/fs/cgroup/memory.max', 'utf8').catch(() => 'max')
+  const n = Number(max.trim())
+  return Number.isFinite(n) && n > 0 ? Math.min(n, os.totalmem()) : os.totalmem()
 }
 
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const
   private readonly trainers = new Map<string, Trainer>()
-  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env'>> & Pick<LocalExecutorOptions, 'cwd' | 'env'>
+  private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>> & Pick<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>
 
   constructor(options: LocalExecutorOptions) {
     this.options = { killGraceMs: 5000, ...options }
@@ -56,16 +82,18 @@ export class LocalExecutor implements Executor {
     const child = spawn(file, args, {
       cwd: this.options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...this.options.env,
-        [TRAINER_ENV.spec]: JSON.stringify(spec),
-        [TRAINER_ENV.token]: token,
-        [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
-        SKILLET_PARENT_PID: String(process.pid),
-      },
+      env: trainerChildEnv(process.env, {
+        blobStore: this.options.blobStore ?? 'fs',
+        set: {
+          ...this.options.env,
+          [TRAINER_ENV.spec]: JSON.stringify(spec),
+          [TRAINER_ENV.token]: token,
+          [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
+          SKILLET_PARENT_PID: String(process.pid),
+        },
+      }),
     })
-    const trainer: Trainer = { child, tail: '', exit: null, exited: Promise.resolve() }
+    const trainer: Trainer = { child, tail: '', exit: null, exited: Promise.resolve(), peakRssBytes: null }
     const keep = (chunk: Buffer) => {
       trainer.tail = (trainer.tail + chunk.toString('utf8')).slice(-TAIL_BYTES)
     }
@@ -102,11 +130,20 @@ export class LocalExecutor implements Executor {
   async observe(jobId: string): Promise<ExecutionObservation> {
     const trainer = this.trainers.get(jobId)
     if (!trainer) return { phase: 'gone' }
-    if (trainer.exit === null) return { phase: 'running' }
+    if (trainer.exit === null) {
+      trainer.peakRssBytes = (await peakRss(trainer.child.pid)) ?? trainer.peakRssBytes
+      return { phase: 'running' }
+    }
     if (trainer.exit.code === 0) return { phase: 'succeeded' }
-    const how = trainer.exit.signal ? `was killed by ${trainer.exit.signal}` : `exited with code ${trainer.exit.code}`
-    const tail = trainer.tail.trim()
-    return { phase: 'failed', reason: 'exit_code', message: `The trainer ${how}.${tail ? ` Last output:\n${tail}` : ''}` }
+    const last = lastMeaningfulLine(trainer.tail)
+    const said = last ? `; its last words: ${last}` : ''
+    const { signal } = trainer.exit
+    if (!signal) return { phase: 'failed', reason: 'exit_code', message: `The trainer exited with code ${trainer.exit.code}${last ? `: ${last}` : ''}` }
+    // Killed by a signal (SIGKILL from the OOM killer, an operator, a crash): the trainer is lost, not wrong.
+    const limit = await memoryLimitBytes()
+    const oom = likelyOutOfMemory({ signal, peakRssBytes: trainer.peakRssBytes, limitBytes: limit })
+    const cause = oom ? `, most likely by the kernel's out-of-memory killer (its memory peaked at ${gib(trainer.peakRssBytes!)} of ${gib(limit)})` : ''
+    return { phase: 'failed', reason: 'killed_by_signal', outOfMemoryLikely: oom, message: `The trainer was killed by ${signal}${cause}${said}` }
   }
 
   /** Forgets a finished trainer once the scheduler has acted on its outcome. */

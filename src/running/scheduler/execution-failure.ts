@@ -36,6 +36,17 @@ export function jobErrorFor(seen: ExecutionObservation): JobError {
   }
 }
 
+/**
+ * A trainer killed by a signal (SIGKILL: the OOM killer, an operator, a crashed node agent) is lost,
+ * not wrong: the job is retried from its latest checkpoint like any lost trainer, within the attempt
+ * budget. Returns why (for the retry event) and the code the job fails with once attempts run out.
+ */
+export function lostTrainerFor(seen: ExecutionObservation): { why: string; exhaustedCode: string } | null {
+  if (seen.phase !== 'failed' || seen.reason !== 'killed_by_signal') return null
+  const why = capitalized((seen.message?.trim() || 'The trainer was killed by a signal').replace(/[.]$/, ''))
+  return { why, exhaustedCode: seen.outOfMemoryLikely ? 'out_of_memory' : 'trainer_lost' }
+}
+
 /** A warning worth an event while the trainer is still alive (e.g. a pod evicted and replaced), or null. */
 export function liveNotice(seen: ExecutionObservation): string | null {
   if (seen.phase !== 'pending' && seen.phase !== 'running') return null

@@ -13,6 +13,8 @@ import { retriesSoFar } from './claim.ts'
 export interface ReaperOptions {
   heartbeatTimeoutSeconds: number
   maxAttempts: number
+  /** The error code once attempts run out (default trainer_lost; out_of_memory for a likely OOM kill). */
+  exhaustedCode?: string
 }
 
 /** Seconds before a retried job may run again: 5, 10, 20, … capped at 5 minutes. */
@@ -38,7 +40,7 @@ export async function handleLostTrainer(tx: Tx, job: JobRow, why: string, opts: 
     return 'retried'
   }
   const message = `${why}, and the job already used its ${opts.maxAttempts} attempts.`
-  await applyAction(tx, job, 'fail', { ...clear, error: { code: 'trainer_lost', message, param: null } }, [{ level: 'error', message, idempotencyKey: 'failed' }])
+  await applyAction(tx, job, 'fail', { ...clear, error: { code: opts.exhaustedCode ?? 'trainer_lost', message, param: null } }, [{ level: 'error', message, idempotencyKey: 'failed' }])
   return 'failed'
 }
 

@@ -19,7 +19,7 @@ import { jobsToValidate, validateJob } from '../../jobs/job-validation.ts'
 import type { JobsConfig } from '../../config/index.ts'
 import { unixNow } from '../../lib/ids.ts'
 import { claimNextJob } from './claim.ts'
-import { jobErrorFor, leavesTrainerBehind, liveNotice } from './execution-failure.ts'
+import { jobErrorFor, leavesTrainerBehind, liveNotice, lostTrainerFor } from './execution-failure.ts'
 import { buildJobSpec } from './trainer-job-spec.ts'
 import { handleLostTrainer, reapLostJobs } from './reaper.ts'
 
@@ -178,7 +178,10 @@ export class Scheduler {
 
   /** A trainer that ended without the job having ended: fail, or retry a vanished one. */
   private async settle(jobId: string, seen: ExecutionObservation): Promise<void> {
-    if (seen.phase === 'failed') {
+    const lost = lostTrainerFor(seen)
+    if (lost) {
+      await this.lose(jobId, lost.why, lost.exhaustedCode)
+    } else if (seen.phase === 'failed') {
       const error = jobErrorFor(seen)
       await this.failIfActive(jobId, error.code, error.message, ['running', 'pausing'])
       if (leavesTrainerBehind(seen)) await this.o.executor.cancel(jobId)
@@ -198,11 +201,11 @@ export class Scheduler {
     })
   }
 
-  private async lose(jobId: string, why: string): Promise<void> {
+  private async lose(jobId: string, why: string, exhaustedCode?: string): Promise<void> {
     await this.o.db.transaction(async (tx) => {
       const job = await lockJob(tx, jobId)
       if (job.status !== 'running' && job.status !== 'pausing') return
-      await handleLostTrainer(tx, job, why, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
+      await handleLostTrainer(tx, job, why, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts, exhaustedCode })
     })
   }
 }

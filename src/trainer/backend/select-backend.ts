@@ -30,8 +30,10 @@ export interface SelectedBackend {
   name: BackendName
   /** tfjs's name for it (`tf.getBackend()`). */
   tfName: string
-  /** Why it was chosen, and what was tried first. */
+  /** How it was chosen: 'chosen automatically' or 'requested'. */
   detail: string
+  /** Backends tried before it and why each did not load ('tensorflow: … is not installed'). */
+  passedOver: string[]
   /** Whether it computes on a GPU (hardware WebGPU adapter, or libtensorflow on a CUDA device). */
   gpu: boolean
   /** The WebGPU adapter, for the webgpu backend. */
@@ -138,8 +140,17 @@ export function backendSettingsFromEnv(env: Record<string, string | undefined>):
 
 /** One line for a job event: the backend and, for webgpu, the adapter and its limits. */
 export function describeBackend(selected: SelectedBackend): string {
-  const on = selected.adapter ? ` on ${describeAdapter(selected.adapter)}` : selected.gpu ? ' on a CUDA GPU' : ''
+  const on = selected.adapter ? ` on ${describeAdapter(selected.adapter)}` : selected.gpu ? ' on a CUDA GPU' : ' on the CPU'
   return `trainer backend: ${selected.name}${on} (${selected.detail})`
+}
+
+/**
+ * One informational line when training runs without a GPU although GPU backends were tried: why
+ * each was not used, and what a GPU would need. Null when a GPU is in use or none was tried.
+ */
+export function gpuHint(selected: SelectedBackend): string | null {
+  if (selected.gpu || selected.passedOver.length === 0) return null
+  return `no GPU in use (${selected.passedOver.join('; ')}); a GPU needs @tensorflow/tfjs-node-gpu with CUDA, or a Vulkan driver for WebGPU: see docs/gpu.md`
 }
 
 /** Parses a user-supplied backend name; 'auto', '' and undefined mean "pick". */
@@ -161,6 +172,7 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
   const auto = requested === 'auto'
   const candidates = auto ? AUTO_ORDER : [requested]
   const failures: string[] = []
+  const passedOver: string[] = []
   for (const name of candidates) {
     try {
       const loaded = await LOADERS[name](auto)
@@ -177,12 +189,14 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
       // Sync reads crash in Node on webgpu: make the crash say so (forbid-sync-reads.ts).
       if (name === 'webgpu') liftSyncReadBan ??= forbidSyncReads()
       else if (liftSyncReadBan) { liftSyncReadBan(); liftSyncReadBan = null }
-      const detail = failures.length ? `after ${failures.join('; ')}` : auto ? 'first available' : 'requested'
-      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail, gpu: notGpu === null, adapter }
+      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail: auto ? 'chosen automatically' : 'requested', passedOver, gpu: notGpu === null, adapter }
       log(describeBackend(selected))
+      const hint = gpuHint(selected)
+      if (hint) log(hint)
       return selected
     } catch (err) {
       failures.push(`${name} unavailable: ${(err as Error).message}`)
+      passedOver.push(`${name}: ${(err as Error).message}`)
     }
   }
   throw new Error(`no trainer backend could be loaded: ${failures.join('; ')}`)

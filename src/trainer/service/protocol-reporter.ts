@@ -95,7 +95,8 @@ export class ProtocolReporter implements Reporter {
   }
 
   onEval(m: EvalMetrics): void {
-    if (this.pending?.step === m.step) {
+    // A non-finite number would become null in JSON: report only what is a number.
+    if (this.pending?.step === m.step && Number.isFinite(m.validLoss) && Number.isFinite(m.validAccuracy)) {
       this.pending.valid_loss = m.validLoss
       this.pending.valid_mean_token_accuracy = m.validAccuracy
     }

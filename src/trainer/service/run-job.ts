@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
 import type { BlobStore } from '../../storage/blob-store.ts'
-import { selectBackend } from '../backend/select-backend.ts'
+import { describeBackend, gpuHint, selectBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
 import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
@@ -25,7 +25,7 @@ import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -178,9 +178,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     stop.request(err instanceof TrainerProtocolError && err.shouldStop ? 'cancel' : 'report-failed'))
 
   const parameters = [...model.weights.values()].reduce((n, w) => n + w.data.length, 0)
-  reporter.event(`started:${spec.attempt}`, `Trainer attempt ${spec.attempt} started: ${backendLines.join('; ') || `trainer backend: ${backend.name}`}`, {
+  reporter.event(`started:${spec.attempt}`, `Trainer attempt ${spec.attempt} started: ${describeBackend(backend)}`, {
     data: { attempt: spec.attempt, backend: backend.name, gpu: backend.gpu },
   })
+  const hint = gpuHint(backend)
+  if (hint) reporter.event(`gpu-hint:${spec.attempt}`, hint, { data: { passed_over: backend.passedOver } })
   reporter.event('model-loaded', `Loaded base model ${spec.model.id}: ${model.config.architecture}, ${model.config.numLayers} layers, ` +
     `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
   truncationWarnings(set, reporter)
@@ -259,7 +261,11 @@ export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line
     return await train(config, client, stop, log)
   } catch (err) {
     if (err instanceof TrainerProtocolError && err.shouldStop) return { kind: 'stopped', why: err.message }
-    const failure = err instanceof JobFailure ? err : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
+    const failure =
+      err instanceof JobFailure ? err
+      // Same data, same seed, same rate: a retry would diverge again.
+      : err instanceof NonFiniteTrainingError ? new JobFailure('training_diverged', `The job failed: ${err.message}.`, true)
+      : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
     if (!(err instanceof JobFailure)) log(`trainer error: ${(err as Error).stack}`)
     try {
       await client.status({ status: 'failed', error: { code: failure.code, message: failure.message } })

@@ -113,6 +113,19 @@ function realTokens(b: TokenBatch): number {
   return n
 }
 
+/** Training diverged: the loss or the gradient norm of a step is NaN or infinite. Nothing was applied. */
+export class NonFiniteTrainingError extends Error {
+  readonly step: number
+  readonly what: 'loss' | 'gradient'
+  constructor(step: number, what: 'loss' | 'gradient', value: number, learningRate: number) {
+    super(`training diverged at step ${step}: the ${what === 'loss' ? 'loss' : 'gradient norm'} is ${value} (learning rate ${learningRate}); ` +
+      'lower learning_rate_multiplier, or check the data')
+    this.name = 'NonFiniteTrainingError'
+    this.step = step
+    this.what = what
+  }
+}
+
 export class Trainer {
   readonly weights: ModelWeights
   readonly lora: LoraAdapters | null
@@ -234,6 +247,11 @@ export class Trainer {
       }
     }
     const gradNorm = await clipByGlobalNorm(grads!, this.options.maxGradNorm)
+    // A NaN or infinite loss or gradient would poison every weight it touches: stop before the update.
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      for (const g of grads!.values()) g.dispose()
+      throw new NonFiniteTrainingError(this.optimizer.step + 1, !Number.isFinite(loss) ? 'loss' : 'gradient', !Number.isFinite(loss) ? loss : gradNorm, lr)
+    }
     this.optimizer.apply(this.params, grads!, lr)
     for (const g of grads!.values()) g.dispose()
     // A GPU validation error or device loss during the step means its numbers are garbage.

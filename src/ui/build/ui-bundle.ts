@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 export const UI_SOURCE_DIR = path.join(ROOT, 'src/ui/app')
 export const UI_DIST_DIR = path.join(ROOT, 'dist/ui')
 /** Sources the UI imports from outside its folder: they are part of its hash. */
-const SHARED_SOURCES = [path.join(ROOT, 'src/jobs/state-machine.ts'), path.join(ROOT, 'src/ui/build/vite-config.ts'), path.join(ROOT, 'package-lock.json')]
+const SHARED_SOURCES = [path.join(ROOT, 'src/jobs/state-machine.ts'), path.join(ROOT, 'src/protocol/auto-hyperparameters.ts'), path.join(ROOT, 'src/ui/build/vite-config.ts'), path.join(ROOT, 'package-lock.json')]
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true })

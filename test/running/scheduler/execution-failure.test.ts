@@ -14,7 +14,7 @@ t.test('every failure reason becomes a code and a sentence', async (t) => {
     [failed('unschedulable', 'no node could run the trainer for 1800s: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.'), 'trainer_unschedulable', /^No node in the cluster could run the trainer in time: .*Insufficient nvidia\.com\/gpu\.$/],
     [failed('bad_input', 'line 3: "messages" must be a non-empty array'), 'invalid_training_input', /^The trainer rejected its input: line 3/],
     [failed('container_config', 'the trainer container cannot start (CreateContainerConfigError): secret "skillet-s3" not found'), 'trainer_misconfigured', /^The trainer container could not be created: .*skillet-s3/],
-    [failed('exit_code', 'The trainer exited with code 3. Last output:\nCUDA error'), 'trainer_failed', /^The trainer exited with code 3\. Last output:\nCUDA error\.$/],
+    [failed('exit_code', 'The trainer exited with code 3: CUDA error'), 'trainer_failed', /^The trainer exited with code 3: CUDA error\.$/],
     [failed('exit_code', 'the trainer exited with code 1: boom'), 'trainer_failed', /^The trainer exited with code 1: boom\.$/],
     [failed('job_failed'), 'trainer_failed', /^The trainer failed\.$/],
     [failed('oom_killed'), 'out_of_memory', /^The trainer ran out of memory \(OOMKilled\)\.$/],

@@ -8,11 +8,16 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888'
 }
 
+/** Taller on wide screens, and canvas text as large as the page's (uPlot draws it, CSS cannot size it). */
+const heightFor = (width: number) => Math.round(Math.min(640, Math.max(260, width * 0.3)))
+
 function options(width: number): uPlot.Options {
-  const axis = { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } }
+  const px = parseFloat(getComputedStyle(document.documentElement).fontSize) || 15
+  const font = `${Math.round(px * 0.8)}px system-ui, sans-serif`
+  const axis = { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') }, font, labelFont: font, size: Math.round(px * 3) }
   return {
     width,
-    height: 280,
+    height: heightFor(width),
     scales: { x: { time: false }, loss: {}, acc: { range: [0, 1] } },
     axes: [
       { ...axis, label: 'step' },
@@ -37,7 +42,7 @@ export function LossChart({ series }: { series: Series }) {
   useEffect(() => {
     const el = box.current!
     plot.current = new uPlot(options(el.clientWidth || 600), data, el)
-    const resize = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: 280 }))
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: heightFor(el.clientWidth) }))
     resize.observe(el)
     // Colours follow the system theme.
     const scheme = matchMedia('(prefers-color-scheme: dark)')

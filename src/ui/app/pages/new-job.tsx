@@ -10,6 +10,7 @@ import { EMPTY_FORM, formProblems, jobRequest, type JobForm } from '../lib/job-r
 import { href, navigate } from '../lib/route.ts'
 import { usePoll } from '../lib/use-poll.ts'
 import type { DatasetFile } from './files.tsx'
+import { resolveHyperparameters } from '../../../protocol/auto-hyperparameters.ts'
 
 export type SkilletJob = FineTuningJob & {
   estimate?: { trained_tokens: number; total_steps: number; estimated_seconds: number } | null
@@ -27,10 +28,17 @@ async function waitForJob(session: Session, id: string): Promise<SkilletJob> {
 }
 
 const HELP: Record<string, string> = {
-  nEpochs: 'Passes over the training data. auto: chosen from the dataset size by the server.',
-  batchSize: 'Examples per optimizer step. auto: chosen from the dataset size.',
-  learningRateMultiplier: "Scales the method's base learning rate. auto: the server's default multiplier.",
+  nEpochs: 'Passes over the training data. auto: about 3, more for tiny datasets, fewer for huge ones.',
+  batchSize: 'Examples per optimizer step. auto: about 0.2 % of the examples (1 to 256), halved for long examples.',
+  learningRateMultiplier: 'Scales the learning rate estimated for the model. auto: 0.05 below batch 8, 0.1 to 31, 0.2 from 32.',
   beta: 'DPO only: how strongly the model is kept near the reference. auto: the default.',
+}
+
+/** What `auto` comes to for this dataset, by the server's own rule (src/protocol/auto-hyperparameters.ts). */
+function autoValues(file: DatasetFile | undefined): Partial<Record<keyof JobForm, string>> {
+  if (!file?.dataset) return {}
+  const r = resolveHyperparameters({ nEpochs: 'auto', batchSize: 'auto', learningRateMultiplier: 'auto' }, { examples: file.dataset.examples, tokens: file.dataset.estimated_tokens })
+  return { nEpochs: String(r.nEpochs), batchSize: String(r.batchSize), learningRateMultiplier: String(r.learningRateMultiplier) }
 }
 
 function Field({ id, label, help, error, children }: { id: string; label: string; help?: string; error?: string; children: preact.ComponentChildren }) {
@@ -103,6 +111,7 @@ export function NewJobPage({ session }: { session: Session }) {
       </>
     )
   }
+  const auto = autoValues(files.data.find((f) => f.id === form.trainingFile))
   const hyper = (dryRun?.job.method as { [k: string]: { hyperparameters?: Record<string, unknown> } } | undefined)?.[dryRun?.job.method?.type ?? '']?.hyperparameters
   return (
     <>
@@ -147,7 +156,7 @@ export function NewJobPage({ session }: { session: Session }) {
           ))}
         </fieldset>
         {(['nEpochs', 'batchSize', 'learningRateMultiplier', ...(form.method === 'dpo' ? ['beta'] : [])] as (keyof JobForm)[]).map((k) => (
-          <Field key={k} id={k} label={{ nEpochs: 'Epochs', batchSize: 'Batch size', learningRateMultiplier: 'Learning rate multiplier', beta: 'Beta' }[k as string] ?? k} help={HELP[k]} error={problems[k]}>
+          <Field key={k} id={k} label={{ nEpochs: 'Epochs', batchSize: 'Batch size', learningRateMultiplier: 'Learning rate multiplier', beta: 'Beta' }[k as string] ?? k} help={`${HELP[k]}${auto[k] ? ` For this dataset, auto is ${auto[k]}.` : ''}`} error={problems[k]}>
             <input id={k} value={form[k]} inputMode="decimal" aria-describedby={`${k}-help`} onInput={(e) => set({ [k]: e.currentTarget.value })} />
           </Field>
         ))}
