@@ -98,7 +98,7 @@ function logSoftmaxAt(row: Float32Array, token: number): number {
  */
 export async function scoreInLlamaCpp(paths: string[], prompts: number[][], answers: number[][]): Promise<LlamaCppScore[]> {
   const sequences = prompts.map((p, i) => [...p, ...answers[i]])
-  const logits = await llamaCppLogitsMany(paths.flatMap((modelPath) => sequences.map((tokens) => ({ modelPath, tokens }))), { timeoutMs: 600_000 })
+  const logits = await llamaCppLogitsMany(paths.flatMap((modelPath) => sequences.map((tokens) => ({ modelPath, tokens }))), { timeoutMs: 1_200_000 })
   return paths.map((_, k) => {
     const rows = logits.slice(k * sequences.length, (k + 1) * sequences.length)
     const greedy = prompts.map((p, i) => answers[i].map((_, j) => argmax(rows[i][p.length - 1 + j])))
