@@ -15,7 +15,7 @@ import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
 import { Upload } from './schemas/uploads.ts'
-import { openApiInfo } from './schemas/openapi-info.ts'
+import { openApiInfo, operationIdFor } from './schemas/openapi-info.ts'
 import filesRoutes from './routes/v1/files.ts'
 import fineTuningRoutes from './routes/v1/fine-tuning.ts'
 import modelsRoutes from './routes/v1/models.ts'
@@ -80,6 +80,11 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
     openapi: openApiInfo,
     // Keep schema names ($id) as component names in the document.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // Every operation gets an operationId (code generators need one); a route may set its own.
+    transform: ({ schema, url, route }) => ({
+      schema: { ...schema, operationId: (schema as { operationId?: string } | undefined)?.operationId ?? operationIdFor(String(route.method), url) } as typeof schema,
+      url,
+    }),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

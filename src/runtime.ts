@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config/index.ts'
 import { openDatabase, type Database } from './db/database.ts'
+import { DataDirLockError } from './db/data-dir-lock.ts'
 import { createBlobStore } from './storage/index.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 
@@ -28,4 +29,15 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     'runtime opened',
   )
   return { database, blobs, close: () => database.close() }
+}
+
+/** openRuntime for an entry point: a data-dir lock problem is one line on stderr and exit 1, not a stack trace. */
+export async function openRuntimeOrExit(config: Config, log: Logger, name: string): Promise<Runtime> {
+  try {
+    return await openRuntime(config, log)
+  } catch (err) {
+    if (!(err instanceof DataDirLockError)) throw err
+    process.stderr.write(`${name}: ${err.message}\n`)
+    process.exit(1)
+  }
 }

@@ -4,7 +4,7 @@ import { buildApp } from './app.ts'
 import { loadConfigOrExit } from './config/index.ts'
 import { createLogger } from './lib/logger.ts'
 import { PhaseTimer } from './lib/phase-timer.ts'
-import { openRuntime } from './runtime.ts'
+import { openRuntimeOrExit } from './runtime.ts'
 import { bootstrapAdminKey } from './services/projects.ts'
 import { createAppServices } from './services/app-services.ts'
 import { prepareDemoModel } from './models/prepare-demo-model.ts'
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const startup = new PhaseTimer()
   const config = loadConfigOrExit('skillet')
   const log = createLogger(config.logLevel)
-  const runtime = await openRuntime(config, log)
+  const runtime = await openRuntimeOrExit(config, log, 'skillet')
   startup.lap('database')
   const { generated } = await bootstrapAdminKey(runtime.database.db, config.apiKey)
   if (generated) {

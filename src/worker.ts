@@ -6,7 +6,7 @@
 // SKILLET_METRICS_PORT.
 import { loadConfigOrExit } from './config/index.ts'
 import { createLogger } from './lib/logger.ts'
-import { openRuntime } from './runtime.ts'
+import { openRuntimeOrExit } from './runtime.ts'
 import { createAppServices } from './services/app-services.ts'
 import { prepareDemoModel } from './models/prepare-demo-model.ts'
 import { defaultCallbackUrl } from './running/start-scheduler.ts'
@@ -17,7 +17,7 @@ import { startMetricsServer } from './metrics/metrics-server.ts'
 async function main(): Promise<void> {
   const config = loadConfigOrExit('skillet worker')
   const log = createLogger(config.logLevel).child({ process: 'worker' })
-  const runtime = await openRuntime(config, log)
+  const runtime = await openRuntimeOrExit(config, log, 'skillet worker')
   await prepareDemoModel(config, log)
   const services = createAppServices({ config, database: runtime.database, blobs: runtime.blobs, log })
   const metrics = new SkilletMetrics()

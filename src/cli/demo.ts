@@ -82,6 +82,15 @@ async function main(): Promise<void> {
     const artifacts = await client.get<{ data: { name: string; bytes: number }[] }>(`/models/${current.fine_tuned_model}/artifacts`)
     say(`model ${current.fine_tuned_model}; artifacts (GET ${baseURL}/v1/models/${current.fine_tuned_model}/artifacts/NAME):`)
     for (const a of artifacts.data) say(`  ${a.name} (${a.bytes} bytes)`)
+    // What fine-tuning changed: the same held-out prompt to the base model and to the new one.
+    const prompt = 'Repeat paper'
+    const answer = async (model: string) => {
+      const reply = await client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }], max_tokens: 12, temperature: 0 })
+      return JSON.stringify(reply.choices[0]?.message.content ?? '')
+    }
+    say(`"${prompt}" (not in the dataset), POST ${baseURL}/v1/chat/completions:`)
+    say(`  ${DEMO_MODEL_ID} answers ${await answer(DEMO_MODEL_ID)}`)
+    say(`  ${current.fine_tuned_model} answers ${await answer(current.fine_tuned_model)}`)
   }
   say('')
   say('Next:')

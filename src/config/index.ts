@@ -58,6 +58,8 @@ export interface InferenceConfig {
   apiKey: string | undefined
   /** SKILLET_INFERENCE_ENGINE: what the remote engine is (`vllm` loads LoRA adapters through its API; `openai` forwards names as they are). */
   engineKind: 'vllm' | 'openai'
+  /** SKILLET_INFERENCE_ADAPTER_DIR: with vllm, where adapters are copied for the engine to read (shared volume, same path). */
+  adapterDir: string
   /** Models kept loaded at once (least recently used unloads first). */
   maxLoadedModels: number
   /** Memory the loaded models may take together (weights + context), in bytes. */
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: read.url('SKILLET_INFERENCE_URL', ['http:', 'https:']),
       apiKey: read.string('SKILLET_INFERENCE_API_KEY'),
       engineKind: read.oneOf('SKILLET_INFERENCE_ENGINE', ['vllm', 'openai'], 'openai'),
+      adapterDir: path.resolve(read.string('SKILLET_INFERENCE_ADAPTER_DIR') ?? path.join(path.resolve(read.string('SKILLET_DATA_DIR') ?? './data'), 'inference', 'adapters')),
       maxLoadedModels: read.int('SKILLET_INFERENCE_MAX_LOADED_MODELS', 2, { min: 1, max: 64 }),
       memoryBudgetBytes: read.bytes('SKILLET_INFERENCE_MEMORY_BUDGET', 8 * 1024 ** 3),
       idleUnloadSeconds: read.int('SKILLET_INFERENCE_IDLE_UNLOAD_SECONDS', 600, { min: 1 }),

@@ -6,6 +6,7 @@ import type { BlobStore } from '../storage/blob-store.ts'
 import { join } from 'node:path'
 import type { InferenceEngine } from './engine.ts'
 import { EmbeddedEngine } from './embedded-engine.ts'
+import { RemoteEngine } from './remote-engine.ts'
 import { resolveModel, type ResolveDeps } from './resolve-model.ts'
 import type { ServedModel } from './served-model.ts'
 
@@ -14,7 +15,7 @@ export interface InferenceDeps {
   engine: InferenceEngine
 }
 
-export function createInference(deps: { config: Config; db: Db; blobs: BlobStore; log: Logger; engine?: InferenceEngine }): InferenceDeps {
+export function createInference(deps: { config: Config; db: Db; blobs: BlobStore; log: Logger; engine?: InferenceEngine; startedAt: number }): InferenceDeps {
   const { config } = deps
   const resolveDeps: ResolveDeps = {
     db: deps.db,
@@ -22,9 +23,15 @@ export function createInference(deps: { config: Config; db: Db; blobs: BlobStore
     baseModels: config.jobs.baseModels,
     hubEndpoint: config.jobs.hubEndpoint,
     hubToken: config.jobs.hubToken,
+    startedAt: deps.startedAt,
     log: deps.log,
     workDir: join(config.dataDir, 'inference'),
   }
-  const engine = deps.engine ?? new EmbeddedEngine({ config: config.inference, blobs: deps.blobs, cacheDir: join(config.dataDir, 'inference', 'gguf'), log: deps.log })
+  const { url } = config.inference
+  const engine =
+    deps.engine ??
+    (url
+      ? new RemoteEngine({ config: { ...config.inference, url }, blobs: deps.blobs, log: deps.log })
+      : new EmbeddedEngine({ config: config.inference, blobs: deps.blobs, cacheDir: join(config.dataDir, 'inference', 'gguf'), log: deps.log }))
   return { resolve: (projectId, model) => resolveModel(resolveDeps, projectId, model), engine }
 }

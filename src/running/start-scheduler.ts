@@ -9,6 +9,7 @@ import { resolveBaseModel } from '../models/base-models.ts'
 import { jobStartingPoint } from '../models/job-starting-point.ts'
 import type { Database } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
+import type { Signal } from '../lib/signal.ts'
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts'
 
 export interface RunningScheduler {
@@ -23,7 +24,7 @@ export function defaultCallbackUrl(config: Config, port: number): string {
 }
 
 export function startScheduler(
-  services: { config: Config; database: Pick<Database, 'db'>; blobs: BlobStore; jobs: { wake: () => void } },
+  services: { config: Config; database: Pick<Database, 'db'>; blobs: BlobStore; jobWork: Signal },
   opts: { log: Logger; callbackUrl: string; executor?: Executor & { forget?(jobId: string): void }; capacity?: number; onClaimed?: SchedulerOptions['onClaimed'] },
 ): RunningScheduler {
   const { config } = services
@@ -44,13 +45,13 @@ export function startScheduler(
       return { model, initAdapter: start.initAdapter }
     },
   })
-  services.jobs.wake = () => scheduler.wake()
+  const unsubscribe = services.jobWork.subscribe(() => scheduler.wake())
   scheduler.start()
   return {
     scheduler,
     executor,
     async stop() {
-      services.jobs.wake = () => {}
+      unsubscribe()
       await scheduler.stop()
       await executor.close()
     },

@@ -10,6 +10,7 @@ import type { JobsDeps } from './fine-tuning-jobs.ts'
 import type { ModelsDeps } from './models.ts'
 import type { TrainerDeps } from '../reports/trainer-reports.ts'
 import { unixNow } from '../lib/ids.ts'
+import { Signal } from '../lib/signal.ts'
 import { createInference, type InferenceDeps } from '../inference/inference-service.ts'
 
 export interface AppServices {
@@ -18,8 +19,10 @@ export interface AppServices {
   blobs: BlobStore
   files: filesService.FilesDeps
   tasks: BackgroundTasks
-  /** Fine-tuning jobs; `jobs.wake` is replaced by the in-process scheduler's when one runs. */
+  /** Fine-tuning jobs; `jobs.wake` notifies `jobWork`. */
   jobs: JobsDeps
+  /** Notified when there is new job work (a job created or resumed, a file validated); an in-process scheduler subscribes. */
+  jobWork: Signal
   models: ModelsDeps
   trainer: TrainerDeps
   /** Chat Completions and Completions: model resolution and the engine (llama.cpp loads on first use). */
@@ -35,7 +38,8 @@ export interface AppServices {
 export function createAppServices(deps: { config: Config; database: Database; blobs: BlobStore; log: Logger }): AppServices {
   const files: filesService.FilesDeps = { db: deps.database.db, blobs: deps.blobs }
   const tasks = new BackgroundTasks(deps.log)
-  const jobs: JobsDeps = { db: deps.database.db, jobs: deps.config.jobs, wake: () => {} }
+  const jobWork = new Signal()
+  const jobs: JobsDeps = { db: deps.database.db, jobs: deps.config.jobs, wake: () => jobWork.notify() }
   // A validated file may unblock a job waiting in validating_files: tell the scheduler.
   const validate = (fileId: string) =>
     tasks.run(`validate ${fileId}`, () => validateStoredFile(files, fileId, { maxLineBytes: deps.config.maxJsonlLineBytes, log: deps.log }).then(() => jobs.wake()))
@@ -47,9 +51,10 @@ export function createAppServices(deps: { config: Config; database: Database; bl
     files,
     tasks,
     jobs,
+    jobWork,
     models: { db: deps.database.db, blobs: deps.blobs, baseModels: deps.config.jobs.baseModels, startedAt: unixNow() },
     trainer: { db: deps.database.db, blobs: deps.blobs },
-    inference: createInference({ config: deps.config, db: deps.database.db, blobs: deps.blobs, log: deps.log }),
+    inference: createInference({ config: deps.config, db: deps.database.db, blobs: deps.blobs, log: deps.log, startedAt: unixNow() }),
     async createFileRecord(row) {
       const needsValidation = row.purpose === 'fine-tune'
       const saved = await filesService.insertFile(files, { ...row, status: needsValidation ? 'uploaded' : 'processed' })

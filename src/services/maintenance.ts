@@ -4,28 +4,21 @@ import type { Logger } from 'pino'
 import type { AppServices } from './app-services.ts'
 import { collectGarbage, expireFiles } from './files.ts'
 import { expireUploads } from './uploads.ts'
+import { startLoop } from '../lib/loop.ts'
 
 /** A blob write whose temp file has not grown for this long was abandoned (a live upload writes all the time). */
 export const ABANDONED_WRITE_IDLE_MS = 15 * 60_000
 
 export function startMaintenance(services: AppServices, log: Logger, everyMs = 60_000): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve()
-  const tick = () => {
-    running = (async () => {
+  return startLoop({
+    everyMs,
+    pass: async () => {
       const expiredFiles = await expireFiles(services.files)
       const expiredUploads = await expireUploads(services.files)
       const swept = await collectGarbage(services.files)
       const abandonedWrites = await services.blobs.sweepAbandonedWrites(ABANDONED_WRITE_IDLE_MS)
       if (expiredFiles + expiredUploads + swept + abandonedWrites > 0) log.info({ expiredFiles, expiredUploads, swept, abandonedWrites }, 'maintenance')
-    })().catch((err) => log.warn({ err }, 'maintenance failed; will retry'))
-  }
-  tick()
-  const timer = setInterval(tick, everyMs)
-  timer.unref()
-  return {
-    async stop() {
-      clearInterval(timer)
-      await running
     },
-  }
+    onError: (err) => log.warn({ err }, 'maintenance failed; will retry'),
+  })
 }

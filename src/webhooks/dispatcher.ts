@@ -12,6 +12,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } f
 import { decideAfterAttempt, type DeliveryDecision } from './attempt-outcome.ts'
 import { attemptDelivery, type DeliveryTarget, type DeliveryTransport } from './deliver.ts'
 import type { SendResult } from './sender.ts'
+import { startLoop } from '../lib/loop.ts'
 
 export interface DispatcherDeps extends DeliveryTransport {
   db: Db
@@ -167,46 +168,12 @@ export interface WebhookDispatcher {
  */
 export function startWebhookDispatcher(deps: DispatcherDeps & { pollMs: number }): WebhookDispatcher {
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let inPass: Promise<void> | null = null
-  let wokenDuringPass = false
-
-  const pass = async () => {
-    try {
-      // A full batch means more may be due: keep going before sleeping.
-      while (!stopped && (await dispatchDueWebhooks(deps)) >= batchSize) {}
-    } catch (err) {
-      deps.log.error({ err }, 'webhook dispatcher pass failed')
-    }
-  }
-  const run = () => {
-    clearTimeout(timer)
-    if (inPass) {
-      wokenDuringPass = true
-      return
-    }
-    inPass = pass().finally(() => {
-      inPass = null
-      if (stopped) return
-      if (wokenDuringPass) {
-        wokenDuringPass = false
-        run()
-      } else {
-        timer = setTimeout(run, deps.pollMs)
-      }
-    })
-  }
-  timer = setTimeout(run, 0)
-
-  return {
-    wake: () => {
-      if (!stopped) run()
+  return startLoop({
+    everyMs: deps.pollMs,
+    // A full batch means more may be due: keep going before sleeping.
+    pass: async (signal) => {
+      while (!signal.aborted && (await dispatchDueWebhooks(deps)) >= batchSize) {}
     },
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await inPass
-    },
-  }
+    onError: (err) => deps.log.error({ err }, 'webhook dispatcher pass failed'),
+  })
 }

@@ -3,7 +3,7 @@
 // commands, the trainer's stand-alone commands and `npm run demo` itself. Only what must differ here
 // is substituted: the server's address (an ephemeral port), the ids a command prints (the README's
 // `file-…`, `ftjob-…`, `proj_…`, `key_…`), and the output folder `data/` (a temporary one).
-// Not run: the webhook snippet (a fragment for a receiver reachable from the internet), Helm and
+// Not run: `npm run migrate` (it opens the data dir the server holds), the webhook snippet (a fragment for a receiver reachable from the internet), Helm and
 // Docker (not available here), `npm ci` / `npm test` and the development commands.
 import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -97,6 +97,18 @@ t.test('the quickstart against a started server: health, curl, the openai SDK, t
     t.match(bodies[2], { object: 'organization.project.api_key', name: 'ci' })
     t.match(bodies[3], { deleted: true })
   })
+
+  await t.test('skillet keys: create, list, revoke through the running server (not `npm run migrate`: the server holds the data dir)', async (t) => {
+    const commands = shellCommands(readmeBlock('Auth and projects', 'sh', 'keys create').code).filter((c) => c.includes(' keys '))
+    t.equal(commands.length, 3)
+    const env = { PORT: new URL(server.baseURL).port, SKILLET_DATA_DIR: path.join(dir, 'data') }
+    const created = await sh(substitute(commands[0], server.baseURL, ids), env)
+    const id = /created (key_\S+) for project research/.exec(created)?.[1]
+    t.ok(id, `created: ${created.split('\n').find((l) => l.startsWith('> ') === false && l.includes('created'))}`)
+    ids.set('key_', id!)
+    t.match(await sh(substitute(commands[1], server.baseURL, ids), env), new RegExp(`^${id}\tresearch\t`, 'm'), 'listed')
+    t.match(await sh(substitute(commands[2], server.baseURL, ids), env), new RegExp(`revoked ${id}`), 'revoked')
+  })
 })
 
 t.test("the trainer's stand-alone commands", async (t) => {
@@ -127,11 +139,13 @@ t.test('npm run demo: trains on defaults, the loss falls, and it ends with what 
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM')
     await exited
   })
-  const deadline = Date.now() + 240_000
+  const deadline = Date.now() + 400_000
   while (!out.includes('Ctrl-C stops it') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
   t.match(out, /^job succeeded /m, 'the job succeeded')
   const loss = /^training loss ([\d.]+) at step 1 → ([\d.]+) over the last/m.exec(out)
   t.ok(loss && Number(loss[2]) < 0.7 * Number(loss[1]), `the loss fell: ${loss?.[0]}`)
+  t.match(out, /^ {2}skillet-tiny-llama answers "/m, 'the base model is asked')
+  t.match(out, /^ {2}ft:skillet-tiny-llama:\S+ answers "Word:/m, 'the fine-tuned model answers in the dataset\'s format')
   const key = /^ {2}export SKILLET_API_KEY=(sk-[A-Za-z0-9]+)$/m.exec(out)?.[1]
   t.ok(key, 'the key to export')
   const curl = /^ {2}(curl -s \S+\/v1\/fine_tuning\/jobs .*)$/m.exec(out)?.[1]

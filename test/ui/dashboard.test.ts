@@ -61,7 +61,8 @@ async function run() {
     await page.getByRole('heading', { name: 'New fine-tuning job' }).waitFor()
     await page.goBack()
     await page.getByRole('heading', { name: 'Fine-tuning jobs' }).waitFor()
-    t.ok(await page.getByText('No fine-tuning jobs yet').isVisible(), 'an empty state that says what to do')
+    await page.getByText('No fine-tuning jobs yet').waitFor()
+    t.match(await page.locator('.empty').innerText(), /Upload a dataset on Datasets, then create a job on New job/, 'an empty state that says what to do')
     t.equal(await page.evaluate(() => sessionStorage.getItem('skillet.apiKey')), api.key, 'kept in session storage')
     t.equal(await page.evaluate(() => document.cookie), '', 'no cookie')
     t.notOk(page.url().includes(api.key))
@@ -127,7 +128,8 @@ async function run() {
     await page.getByLabel('Training file').selectOption({ label: 'train.jsonl (100 examples)' })
     t.equal(await page.getByLabel('Base model').inputValue(), DEMO_MODEL_ID)
     // 100 examples: auto is 3 epochs (the server's rule), said beside the field.
-    t.ok(await page.getByText('For this dataset, auto is 3.').isVisible(), 'auto explained with its value for this dataset')
+    await page.getByText('For this dataset, auto is 3.').waitFor()
+    t.pass('auto explained with its value for this dataset')
     await page.getByLabel('Epochs').fill('2')
     await page.getByLabel('Batch size').fill('1')
     await page.getByLabel('Seed (optional)').fill('7')
@@ -213,6 +215,23 @@ async function run() {
     await screenshot(page, '06-jobs')
   })
 
+  t.test('cancel: a job stops, and no button is left', async (t) => {
+    const file = (await api.client.files.list()).data.find((f) => f.filename === 'train.jsonl')!
+    const job = await api.client.fineTuning.jobs.create({ model: DEMO_MODEL_ID, training_file: file.id, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 3, batch_size: 1 } } } })
+    await page.goto(`${origin}/#/jobs/${job.id}`)
+    const cancel = page.getByRole('button', { name: 'Cancel', exact: true })
+    await page.getByTestId('job-status').getByText(/queued|running/).waitFor({ timeout: 60_000 })
+    t.ok(await cancel.isEnabled(), 'a queued or running job can be cancelled')
+    await cancel.click()
+    await page.getByTestId('job-status').getByText('cancelled').waitFor({ timeout: 60_000 })
+    t.same(
+      await Promise.all(['Pause', 'Resume', 'Cancel'].map((name) => page.getByRole('button', { name, exact: true }).isEnabled())),
+      [false, false, false],
+      'cancelled: nothing to do',
+    )
+    t.equal((await api.client.fineTuning.jobs.retrieve(job.id)).status, 'cancelled')
+  })
+
   t.test('models: the fine-tuned model, the playground, delete', async (t) => {
     const job = await api.client.fineTuning.jobs.retrieve(jobId)
     await nav('Models').click()
@@ -281,6 +300,9 @@ async function run() {
     t.equal(bg, 'rgb(17, 18, 20)')
     await page.goto(`${origin}/#/jobs/${jobId}`)
     await page.getByTestId('job-status').getByText('succeeded').waitFor()
+    // A fresh page reads the whole event history (200+ events: several pages of 100) into the chart.
+    await page.waitForFunction(() => document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points') === '200', null, { timeout: 30_000 })
+    t.equal(await page.getByTestId('loss-chart').getAttribute('data-last-step'), '200')
     await assertAccessible(t, page, 'job page, dark')
     await screenshot(page, '09-job-dark')
     // A 4K screen: the text scales up (22 px root size) instead of staying laptop-sized.

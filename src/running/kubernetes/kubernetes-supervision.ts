@@ -15,6 +15,7 @@ import type { KubernetesExecutor } from './kubernetes-executor.ts'
 import type { Scheduler } from '../scheduler/scheduler.ts'
 import { sql } from 'drizzle-orm'
 import type { WatchedExecutor } from './watched-executor.ts'
+import { sleep } from '../../lib/loop.ts'
 
 export interface KubernetesSupervisionOptions {
   db: Db
@@ -52,17 +53,16 @@ export function startKubernetesSupervision(o: KubernetesSupervisionOptions): Kub
     onError: (err) => log.warn({ err }, 'reconciler: Kubernetes request failed; the next resync retries'),
   })
 
-  let closed = false
+  const closing = new AbortController()
   const ready = (async () => {
     for (;;) {
       try {
         await reconciler.start()
         break
       } catch (err) {
-        if (closed) return
+        if (closing.signal.aborted) return
         log.error({ err, retryInMs: START_RETRY_MS }, 'cannot list trainer Jobs; is the Kubernetes API reachable and the RBAC Role installed?')
-        await new Promise((r) => setTimeout(r, START_RETRY_MS).unref())
-        if (closed) return
+        if (!(await sleep(START_RETRY_MS, closing.signal))) return
       }
     }
     await observeRunningJobs(o, log)
@@ -71,7 +71,7 @@ export function startKubernetesSupervision(o: KubernetesSupervisionOptions): Kub
   return {
     ready,
     async close() {
-      closed = true
+      closing.abort()
       await reconciler.close()
     },
   }

@@ -11,6 +11,7 @@ import { observeJob } from './observe-job.ts'
 import { groupByJobId, jobIdOf, latestAttempt } from './job-listing.ts'
 import { deleteJobObjects } from './delete-job-objects.ts'
 import { MANAGED_SELECTOR, jobSelector } from './resource-names.ts'
+import { startLoop, type Loop } from '../../lib/loop.ts'
 
 export interface ReconcilerOptions {
   kubeConfig: KubeConfig
@@ -38,7 +39,7 @@ export class JobReconciler {
   private readonly refreshQueued = new Set<string>()
   /** All work runs one piece at a time, so an older reading never overtakes a newer one. */
   private queue: Promise<void> = Promise.resolve()
-  private timer: NodeJS.Timeout | undefined
+  private loop: Loop | null = null
   private closed = false
 
   constructor(options: ReconcilerOptions) {
@@ -60,12 +61,15 @@ export class JobReconciler {
     const ns = this.options.namespace
     this.startWatch(`/apis/batch/v1/namespaces/${ns}/jobs`)
     this.startWatch(`/api/v1/namespaces/${ns}/pods`)
-    this.timer = setInterval(() => {
-      this.resync()
-        .then(() => (this.options.isActive ? this.sweepOrphans(this.options.isActive) : undefined))
-        .catch(this.options.onError)
-    }, this.options.resyncIntervalMs)
-    this.timer.unref()
+    this.loop = startLoop({
+      everyMs: this.options.resyncIntervalMs,
+      immediate: false,
+      pass: async () => {
+        await this.resync()
+        if (this.options.isActive) await this.sweepOrphans(this.options.isActive)
+      },
+      onError: this.options.onError,
+    })
   }
 
   /** Lists every managed Job and pod and delivers each job's observation (if it changed). */
@@ -118,7 +122,7 @@ export class JobReconciler {
 
   async close(): Promise<void> {
     this.closed = true
-    clearInterval(this.timer)
+    await this.loop?.stop()
     for (const c of this.watches) c.abort()
     this.watches.clear()
     await this.queue

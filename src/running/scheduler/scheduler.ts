@@ -6,7 +6,7 @@
 //   4. claims runnable jobs while the executor has room, and launches their trainers.
 // Every step is safe with several schedulers on one database: rows are claimed and locked with
 // SKIP LOCKED, and all status changes go through the state machine.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../../db/database.ts'
@@ -18,8 +18,9 @@ import type { JobRow } from '../../jobs/job-object.ts'
 import { jobsToValidate, validateJob } from '../../jobs/job-validation.ts'
 import type { JobsConfig } from '../../config/index.ts'
 import { unixNow } from '../../lib/ids.ts'
+import { startLoop, type Loop } from '../../lib/loop.ts'
 import { claimNextJob } from './claim.ts'
-import { jobErrorFor, leavesTrainerBehind, liveNotice, lostTrainerFor } from './execution-failure.ts'
+import { decide, type Decision } from './decide.ts'
 import { buildJobSpec } from './trainer-job-spec.ts'
 import { handleLostTrainer, reapLostJobs } from './reaper.ts'
 
@@ -40,20 +41,12 @@ export interface SchedulerOptions {
   onClaimed?: (job: JobRow) => void
 }
 
-/**
- * A trainer reported gone this soon after its attempt was claimed may simply not be created yet (another
- * replica is launching it), so it is left to the heartbeat reaper instead of being retried at once.
- */
-export const LAUNCH_GRACE_SECONDS = 60
-
 export class Scheduler {
   readonly owner: string
   private readonly o: SchedulerOptions
   /** Jobs whose trainer this instance launched and still supervises. */
   private readonly launched = new Set<string>()
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | null = null
-  private again = false
+  private loop: Loop | null = null
   private stopped = false
 
   constructor(options: SchedulerOptions) {
@@ -62,33 +55,22 @@ export class Scheduler {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.o.jobs.schedulerIntervalMs)
-    this.timer.unref()
-    this.wake()
+    if (this.stopped || this.loop) return
+    this.loop = startLoop({
+      everyMs: this.o.jobs.schedulerIntervalMs,
+      pass: () => this.tick(),
+      onError: (err) => this.o.log.error({ err }, 'scheduler tick failed'),
+    })
   }
 
   /** Runs a tick soon; ticks never overlap (a wake during a tick runs one more after it). */
   wake(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.tick()
-      .catch((err) => this.o.log.error({ err }, 'scheduler tick failed'))
-      .finally(() => {
-        this.running = null
-        if (this.again) {
-          this.again = false
-          this.wake()
-        }
-      })
+    this.loop?.wake()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    clearInterval(this.timer)
-    await this.running
+    await this.loop?.stop()
   }
 
   async tick(): Promise<void> {
@@ -131,10 +113,12 @@ export class Scheduler {
         continue
       }
       const seen = await this.o.executor.observe(jobId)
-      if (seen.phase === 'running' || seen.phase === 'pending') continue
-      this.launched.delete(jobId)
-      this.o.executor.forget?.(jobId)
-      await this.settle(jobId, seen)
+      const decision = decide(row, seen, unixNow(), { source: 'launched' })
+      if (decision.action === 'fail' || decision.action === 'retry') {
+        this.launched.delete(jobId)
+        this.o.executor.forget?.(jobId)
+      }
+      await this.act(row, seen, decision)
     }
   }
 
@@ -145,50 +129,36 @@ export class Scheduler {
 
   /**
    * Acts on an observation the runtime pushed (the Kubernetes reconciler), for any job, whoever
-   * launched it: a finished or vanished trainer settles its job; a trainer still alive for a job that
-   * no longer wants one (cancelled, paused, finished) is stopped; a notable live change (an evicted pod
-   * replaced) becomes an event. Idempotent: every change re-checks the job under its row lock.
+   * launched it (see decide). Idempotent: every change re-checks the job under its row lock.
    */
   async observed(jobId: string, seen: ExecutionObservation): Promise<void> {
     const [row] = await this.o.db.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, jobId))
     if (!row) return
-    const log = this.o.log.child({ jobId, projectId: row.projectId })
-    const active = row.status === 'running' || row.status === 'pausing'
-    if (seen.phase === 'running' || seen.phase === 'pending') {
-      if (!active) {
-        log.info({ status: row.status }, 'stopping a trainer whose job no longer runs')
-        await this.o.executor.cancel(jobId)
-        return
-      }
-      const notice = liveNotice(seen)
-      if (notice) {
-        const key = `runtime:${createHash('sha256').update(notice).digest('hex').slice(0, 16)}`
-        if ((await addEvents(this.o.db, jobId, [{ level: 'warn', message: notice, idempotencyKey: key }])) > 0) log.warn({ observation: seen }, 'trainer disrupted')
-      }
-      return
-    }
-    if (!active) return
-    if (seen.phase === 'gone' && unixNow() - (row.heartbeatAt ?? 0) < LAUNCH_GRACE_SECONDS) {
-      log.debug('trainer not found yet; a launch may be in flight elsewhere')
-      return
-    }
-    log.warn({ observation: seen }, 'trainer finished without reporting; settling the job')
-    await this.settle(jobId, seen)
+    await this.act(row, seen, decide(row, seen, unixNow(), { source: 'pushed' }))
   }
 
-  /** A trainer that ended without the job having ended: fail, or retry a vanished one. */
-  private async settle(jobId: string, seen: ExecutionObservation): Promise<void> {
-    const lost = lostTrainerFor(seen)
-    if (lost) {
-      await this.lose(jobId, lost.why, lost.exhaustedCode)
-    } else if (seen.phase === 'failed') {
-      const error = jobErrorFor(seen)
-      await this.failIfActive(jobId, error.code, error.message, ['running', 'pausing'])
-      if (leavesTrainerBehind(seen)) await this.o.executor.cancel(jobId)
-    } else if (seen.phase === 'succeeded') {
-      await this.failIfActive(jobId, 'trainer_failed', 'The trainer exited without reporting a result.', ['running', 'pausing'])
-    } else {
-      await this.lose(jobId, 'The trainer is gone (its process or pod no longer exists)')
+  /** Carries out a decision about one job. */
+  private async act(row: JobRow, seen: ExecutionObservation, decision: Decision): Promise<void> {
+    const log = this.o.log.child({ jobId: row.id, projectId: row.projectId })
+    switch (decision.action) {
+      case 'none':
+        return
+      case 'stop_trainer':
+        log.info({ status: row.status }, 'stopping a trainer whose job no longer runs')
+        await this.o.executor.cancel(row.id)
+        return
+      case 'notice':
+        if ((await addEvents(this.o.db, row.id, [{ level: 'warn', message: decision.message, idempotencyKey: decision.idempotencyKey }])) > 0) log.warn({ observation: seen }, 'trainer disrupted')
+        return
+      case 'fail':
+        log.warn({ observation: seen }, 'trainer finished without reporting; settling the job')
+        await this.failIfActive(row.id, decision.code, decision.message, ['running', 'pausing'])
+        if (decision.stopTrainer) await this.o.executor.cancel(row.id)
+        return
+      case 'retry':
+        log.warn({ observation: seen }, 'trainer finished without reporting; settling the job')
+        await this.lose(row.id, decision.why, decision.exhaustedCode)
+        return
     }
   }
 

@@ -20,7 +20,7 @@ import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
 import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
@@ -171,7 +171,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec)
   checkLoraTargets(spec, model.config)
-  const hp = resolveHyperparameters(spec.method, { examples: set.examples, tokens: set.tokensPerEpoch })
+  // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
+  const hp = spec.method
   const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
   const stepsPerEpoch = Math.ceil(set.examples / hp.batchSize)
   const reporter = new ProtocolReporter(client, { stepsPerEpoch, tokensPerEpoch: set.tokensPerEpoch, attempt: spec.attempt }, (err) =>

@@ -1,13 +1,11 @@
-// The learning task of the GGUF learning tests: user "Repeat the first of: W1 W2 W3" → assistant
-// "Word: W1.", a reply format a random tiny model cannot produce before training. 300 training
-// combinations of 20 words (each one token of the tiny tokenizer) and the held-out combinations
-// never trained on; LoRA training on them; the trainer's own greedy answers; and llama.cpp's
+// The first-word task (test/helpers/first-word-task.ts) for the GGUF learning tests: LoRA training
+// on it; the trainer's own greedy answers; and llama.cpp's
 // greedy answers and perplexity for exported GGUFs of the result.
 import { join } from 'node:path'
 import { llamaCppLogitsMany } from '../../../src/trainer/export/llama-cpp-logits.ts'
 import { loadModelDir, type LoadedModel } from '../../../src/trainer/io/load-model.ts'
 import { greedyGenerate } from '../../../src/trainer/model/generate.ts'
-import { Random } from '../../../src/trainer/model/random.ts'
+import { ask, heldOut, reply, train } from '../../helpers/first-word-task.ts'
 import { encodeTrainingSet } from '../../../src/trainer/run/training-set.ts'
 import { trainOptions } from '../../../src/trainer/run/train-options.ts'
 import { makeTinyModel, type TinyModelOptions } from '../../../src/trainer/tiny/make-tiny-model.ts'
@@ -16,16 +14,9 @@ import type { StepMetrics } from '../../../src/trainer/train/reporter.ts'
 import { Trainer, type TrainResult } from '../../../src/trainer/train/trainer.ts'
 import { argmax } from './compare-logits.ts'
 
-/** Words the tiny tokenizer keeps whole (" water" is one token), so every prompt has one length. */
-export const WORDS = ['the', 'and', 'you', 'that', 'for', 'are', 'had', 'hot', 'but', 'out',
-  'other', 'all', 'each', 'she', 'which', 'their', 'about', 'many', 'write', 'like']
-export const ask = (words: string[]) => `Repeat the first of: ${words.join(' ')}`
-export const reply = (words: string[]) => `Word: ${words[0]}.`
-
-const rng = Random.fromSeed(9)
-const pick = () => [0, 0, 0].map(() => WORDS[Math.floor(rng.next() * WORDS.length)])
-export const TRAIN = Array.from({ length: 300 }, pick)
-export const HELD_OUT = Array.from({ length: 70 }, pick).filter((e) => !TRAIN.some((x) => x.join() === e.join()))
+export { ask, reply, WORDS } from '../../helpers/first-word-task.ts'
+export const TRAIN = train
+export const HELD_OUT = heldOut
 
 export interface LearnedTask {
   model: LoadedModel

@@ -21,10 +21,6 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-export function isNotFound(err: unknown): boolean {
-  return err instanceof OpenAI.APIError && err.status === 404
-}
-
 /** A GET with the key as a Bearer token; throws with the envelope's message on a non-2xx answer. */
 export async function authedFetch(apiKey: string, path: string, init: RequestInit = {}): Promise<Response> {
   const res = await fetch(`${API_BASE}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${apiKey}` } })

@@ -17,8 +17,8 @@ export class EventsFeed {
     this.jobId = jobId
   }
 
-  /** Fetches what is new; returns whether anything was. */
-  async poll(maxPages = 50): Promise<boolean> {
+  /** Fetches what is new (on the first call, everything: up to 100,000 events); returns whether anything was. */
+  async poll(maxPages = 1000): Promise<boolean> {
     const fresh: JobEvent[] = []
     let after: string | undefined
     for (let page = 0; page < maxPages; page++) {

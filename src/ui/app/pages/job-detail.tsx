@@ -66,6 +66,7 @@ export function JobDetailPage({ session, jobId }: { session: Session; jobId: str
   const j = job.data
   const allowed = allowedActions(j.status)
   const act = async (action: UserAction) => {
+    if (action === 'cancel' && !confirm(`Cancel ${jobId}? It stops without a fine-tuned model (checkpoints stay).`)) return
     setActing(action)
     setActionError(null)
     try {
