@@ -51,6 +51,9 @@ export async function startBackground(services: AppServices, opts: BackgroundOpt
     callbackUrl: opts.callbackUrl,
     executor,
     onClaimed: (job) => metrics?.queueWait.observe(Math.max(0, unixNow() - job.runAfter)),
+    // Embedded (PGlite: one process holds the data dir) with local trainers: a job still running at
+    // start had its trainer in this server's previous life, which took it along (SKILLET_PARENT_PID).
+    reclaimAtStart: database.driver === 'pglite' && !executor,
   })
   metrics?.watchDatabase(database.db)
   metrics?.watchTrainers(() => running.scheduler.supervising)

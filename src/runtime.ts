@@ -1,11 +1,10 @@
 // Opens what the service runs on (database, blob store) from the configuration: embedded defaults
 // (PGlite + local files under the data dir) or production ones (Postgres + S3).
-import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config/index.ts'
 import { openDatabase, type Database } from './db/database.ts'
 import { DataDirLockError } from './db/data-dir-lock.ts'
-import { createBlobStore } from './storage/index.ts'
+import { blobStoreConfigFor, createBlobStore } from './storage/index.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 
 export interface Runtime {
@@ -19,11 +18,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     config.databaseUrl ? { driver: 'pg', url: config.databaseUrl } : { driver: 'pglite', dataDir: config.dataDir },
   )
   await database.migrate()
-  const blobs = createBlobStore(
-    config.s3
-      ? { kind: 's3', bucket: config.s3.bucket, endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle, prefix: config.s3.prefix }
-      : { kind: 'fs', root: path.join(config.dataDir, 'blobs') },
-  )
+  const blobs = createBlobStore(blobStoreConfigFor(config))
   log.info(
     { database: database.driver, blobStore: blobs.kind, dataDir: database.driver === 'pglite' || blobs.kind === 'fs' ? config.dataDir : undefined },
     'runtime opened',

@@ -1,8 +1,8 @@
 import type { Config } from './index.ts'
 
 /**
- * The blob store the server uses, as the environment variables src/config reads for it (the
- * trainer reads the same names: src/trainer/service/trainer-config.ts), so a trainer opens the
+ * The blob store the server uses, as the environment variables readBlobStoreSettings (./index.ts)
+ * reads, for the API and its trainers alike, so a trainer opens the
  * same store even when the server was configured in code rather than from its environment.
  * Credentials are not here: they stay in the environment the trainer inherits (or its Secret).
  */

@@ -157,22 +157,14 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = []
   const read = new EnvReader(env, problems)
 
-  const s3Bucket = read.string('SKILLET_S3_BUCKET')
+  const blobStore = readBlobStoreSettings(env, problems)
   const config: Config = {
     port: read.int('PORT', 8080, { min: 0, max: 65535 }),
     host: read.string('HOST') ?? '0.0.0.0',
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir: path.resolve(read.string('SKILLET_DATA_DIR') ?? './data'),
+    dataDir: blobStore.dataDir,
     apiKey: read.apiKey('SKILLET_API_KEY'),
-    s3: s3Bucket
-      ? {
-          bucket: s3Bucket,
-          endpoint: read.url('SKILLET_S3_ENDPOINT', ['http:', 'https:']),
-          region: read.string('SKILLET_S3_REGION') ?? env.AWS_REGION ?? 'us-east-1',
-          forcePathStyle: read.bool('SKILLET_S3_FORCE_PATH_STYLE', false),
-          prefix: read.string('SKILLET_S3_PREFIX') ?? '',
-        }
-      : undefined,
+    s3: blobStore.s3,
     logLevel: read.oneOf('SKILLET_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     maxFileBytes: read.bytes('SKILLET_MAX_FILE_BYTES', 512 * 1000 * 1000),
     maxUploadBytes: read.bytes('SKILLET_MAX_UPLOAD_BYTES', 8 * 1000 * 1000 * 1000),
@@ -213,13 +205,35 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.executor.kind === 'kubernetes' && !config.jobs.callbackUrl) {
     problems.push('SKILLET_INTERNAL_URL is required with SKILLET_EXECUTOR=kubernetes: trainer pods call the API back at it (e.g. http://skillet.skillet.svc/internal/v1)')
   }
-  if (!s3Bucket) {
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
+/**
+ * Where blobs live (SKILLET_DATA_DIR, SKILLET_S3_*), read the same way by the API and by its trainers
+ * (src/trainer/service/trainer-config.ts); blobStoreEnv (blob-store-env.ts) writes these names back
+ * for a trainer. Problems are added to `problems`.
+ */
+export function readBlobStoreSettings(env: Env, problems: string[]): Pick<Config, 'dataDir' | 's3'> {
+  const read = new EnvReader(env, problems)
+  const bucket = read.string('SKILLET_S3_BUCKET')
+  if (!bucket) {
     for (const name of ['SKILLET_S3_ENDPOINT', 'SKILLET_S3_PREFIX', 'SKILLET_S3_FORCE_PATH_STYLE']) {
       if (env[name]) problems.push(`${name} is set but SKILLET_S3_BUCKET is not: set the bucket to use S3`)
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return config
+  return {
+    dataDir: path.resolve(read.string('SKILLET_DATA_DIR') ?? './data'),
+    s3: bucket
+      ? {
+          bucket,
+          endpoint: read.url('SKILLET_S3_ENDPOINT', ['http:', 'https:']),
+          region: read.string('SKILLET_S3_REGION') ?? env.AWS_REGION ?? 'us-east-1',
+          forcePathStyle: read.bool('SKILLET_S3_FORCE_PATH_STYLE', false),
+          prefix: read.string('SKILLET_S3_PREFIX') ?? '',
+        }
+      : undefined,
+  }
 }
 
 /** The demo model's id, generated under the data dir on first start when no base models are configured. */

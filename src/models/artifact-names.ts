@@ -5,8 +5,11 @@
 const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}'
 const NAME = new RegExp(`^${SEGMENT}(?:/${SEGMENT})?$`)
 
+/** `…/artifacts/archive` is the whole model as a .tar: no artifact may take that name. */
+export const ARCHIVE = 'archive'
+
 export function isArtifactName(name: string): boolean {
-  return NAME.test(name)
+  return NAME.test(name) && name !== ARCHIVE
 }
 
 /** The model's GGUF: a top-level name ending in .gguf. */

@@ -20,6 +20,8 @@
 // 2e-4 vs 2e-5 on 7B models). So a 7B LoRA run at multiplier 0.1 trains at 1.1e-4, full
 // fine-tuning at 1.1e-5; the demo model's 40-example job (batch 1, multiplier 0.05) at 3.6e-3.
 
+import { Type, type Static } from 'typebox'
+
 export type TrainingMethod = 'lora' | 'full' | 'dpo'
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x))
@@ -37,23 +39,31 @@ export function learningRateFor(method: TrainingMethod, learningRateMultiplier: 
   return pretrainingLearningRate(model.hiddenSize) * METHOD_LEARNING_RATE_FACTOR[method] * learningRateMultiplier
 }
 
-export interface HyperparameterRequest {
-  nEpochs: number | 'auto'
-  batchSize: number | 'auto'
-  learningRateMultiplier: number | 'auto'
-}
+const Auto = Type.Literal('auto')
 
-export interface ResolvedHyperparameters {
-  nEpochs: number
-  batchSize: number
-  learningRateMultiplier: number
-}
+/** What the job asked for: numbers, or 'auto' for the rule to choose. */
+export const HyperparameterRequestSchema = Type.Object({
+  nEpochs: Type.Union([Type.Integer({ minimum: 1 }), Auto]),
+  batchSize: Type.Union([Type.Integer({ minimum: 1 }), Auto]),
+  learningRateMultiplier: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Auto]),
+})
+export type HyperparameterRequest = Static<typeof HyperparameterRequestSchema>
 
-export interface DatasetSummary {
-  examples: number
+/** What training uses: numbers only (the spec's method carries them to the trainer). */
+export const ResolvedHyperparametersSchema = Type.Object({
+  nEpochs: Type.Integer({ minimum: 1 }),
+  batchSize: Type.Integer({ minimum: 1 }),
+  learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }),
+})
+export type ResolvedHyperparameters = Static<typeof ResolvedHyperparametersSchema>
+
+/** The dataset facts the rule reads. */
+export const DatasetSummarySchema = Type.Object({
+  examples: Type.Integer({ minimum: 0 }),
   /** Total tokens over all examples (one epoch). */
-  tokens: number
-}
+  tokens: Type.Integer({ minimum: 0 }),
+})
+export type DatasetSummary = Static<typeof DatasetSummarySchema>
 
 export function resolveHyperparameters(request: HyperparameterRequest, data: DatasetSummary): ResolvedHyperparameters {
   const n = Math.max(1, data.examples)

@@ -25,7 +25,14 @@ export function defaultCallbackUrl(config: Config, port: number): string {
 
 export function startScheduler(
   services: { config: Config; database: Pick<Database, 'db'>; blobs: BlobStore; jobWork: Signal },
-  opts: { log: Logger; callbackUrl: string; executor?: Executor & { forget?(jobId: string): void }; capacity?: number; onClaimed?: SchedulerOptions['onClaimed'] },
+  opts: {
+    log: Logger
+    callbackUrl: string
+    executor?: Executor & { forget?(jobId: string): void }
+    capacity?: number
+    onClaimed?: SchedulerOptions['onClaimed']
+    reclaimAtStart?: SchedulerOptions['reclaimAtStart']
+  },
 ): RunningScheduler {
   const { config } = services
   const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config), blobStore: config.s3 ? 's3' : 'fs' })
@@ -38,6 +45,7 @@ export function startScheduler(
     capacity,
     callbackUrl: opts.callbackUrl,
     onClaimed: opts.onClaimed,
+    reclaimAtStart: opts.reclaimAtStart,
     resolveModel: async (job) => {
       // Checked again at launch: the model a job continues from may have been deleted since.
       const start = await jobStartingPoint({ db: services.database.db, baseModels: config.jobs.baseModels }, job.projectId, job.model, job.method.type)

@@ -4,6 +4,7 @@ import t from 'tap'
 import { assertApiError, assertSpec } from '../helpers/openai-spec.ts'
 import { chatExample, startJobsApp, TEST_BASE_MODEL, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
 import { startFakeHub } from '../helpers/fake-hub.ts'
+import { untar } from '../helpers/untar.ts'
 import { resolveBaseModel } from '../../src/models/base-models.ts'
 import { parseBaseModels } from '../../src/config/index.ts'
 
@@ -49,6 +50,29 @@ t.test('models API', async (t) => {
     t.equal(await inFolder.text(), `adapter weights of ${job.id}`)
     const missing = await fetch(`${ctx.baseURL}/models/${modelId}/artifacts/nope.bin`, { headers })
     t.equal(missing.status, 404)
+  })
+
+  t.test('the whole model as one .tar', async (t) => {
+    const headers = { authorization: `Bearer ${ctx.key}` }
+    const folder = modelId.replace(/:/g, '-')
+    for (const [model, gguf] of [[modelId, `GGUF of ${job.id}`], [`${modelId}:ckpt-step-4`, `GGUF of ${job.id} at step 4`]]) {
+      const res = await fetch(`${ctx.baseURL}/models/${model}/artifacts/archive`, { headers })
+      t.equal(res.status, 200)
+      t.equal(res.headers.get('content-type'), 'application/x-tar')
+      const name = model.replace(/:/g, '-')
+      t.equal(res.headers.get('content-disposition'), `attachment; filename="${name}.tar"`)
+      const files = await untar(Buffer.from(await res.arrayBuffer()))
+      t.same([...files.keys()].sort(), ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'model.gguf'].map((f) => `${name}/${f}`), 'every artifact, in the model folder')
+      t.equal(files.get(`${name}/model.gguf`)?.toString(), gguf)
+      for (const [entry, bytes] of files) {
+        const one = await fetch(`${ctx.baseURL}/models/${model}/artifacts/${entry.slice(name.length + 1)}`, { headers })
+        t.ok(Buffer.from(await one.arrayBuffer()).equals(bytes), `${entry} is the artifact's bytes`)
+      }
+    }
+    t.ok(folder.startsWith('ft-'))
+    const unknown = await fetch(`${ctx.baseURL}/models/ft:nope/artifacts/archive`, { headers })
+    t.equal(unknown.status, 404)
+    assertSpec(t, 'Error', (await unknown.json()).error)
   })
 
   t.test('checkpoint models have their own artifacts', async (t) => {

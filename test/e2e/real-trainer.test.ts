@@ -21,6 +21,7 @@ import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
 import { startRealTrainerApp } from '../helpers/real-trainer-app.ts'
 import { tmpDir } from '../helpers/test-app.ts'
+import { untar } from '../helpers/untar.ts'
 
 const WORDS = ['apple', 'river', 'stone', 'cloud', 'maple', 'tiger', 'ocean', 'lemon', 'piano', 'candle', 'forest', 'silver', 'rocket', 'garden', 'window', 'planet', 'castle', 'bridge', 'meadow', 'harbor', 'violet', 'summit', 'lantern', 'falcon', 'pepper']
 /** A fixed reply format: the assistant always answers "Word: <word>." */
@@ -133,6 +134,17 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   // llama.cpp stops at the end-of-generation token without returning it; ours ends with it.
   const oursUntilEos = ours.at(-1) === tokenizer.eosTokenId ? ours.slice(0, -1) : ours
   t.same(theirs, oursUntilEos, `llama.cpp and the trainer both answer ${JSON.stringify(tokenizer.decode(ours))}`)
+
+  // The whole folder as one .tar: the same bytes as each download.
+  const tarRes = await fetch(`${ctx.baseURL}/models/${model}/artifacts/archive`, { headers })
+  t.equal(tarRes.status, 200)
+  const entries = await untar(Buffer.from(await tarRes.arrayBuffer()))
+  const folder = model.replace(/:/g, '-')
+  t.same([...entries.keys()].sort(), names.map((n) => `${folder}/${n}`).sort(), 'the archive holds every artifact')
+  for (const name of names) {
+    if (!(await fs.stat(path.join(dir, name)).catch(() => null))) await download(name)
+    t.ok(entries.get(`${folder}/${name}`)!.equals(await fs.readFile(path.join(dir, name))), `archived ${name} is the download's bytes`)
+  }
 
   // Each checkpoint is a model with its own adapter, GGUF and Modelfile; the last one's GGUF is the final model's.
   const ckpt5 = `${model}:ckpt-step-5`

@@ -52,6 +52,13 @@ t.test('the blob store settings the executor passes are the ones the trainer rea
   t.same(loadTrainerConfig(env(blobStoreEnv({ dataDir: '/data/x', s3 }))).blobStore, { kind: 's3', ...s3 })
 })
 
+t.test('the trainer checks the blob store settings as the API does (one reader)', async (t) => {
+  const err = t.throws(() => loadTrainerConfig(env({ SKILLET_S3_ENDPOINT: 'http://minio:9000' }))) as TrainerConfigError
+  t.match(err.problems, [/^SKILLET_S3_ENDPOINT is set but SKILLET_S3_BUCKET is not/])
+  const bad = t.throws(() => loadTrainerConfig(env({ SKILLET_S3_BUCKET: 'b', SKILLET_S3_ENDPOINT: 'minio:9000' }))) as TrainerConfigError
+  t.match(bad.problems.join('\n'), /SKILLET_S3_ENDPOINT/)
+})
+
 t.test('every problem is reported at once', async (t) => {
   const bad = { ...spec, method: { ...spec.method, nEpochs: 0 }, model: { id: 'm', source: { kind: 'hub', repo: 'x/y' } } }
   const err = t.throws(() => loadTrainerConfig({ SKILLET_JOB_SPEC: JSON.stringify(bad), SKILLET_TRAINER_GGUF_TYPE: 'Q4', SKILLET_TRAINER_HEARTBEAT_SECONDS: '0' })) as TrainerConfigError

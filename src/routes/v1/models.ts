@@ -1,6 +1,7 @@
 // /v1/models — OpenAI's models API, plus the artifacts extension:
 //   GET /v1/models/{id}/artifacts          list a fine-tuned or checkpoint model's files
 //   GET /v1/models/{id}/artifacts/{name}   download one, streamed from the blob store
+//   GET /v1/models/{id}/artifacts/archive  all of them as one .tar
 // (names and blob layout: docs/model-artifacts.md)
 // Model ids contain ':' (one path segment, documented as {model}); base model ids may contain '/':
 // hidden catch-all routes take the rest of the path and split it.
@@ -10,7 +11,8 @@ import { Type } from 'typebox'
 import { errorResponses } from '../../schemas/common.ts'
 import * as models from '../../services/models.ts'
 import type { ModelsDeps } from '../../services/models.ts'
-import { artifactContentType } from '../../models/artifact-names.ts'
+import { ARCHIVE, artifactContentType } from '../../models/artifact-names.ts'
+import { modelArchive } from '../../services/model-archive.ts'
 
 const Model = Type.Object({ id: Type.String(), object: Type.Literal('model'), created: Type.Integer(), owned_by: Type.String() })
 
@@ -45,7 +47,12 @@ const modelsRoutes: FastifyPluginAsyncTypebox<{ deps: ModelsDeps }> = async (app
 
   const retrieve = (projectId: string, id: string) => models.getModel(deps, projectId, id)
   const list = async (projectId: string, id: string) => ({ object: 'list' as const, data: (await models.listArtifacts(deps, projectId, id)).map(models.toArtifact) })
+  const archive = async (projectId: string, id: string, reply: FastifyReply) => {
+    const tar = await modelArchive(deps, projectId, id)
+    return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${tar.filename}"`).send(tar.body)
+  }
   const download = async (projectId: string, id: string, name: string, reply: FastifyReply) => {
+    if (name === ARCHIVE) return archive(projectId, id, reply)
     const { row, body } = await models.openArtifact(deps, projectId, id, name)
     return reply
       .header('content-type', artifactContentType(row.name))
@@ -66,6 +73,18 @@ const modelsRoutes: FastifyPluginAsyncTypebox<{ deps: ModelsDeps }> = async (app
     '/models/:model/artifacts',
     { schema: { summary: "List a fine-tuned model's artifacts (Skillet extension)", tags, params: ModelParams, response: { 200: ArtifactList, ...errorResponses } } },
     async (request) => list(request.principal.projectId, request.params.model),
+  )
+  app.get(
+    '/models/:model/artifacts/archive',
+    {
+      schema: {
+        summary: 'Download the whole model folder as one .tar (Skillet extension)',
+        tags,
+        params: ModelParams,
+        response: { 200: Type.String({ format: 'binary' }), ...errorResponses },
+      },
+    },
+    async (request, reply) => archive(request.principal.projectId, request.params.model, reply),
   )
   app.get(
     '/models/:model/artifacts/*',

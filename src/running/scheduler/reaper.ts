@@ -2,7 +2,7 @@
 // longer knows it — is retried from its latest checkpoint, up to maxAttempts attempts in all, and
 // then failed with a clear error. A pausing job whose trainer vanished is simply paused: its latest
 // checkpoint is where it will resume.
-import { and, eq, lt, sql } from 'drizzle-orm'
+import { and, eq, lt, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/database.ts'
 import { fineTuningJobs, jobCheckpoints } from '../../db/schema/index.ts'
 import { unixNow } from '../../lib/ids.ts'
@@ -44,25 +44,26 @@ export async function handleLostTrainer(tx: Tx, job: JobRow, why: string, opts: 
   return 'failed'
 }
 
+/** Handles every active job as lost (skipping rows others hold): for a scheduler that knows all trainers died with its predecessor. */
+export async function reclaimAll(db: Db, why: string, opts: ReaperOptions): Promise<Record<string, string>> {
+  return reapWhere(db, sql`true`, () => why, opts)
+}
+
 /** Finds active jobs with a stale heartbeat (skipping rows others hold) and handles each. */
 export async function reapLostJobs(db: Db, opts: ReaperOptions): Promise<Record<string, string>> {
-  const outcome: Record<string, string> = {}
   const cutoff = unixNow() - opts.heartbeatTimeoutSeconds
-  const stale = await db
-    .select({ id: fineTuningJobs.id })
-    .from(fineTuningJobs)
-    .where(and(sql`${fineTuningJobs.status} in ('running', 'pausing')`, lt(fineTuningJobs.heartbeatAt, cutoff)))
-    .limit(100)
-  for (const { id } of stale) {
+  return reapWhere(db, lt(fineTuningJobs.heartbeatAt, cutoff), (job) => `The trainer stopped sending heartbeats (none for ${unixNow() - (job.heartbeatAt ?? 0)} seconds)`, opts)
+}
+
+async function reapWhere(db: Db, condition: SQL, why: (job: JobRow) => string, opts: ReaperOptions): Promise<Record<string, string>> {
+  const outcome: Record<string, string> = {}
+  const active = sql`${fineTuningJobs.status} in ('running', 'pausing')`
+  const found = await db.select({ id: fineTuningJobs.id }).from(fineTuningJobs).where(and(active, condition)).limit(100)
+  for (const { id } of found) {
     await db.transaction(async (tx) => {
-      const [job] = await tx
-        .select()
-        .from(fineTuningJobs)
-        .where(and(eq(fineTuningJobs.id, id), sql`${fineTuningJobs.status} in ('running', 'pausing')`, lt(fineTuningJobs.heartbeatAt, cutoff)))
-        .for('update', { skipLocked: true })
+      const [job] = await tx.select().from(fineTuningJobs).where(and(eq(fineTuningJobs.id, id), active, condition)).for('update', { skipLocked: true })
       if (!job) return
-      const silent = unixNow() - (job.heartbeatAt ?? 0)
-      outcome[id] = await handleLostTrainer(tx, job, `The trainer stopped sending heartbeats (none for ${silent} seconds)`, opts)
+      outcome[id] = await handleLostTrainer(tx, job, why(job), opts)
     })
   }
   return outcome

@@ -22,7 +22,7 @@ import { startLoop, type Loop } from '../../lib/loop.ts'
 import { claimNextJob } from './claim.ts'
 import { decide, type Decision } from './decide.ts'
 import { buildJobSpec } from './trainer-job-spec.ts'
-import { handleLostTrainer, reapLostJobs } from './reaper.ts'
+import { handleLostTrainer, reapLostJobs, reclaimAll } from './reaper.ts'
 
 export interface SchedulerOptions {
   db: Db
@@ -37,6 +37,12 @@ export interface SchedulerOptions {
   resolveModel: (job: JobRow) => Promise<Pick<TrainerJobSpec, 'model' | 'initAdapter'>>
   /** Identifies this instance in lease_owner. */
   owner?: string
+  /**
+   * This is the only scheduler and its trainers die with it (embedded mode, local executor): every job
+   * still running at start lost its trainer with the previous process, and is retried (or failed) at
+   * once instead of after the heartbeat timeout.
+   */
+  reclaimAtStart?: boolean
   /** Told about every claim (metrics: queue wait). */
   onClaimed?: (job: JobRow) => void
 }
@@ -48,6 +54,7 @@ export class Scheduler {
   private readonly launched = new Set<string>()
   private loop: Loop | null = null
   private stopped = false
+  private reclaimed = false
 
   constructor(options: SchedulerOptions) {
     this.o = options
@@ -74,6 +81,11 @@ export class Scheduler {
   }
 
   async tick(): Promise<void> {
+    if (this.o.reclaimAtStart && !this.reclaimed) {
+      const reclaimed = await reclaimAll(this.o.db, 'The server restarted and its trainer did not survive it', { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
+      this.reclaimed = true
+      if (Object.keys(reclaimed).length > 0) this.o.log.warn({ reclaimed }, 'reclaimed jobs whose trainers died with the previous server')
+    }
     for (const id of await jobsToValidate(this.o.db)) await validateJob({ db: this.o.db, jobs: this.o.jobs }, id)
     const reaped = await reapLostJobs(this.o.db, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
     if (Object.keys(reaped).length > 0) this.o.log.warn({ reaped }, 'reaped jobs with lost trainers')

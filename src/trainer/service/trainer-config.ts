@@ -1,7 +1,7 @@
 // The only place the service's trainer reads its environment (as src/config does for the API).
 // The launcher sets the job (SKILLET_JOB_SPEC, SKILLET_JOB_TOKEN, SKILLET_CALLBACK_URL — see
 // src/protocol/trainer-env.ts); the blob store settings use the API's own names and defaults
-// (SKILLET_S3_* for S3, else the filesystem store under SKILLET_DATA_DIR/blobs), so a trainer
+// read by src/config's readBlobStoreSettings (SKILLET_S3_* for S3, else SKILLET_DATA_DIR/blobs), so a trainer
 // started with the server's environment finds the same blobs. Everything is checked here, once:
 // a bad setting is input the trainer can never run with, reported as a TrainerConfigError.
 import { tmpdir } from 'node:os'
@@ -9,7 +9,8 @@ import path from 'node:path'
 import { Value } from 'typebox/value'
 import { GGUF_FILE_TYPES } from '../../protocol/training-settings.ts'
 import { TrainerJobSpecSchema, type TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
-import type { BlobStoreConfig } from '../../storage/index.ts'
+import { blobStoreConfigFor, type BlobStoreConfig } from '../../storage/index.ts'
+import { readBlobStoreSettings } from '../../config/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
 
@@ -75,21 +76,6 @@ const positiveInt = (env: Env, name: string, fallback: number, problems: string[
   return Number(v)
 }
 
-function blobStoreConfig(env: Env, problems: string[]): BlobStoreConfig {
-  const bucket = env.SKILLET_S3_BUCKET?.trim()
-  if (!bucket) return { kind: 'fs', root: path.join(path.resolve(env.SKILLET_DATA_DIR?.trim() || './data'), 'blobs') }
-  const pathStyle = (env.SKILLET_S3_FORCE_PATH_STYLE ?? '').trim().toLowerCase()
-  if (!['', '0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(pathStyle)) problems.push(`SKILLET_S3_FORCE_PATH_STYLE must be true or false, got "${pathStyle}"`)
-  return {
-    kind: 's3',
-    bucket,
-    endpoint: env.SKILLET_S3_ENDPOINT?.trim() || undefined,
-    region: env.SKILLET_S3_REGION?.trim() || env.AWS_REGION || 'us-east-1',
-    forcePathStyle: ['1', 'true', 'yes', 'on'].includes(pathStyle),
-    prefix: env.SKILLET_S3_PREFIX?.trim() ?? '',
-  }
-}
-
 function ggufType(env: Env, problems: string[]): GgufFileType | null {
   const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
   if (v === '') return 'F16'
@@ -117,7 +103,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
   const config = {
     token,
     callbackUrl,
-    blobStore: blobStoreConfig(env, problems),
+    blobStore: blobStoreConfigFor(readBlobStoreSettings(env, problems)),
     backend,
     workDir: path.resolve(env.SKILLET_TRAINER_WORK_DIR?.trim() || path.join(tmpdir(), 'skillet-trainer')),
     heartbeatSeconds: positiveInt(env, 'SKILLET_TRAINER_HEARTBEAT_SECONDS', 10, problems),
