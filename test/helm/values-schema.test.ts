@@ -37,6 +37,9 @@ t.test('bad values are rejected', async (t) => {
     ['missing database secret', (v) => delete v.existingSecrets.database, /\/existingSecrets must have required property 'database'/],
     ['root pods', (v) => (v.podSecurityContext.runAsNonRoot = false), /\/podSecurityContext\/runAsNonRoot must be equal to constant/],
     ['bad log level', (v) => (v.config.logLevel = 'verbose'), /\/config\/logLevel must be equal to one of the allowed values/],
+    ['unknown inference engine', (v) => (v.inference.engine = 'tgi'), /\/inference\/engine must be equal to one of the allowed values/],
+    ['inference port as a string', (v) => (v.inference.port = '8080'), /\/inference\/port must be integer/],
+    ['misspelt inference key', (v) => (v.inference.gpus = 1), /\/inference must NOT have additional properties/],
   ]
   for (const [what, change, expected] of bad) t.match(errorsOf(withChange(change)).join('\n'), expected, what)
 })
