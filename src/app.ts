@@ -19,6 +19,7 @@ import { openApiInfo, operationIdFor } from './schemas/openapi-info.ts'
 import filesRoutes from './routes/v1/files.ts'
 import fineTuningRoutes from './routes/v1/fine-tuning.ts'
 import modelsRoutes from './routes/v1/models.ts'
+import gradersRoutes from './routes/v1/graders.ts'
 import chatCompletionsRoutes from './routes/v1/chat-completions.ts'
 import completionsRoutes from './routes/v1/completions.ts'
 import trainerRoutes from './routes/internal/trainer.ts'
@@ -114,6 +115,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
       await v1.register(filesRoutes, { services })
       await v1.register(fineTuningRoutes, { deps: services.jobs })
       await v1.register(modelsRoutes, { deps: services.models })
+      await v1.register(gradersRoutes, { config: services.config.graders })
       await v1.register(chatCompletionsRoutes, { deps: services.inference })
       await v1.register(completionsRoutes, { deps: services.inference })
       await v1.register(uploadsRoutes, { services })

@@ -2,7 +2,7 @@
 //   node src/cli/make-tiny-model.ts --arch llama --out /tmp/tiny-llama [--seed 0] [--hidden 64]
 //     [--layers 2] [--heads 4] [--kv-heads 2] [--intermediate 128] [--vocab 512]
 //     [--max-positions 256] [--init-std 0.02] [--tie] [--rope-theta 500000]
-//     [--llama3-rope-factor 8 --original-max-positions 64]
+//     [--llama3-rope-factor 8 --original-max-positions 64] [--tokenizer byte-level|sentencepiece]
 import { parseArgs } from 'node:util'
 import type { Architecture } from '../trainer/model/types.ts'
 import { makeTinyModel } from '../trainer/tiny/make-tiny-model.ts'
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     tie: { type: 'boolean' },
     'llama3-rope-factor': { type: 'string' },
     'original-max-positions': { type: 'string' },
+    tokenizer: { type: 'string' },
   },
 })
 
@@ -31,6 +32,10 @@ const architectures: Architecture[] = ['llama', 'qwen2', 'gpt2']
 const arch = values.arch as Architecture | undefined
 if (!arch || !architectures.includes(arch) || !values.out) {
   process.stderr.write(`usage: make-tiny-model --arch ${architectures.join('|')} --out DIR [options]\n`)
+  process.exit(2)
+}
+if (values.tokenizer !== undefined && values.tokenizer !== 'byte-level' && values.tokenizer !== 'sentencepiece') {
+  process.stderr.write(`--tokenizer must be byte-level or sentencepiece (got ${values.tokenizer})\n`)
   process.exit(2)
 }
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
@@ -50,6 +55,7 @@ const made = await makeTinyModel({
   initStd: num(values['init-std']),
   ropeTheta: num(values['rope-theta']),
   tieWordEmbeddings: values.tie,
+  tokenizer: values.tokenizer as 'byte-level' | 'sentencepiece' | undefined,
   ropeScaling:
     ropeFactor === undefined
       ? null

@@ -4,7 +4,7 @@
 //        [--method lora|full|dpo] [--epochs N|auto] [--batch-size N|auto] [--lr X | --lr-multiplier X|auto]
 //        [--rank 8] [--alpha 16] [--dropout 0.05] [--target-modules q_proj,v_proj] [--beta 0.1]
 //        [--max-length N] [--grad-accum N] [--seed 42] [--backend auto|tensorflow|webgpu|wasm|cpu] [--require-gpu]
-//        [--checkpoint-every N] [--gguf F16|F32|Q8_0]
+//        [--checkpoint-every N] [--gguf F16|F32|Q8_0|Q4_0|Q4_K_M[,…]]
 //
 // --backend and --require-gpu default to SKILLET_TRAINER_BACKEND and SKILLET_TRAINER_REQUIRE_GPU.
 //
@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { backendSettingsFromEnv, parseBackendName, selectBackend } from '../trainer/backend/select-backend.ts'
-import type { GgufDType } from '../trainer/export/gguf.ts'
+import { GGUF_FILE_TYPES, type GgufFileType } from '../trainer/export/gguf.ts'
 import { loadModelDir } from '../trainer/io/load-model.ts'
 import { TextTokenizer } from '../trainer/tokenizer/text-tokenizer.ts'
 import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../protocol/auto-hyperparameters.ts'
@@ -72,8 +72,9 @@ async function main(): Promise<void> {
   const fromEnv = backendSettingsFromEnv(process.env)
   await selectBackend(args.backend ? parseBackendName(args.backend) : fromEnv.requested, log, { requireGpu: args['require-gpu'] ?? fromEnv.requireGpu })
 
-  const gguf = args.gguf ? args.gguf.toUpperCase() as GgufDType : null
-  if (gguf && !['F32', 'F16', 'Q8_0'].includes(gguf)) throw new Error(`--gguf must be F32, F16 or Q8_0 (got ${args.gguf})`)
+  const gguf = (args.gguf ? args.gguf.toUpperCase().split(',') : []) as GgufFileType[]
+  const badGguf = gguf.find((type) => !(GGUF_FILE_TYPES as readonly string[]).includes(type))
+  if (badGguf !== undefined) throw new Error(`--gguf takes ${GGUF_FILE_TYPES.join(', ')} or a comma-separated list of them (got ${args.gguf})`)
 
   const model = await loadModelDir(required('model'))
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   // lora/dpo: the adapter; full: the model. --gguf adds a GGUF of the merged model.
   // adapter_config.json names the base model as it was given (a Hub id, or the user's own folder).
   const written = await writeOutputs(outDir, model, result, { adapter: true, merged: !result.lora, gguf, baseModelName: required('model') })
-  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ['GGUF', written.ggufPath], ['Ollama Modelfile', written.modelfilePath]]) {
+  for (const [what, where] of [['adapter', written.adapterDir], ['model', written.modelDir], ...written.ggufPaths.map((path) => ['GGUF', path]), ['Ollama Modelfile', written.modelfilePath]]) {
     if (where) log(`${what} written to ${where}`)
   }
   trainer.dispose()

@@ -49,6 +49,17 @@ export interface Config {
   ui: boolean
   /** Chat Completions and Completions: the embedded llama.cpp engine's limits, or a remote engine. */
   inference: InferenceConfig
+  /** The graders API: where score_model / label_model graders send their prompts. */
+  graders: GradersConfig
+}
+
+export interface GradersConfig {
+  /** SKILLET_GRADER_MODEL_URL: base URL of an OpenAI-compatible API (`…/v1`) model graders call; absent: model graders are refused. */
+  modelUrl: string | undefined
+  /** SKILLET_GRADER_MODEL_API_KEY: bearer token sent to it. */
+  modelApiKey: string | undefined
+  /** SKILLET_GRADER_MODEL_TIMEOUT_MS: how long one model grader call may take. */
+  modelTimeoutMs: number
 }
 
 export interface InferenceConfig {
@@ -197,6 +208,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueue: read.int('SKILLET_INFERENCE_MAX_QUEUE', 16, { min: 0, max: 10_000 }),
       contextSize: read.int('SKILLET_INFERENCE_CONTEXT_SIZE', 4096, { min: 64, max: 1_048_576 }),
       threads: read.int('SKILLET_INFERENCE_THREADS', 0, { min: 0, max: 1024 }),
+    },
+    graders: {
+      modelUrl: read.url('SKILLET_GRADER_MODEL_URL', ['http:', 'https:']),
+      modelApiKey: read.string('SKILLET_GRADER_MODEL_API_KEY'),
+      modelTimeoutMs: read.int('SKILLET_GRADER_MODEL_TIMEOUT_MS', 60_000, { min: 100, max: 600_000 }),
     },
   }
   if (config.metrics.port !== 0 && config.metrics.port === config.port) {

@@ -2,7 +2,8 @@
 // deprecated top-level hyperparameters) and normalises it. Every refusal names its `param`.
 import { randomInt } from 'node:crypto'
 import { invalidRequest } from '../lib/errors.ts'
-import type { RequestedHyperparameters, RequestedMethod } from '../db/schema/jobs.ts'
+import type { RequestedHyperparameters, RequestedMethod, TrainingExtensions } from '../db/schema/jobs.ts'
+import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../protocol/training-settings.ts'
 
 type Hyper = Record<string, unknown>
 
@@ -43,7 +44,9 @@ interface Range {
   exclusiveMin?: boolean
 }
 
-const RANGES: Record<keyof RequestedHyperparameters, Range> = {
+type NumericHyperparameter = Exclude<keyof RequestedHyperparameters, keyof TrainingExtensions>
+
+const RANGES: Record<NumericHyperparameter, Range> = {
   n_epochs: { integer: true, min: 1, max: 50 },
   batch_size: { integer: true, min: 1, max: 256 },
   // OpenAI's spec says only "> 0"; past 10× the base rate training diverges (and 1e308 overflowed to a NaN model).
@@ -51,14 +54,66 @@ const RANGES: Record<keyof RequestedHyperparameters, Range> = {
   beta: { min: 0, max: 2, exclusiveMin: true },
 }
 
-function checkHyperparameters(given: Hyper | undefined, allowed: (keyof RequestedHyperparameters)[], where: string): RequestedHyperparameters {
-  const out: RequestedHyperparameters = {}
+const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type']
+const LORA_SHAPE: (keyof TrainingExtensions)[] = ['lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules']
+
+const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
+
+/** Skillet's extensions (how to train, what to export); every refusal names the field. */
+function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dpo'): TrainingExtensions {
+  const out: TrainingExtensions = {}
+  const bad = (name: string, expected: string, value: unknown) =>
+    invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
+  const { adapter, lora_r: rank, lora_alpha: alpha, lora_dropout: dropout, lora_target_modules: targets, gguf_type: gguf } = given
+  if (adapter !== undefined) {
+    if (adapter === 'qlora') throw invalidRequest(`Invalid value for '${where}.adapter': 'qlora' (quantised frozen base weights) is not available in this version of Skillet; use 'lora' or 'full'.`, `${where}.adapter`)
+    if (!(ADAPTERS as readonly unknown[]).includes(adapter)) throw bad('adapter', `one of ${quoted(ADAPTERS)}`, adapter)
+    if (adapter === 'full' && method === 'dpo') throw invalidRequest(`Invalid value for '${where}.adapter': DPO trains LoRA adapters (its reference model is the base with the adapters off); 'full' is only for supervised fine-tuning.`, `${where}.adapter`)
+    out.adapter = adapter as TrainingExtensions['adapter']
+  }
+  if (out.adapter === 'full') {
+    const shape = LORA_SHAPE.find((name) => given[name] !== undefined)
+    if (shape) throw invalidRequest(`Invalid '${where}.${shape}': LoRA settings apply only with 'adapter': 'lora', not with full fine-tuning.`, `${where}.${shape}`)
+  }
+  if (rank !== undefined) {
+    if (!(Number.isInteger(rank) && (rank as number) >= 1 && (rank as number) <= LORA_LIMITS.maxRank)) throw bad('lora_r', `an integer between 1 and ${LORA_LIMITS.maxRank}`, rank)
+    out.lora_r = rank as number
+  }
+  if (alpha !== undefined) {
+    if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0 && alpha <= LORA_LIMITS.maxAlpha)) throw bad('lora_alpha', `a number greater than 0 and at most ${LORA_LIMITS.maxAlpha}`, alpha)
+    out.lora_alpha = alpha
+  }
+  if (dropout !== undefined) {
+    if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw bad('lora_dropout', 'a number from 0 up to (not including) 1', dropout)
+    out.lora_dropout = dropout
+  }
+  if (targets !== undefined) {
+    const list = Array.isArray(targets) ? targets : null
+    if (!list || list.length === 0 || !list.every((m) => typeof m === 'string')) throw bad('lora_target_modules', `a non-empty array of module names (${quoted(LORA_MODULES)})`, targets)
+    const unknown = list.find((m) => !(LORA_MODULES as readonly unknown[]).includes(m))
+    if (unknown !== undefined) throw bad('lora_target_modules', `module names among ${quoted(LORA_MODULES)}`, unknown)
+    out.lora_target_modules = [...new Set(list as string[])]
+  }
+  if (gguf !== undefined) {
+    const list = typeof gguf === 'string' ? [gguf] : Array.isArray(gguf) ? gguf : null
+    const expected = `one of ${quoted(GGUF_FILE_TYPES)} or a non-empty array of them`
+    if (!list || list.length === 0) throw bad('gguf_type', expected, gguf)
+    const unknown = list.find((x) => !(GGUF_FILE_TYPES as readonly unknown[]).includes(x))
+    if (unknown !== undefined) throw bad('gguf_type', expected, unknown)
+    out.gguf_type = [...new Set(list as string[])]
+  }
+  return out
+}
+
+function checkHyperparameters(given: Hyper | undefined, allowed: NumericHyperparameter[], where: string, method: 'supervised' | 'dpo'): RequestedHyperparameters {
+  const out: RequestedHyperparameters = checkExtensions(given ?? {}, where, method)
   for (const [name, value] of Object.entries(given ?? {})) {
     const param = `${where}.${name}`
+    if ((EXTENSIONS as string[]).includes(name)) continue
     if (!(allowed as string[]).includes(name)) throw invalidRequest(`Unrecognized hyperparameter '${name}' for this method.`, param)
-    const range = RANGES[name as keyof RequestedHyperparameters]
+    const range = RANGES[name as NumericHyperparameter]
     if (value === 'auto') {
-      out[name as keyof RequestedHyperparameters] = 'auto'
+      out[name as NumericHyperparameter] = 'auto'
       continue
     }
     const ok =
@@ -71,7 +126,7 @@ function checkHyperparameters(given: Hyper | undefined, allowed: (keyof Requeste
       const bound = range.exclusiveMin ? `greater than ${range.min} and at most ${range.max}` : `between ${range.min} and ${range.max}`
       throw invalidRequest(`Invalid value for '${param}': expected 'auto' or ${range.integer ? 'an integer' : 'a number'} ${bound}, got ${JSON.stringify(value)}.`, param)
     }
-    out[name as keyof RequestedHyperparameters] = value as number
+    out[name as NumericHyperparameter] = value as number
   }
   for (const name of allowed) out[name] ??= 'auto'
   return out
@@ -84,18 +139,18 @@ function checkMethod(body: CreateJobBody): RequestedMethod {
   }
   if (!method) {
     // Deprecated form: top-level hyperparameters mean supervised fine-tuning.
-    return { type: 'supervised', supervised: { hyperparameters: checkHyperparameters(hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier'], 'hyperparameters') } }
+    return { type: 'supervised', supervised: { hyperparameters: checkHyperparameters(hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier'], 'hyperparameters', 'supervised') } }
   }
   if (method.type === 'supervised') {
     return {
       type: 'supervised',
-      supervised: { hyperparameters: checkHyperparameters(method.supervised?.hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier'], 'method.supervised.hyperparameters') },
+      supervised: { hyperparameters: checkHyperparameters(method.supervised?.hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier'], 'method.supervised.hyperparameters', 'supervised') },
     }
   }
   if (method.type === 'dpo') {
     return {
       type: 'dpo',
-      dpo: { hyperparameters: checkHyperparameters(method.dpo?.hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], 'method.dpo.hyperparameters') },
+      dpo: { hyperparameters: checkHyperparameters(method.dpo?.hyperparameters, ['n_epochs', 'batch_size', 'learning_rate_multiplier', 'beta'], 'method.dpo.hyperparameters', 'dpo') },
     }
   }
   throw invalidRequest(`Invalid value for 'method.type': '${method.type}' is not supported; use 'supervised' or 'dpo'.`, 'method.type')

@@ -1,12 +1,18 @@
 // A job row as OpenAI's FineTuningJob object. Hyperparameters read 'auto' until the files are
 // validated and then the numbers training uses; fine_tuned_model appears once the job succeeded.
-import type { fineTuningJobs, RequestedHyperparameters } from '../db/schema/jobs.ts'
+import type { fineTuningJobs, RequestedHyperparameters, TrainingExtensions } from '../db/schema/jobs.ts'
 
 export type JobRow = typeof fineTuningJobs.$inferSelect
 
 export function hyperparametersOf(row: JobRow): RequestedHyperparameters {
   const requested = row.method.type === 'supervised' ? row.method.supervised.hyperparameters : row.method.dpo.hyperparameters
   return row.resolvedHyperparameters ?? requested
+}
+
+/** The Skillet extensions among a job's hyperparameters (those it set; the rest are defaults). */
+export function trainingExtensions(h: RequestedHyperparameters): TrainingExtensions {
+  const { adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type } = h
+  return Object.fromEntries(Object.entries({ adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type }).filter(([, v]) => v !== undefined))
 }
 
 export function toFineTuningJob(row: JobRow) {

@@ -9,7 +9,7 @@ import { unixNow } from '../lib/ids.ts'
 import { datasetProblemForMethod, MIN_TRAINING_EXAMPLES } from '../files/validation/fine-tune-method.ts'
 import { resolveHyperparameters } from '../protocol/auto-hyperparameters.ts'
 import { estimateJob, estimateMessage } from './estimate.ts'
-import { hyperparametersOf, type JobRow } from './job-object.ts'
+import { hyperparametersOf, trainingExtensions, type JobRow } from './job-object.ts'
 import { applyAction, type Tx } from './job-store.ts'
 import { datasetReportOf } from '../files/dataset-report.ts'
 
@@ -58,6 +58,7 @@ export async function validateJob(deps: { db: Db; jobs: JobsConfig }, jobId: str
       batch_size: resolved.batchSize,
       learning_rate_multiplier: resolved.learningRateMultiplier,
       ...(job.method.type === 'dpo' ? { beta: requested.beta === 'auto' || requested.beta === undefined ? 0.1 : requested.beta } : {}),
+      ...trainingExtensions(requested),
     }
     const estimate = estimateJob({ examples: training.examples, tokens: training.tokens }, hyper, deps.jobs.estimateTokensPerSecond)
     const now = unixNow()

@@ -2,6 +2,7 @@
 // handed to the trainer through its environment (trainer-env.ts), checked against this schema by
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
+import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
 
 const Hyperparameters = {
   nEpochs: Type.Integer({ minimum: 1 }),
@@ -9,6 +10,21 @@ const Hyperparameters = {
   learningRateMultiplier: Type.Number({ exclusiveMinimum: 0 }),
 }
 const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.String({ minLength: 1 }) })
+
+/** The job's choices beyond OpenAI's hyperparameters; each absent one is the trainer's default. */
+export const TrainingChoicesSchema = Type.Object({
+  /** LoRA (the default) or full fine-tuning (supervised only). */
+  adapter: Type.Optional(Type.Enum(ADAPTERS)),
+  lora: Type.Optional(Type.Object({
+    rank: Type.Optional(Type.Integer({ minimum: 1, maximum: LORA_LIMITS.maxRank })),
+    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: LORA_LIMITS.maxAlpha })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    targetModules: Type.Optional(Type.Array(Type.Enum(LORA_MODULES), { minItems: 1 })),
+  })),
+  /** GGUF files to export; absent: the trainer's SKILLET_TRAINER_GGUF_TYPE. */
+  ggufTypes: Type.Optional(Type.Array(Type.Enum(GGUF_FILE_TYPES), { minItems: 1 })),
+})
+export type TrainingChoices = Static<typeof TrainingChoicesSchema>
 
 /** Everything a trainer needs to run one job; serialised as JSON into the trainer's environment. */
 export const TrainerJobSpecSchema = Type.Object({
@@ -43,6 +59,8 @@ export const TrainerJobSpecSchema = Type.Object({
     Type.Object({ type: Type.Literal('supervised'), ...Hyperparameters }),
     Type.Object({ type: Type.Literal('dpo'), ...Hyperparameters, beta: Type.Number({ exclusiveMinimum: 0, maximum: 2 }) }),
   ]),
+  /** Skillet's extensions; absent in specs from before they existed. */
+  training: Type.Optional(TrainingChoicesSchema),
   seed: Type.Integer(),
   /** Blob-store prefix where checkpoints and artifacts go (e.g. "jobs/ftjob-abc/"). */
   outputPrefix: Type.String({ pattern: '^[A-Za-z0-9._/-]+/$' }),

@@ -21,6 +21,8 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 64)
 const HIDDEN = Number(process.env.BENCH_HIDDEN ?? 256)
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 4)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+// llama.cpp's threads spin while they wait for each other: on a busy machine more threads than free cores is far slower.
+const THREADS = Number(process.env.BENCH_THREADS ?? 1)
 const PROMPT = 'Tell me a story about the sea and the stars'
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skillet-bench-infer-'))
@@ -35,6 +37,7 @@ const env = {
   SKILLET_INFERENCE_MAX_LOADED_MODELS: '3',
   SKILLET_INFERENCE_PARALLEL: '8',
   SKILLET_INFERENCE_CONTEXT_SIZE: '1024',
+  SKILLET_INFERENCE_THREADS: String(THREADS),
   SKILLET_RATE_LIMIT_PER_MINUTE: '1000000',
 }
 const config = loadConfig(env)
@@ -73,7 +76,7 @@ async function viaApi(model: string): Promise<Run> {
   return { ttftMs: ttft, tokens, ms: performance.now() - t0 }
 }
 
-console.log(`bench:infer — tiny Llama ${HIDDEN} wide, ${LAYERS} layers, F16 GGUF; ${TOKENS} tokens per answer, greedy; ${os.cpus().length} CPUs`)
+console.log(`bench:infer — tiny Llama ${HIDDEN} wide, ${LAYERS} layers, F16 GGUF; ${TOKENS} tokens per answer, greedy; ${THREADS || 'default'} llama.cpp thread(s); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`)
 console.log(`RSS before any model: ${rssMiB().toFixed(0)} MiB`)
 await viaApi(ids[0])
 console.log(`RSS with 1 model loaded: ${rssMiB().toFixed(0)} MiB`)
@@ -86,7 +89,7 @@ const ggufKey = await baseModelGguf({ db: database.db, blobs, baseModels: config
 const ggufPath = path.join(config.dataDir, 'blobs', ggufKey)
 const llama = await getLlamaRuntime(log)
 const model = await llama.loadModel({ modelPath: ggufPath, gpuLayers: 0 })
-const context = await model.createContext({ contextSize: 1024, sequences: 8, batchSize: 512 })
+const context = await model.createContext({ contextSize: 1024, sequences: 8, batchSize: 512, ...(THREADS > 0 ? { threads: THREADS } : {}) })
 const { Template } = await import('@huggingface/jinja')
 const template = new Template(String((model.fileInfo.metadata.tokenizer as { chat_template?: unknown }).chat_template))
 const promptTokens = model.tokenize(template.render({ messages: [{ role: 'user', content: PROMPT }], add_generation_prompt: true, bos_token: model.tokens.bosString ?? '', eos_token: model.tokens.eosString ?? '' }), true)

@@ -3,84 +3,60 @@
 // produce before — user "Repeat the first of: W1 W2 W3" → assistant "Word: W1." — and it then
 // answers held-out prompts (word combinations never trained on) by greedy decoding. The merged
 // model is exported to an F32 GGUF through the product's export path, and llama.cpp's greedy
-// answer to every held-out prompt is the trainer's own, token for token.
+// answer to every held-out prompt is the trainer's own, token for token; its Q4_0 and Q4_K_M
+// GGUFs give F16's answers, within a perplexity bound.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
-import { llamaCppGenerate, llamaCppLogitsMany } from '../../src/trainer/export/llama-cpp-logits.ts'
-import { loadModelDir } from '../../src/trainer/io/load-model.ts'
-import { greedyGenerate } from '../../src/trainer/model/generate.ts'
-import { encodeTrainingSet } from '../../src/trainer/run/training-set.ts'
-import { trainOptions } from '../../src/trainer/run/train-options.ts'
+import { llamaCppGenerate } from '../../src/trainer/export/llama-cpp-logits.ts'
 import { writeOutputs } from '../../src/trainer/run/write-outputs.ts'
-import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
-import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
-import { Trainer } from '../../src/trainer/train/trainer.ts'
-import type { StepMetrics } from '../../src/trainer/train/reporter.ts'
-import { WORDS, ask, heldOut, reply, train } from '../helpers/first-word-task.ts'
-
+import { ask, exactMatch, HELD_OUT as heldOut, learnTask, QUANTIZED_PERPLEXITY_BOUND, scoreInLlamaCpp, WORDS } from './helpers/learn-task.ts'
 
 t.test('LoRA learns a reply format on a tiny BPE model, and its GGUF answers the same in llama.cpp', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skillet-learn-gguf-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await selectBackend('wasm')
-  // initStd 0.1 rather than HF's 0.02: LoRA leaves lm_head and the final norm frozen, and with
-  // 0.02 their logits are too flat for LoRA to make the copied word win the argmax (tried: it
-  // learns "Word:" and "." but never the word).
-  await makeTinyModel({ architecture: 'llama', dir: join(dir, 'base'), seed: 0, initStd: 0.1 })
-  const model = await loadModelDir(join(dir, 'base'))
-  const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
+  const { model, tokenizer, trainer, result, steps, prompts, expected, before, answers: ours, seconds } = await learnTask(dir)
   const eos = tokenizer.eosTokenId!
   t.same(WORDS.filter((w) => tokenizer.encode(` ${w}`, { addSpecialTokens: false }).length !== 1), [], 'every word is one token')
-
-  const row = (words: string[]) => ({ messages: [{ role: 'user', content: ask(words) }, { role: 'assistant', content: reply(words) }] })
-  const set = encodeTrainingSet(tokenizer, 'lora', train.map(row), [], 64)
-  const steps: StepMetrics[] = []
-  const trainer = new Trainer({
-    config: model.config,
-    weights: model.weights,
-    data: set.data(8, 1),
-    options: trainOptions(model.config, { method: 'lora', epochs: 20, learningRate: 5e-3, seed: 1, lora: { dropout: 0 } }),
-    reporter: { onStep: (m) => steps.push(m), onEval() {}, onCheckpoint() {}, onEvent() {} },
-  })
-
-  const prompts = heldOut.map((words) => tokenizer.encodeChat([{ role: 'user', content: ask(words) }], { addGenerationPrompt: true }))
-  const expected = heldOut.map((words) => [...tokenizer.encode(reply(words), { addSpecialTokens: false }), eos])
-  const exactMatch = (answers: number[][]) => answers.filter((a, i) => a.join() === expected[i].join()).length / answers.length
-  const generate = () => greedyGenerate(trainer.weights, trainer.lora, prompts, { maxNewTokens: expected[0].length + 1, eosId: eos })
-
-  const before = exactMatch(await generate())
-  const started = performance.now()
-  const result = await trainer.run()
-  const seconds = (performance.now() - started) / 1000
-  const ours = await generate()
-  const after = exactMatch(ours)
+  const after = exactMatch(ours, expected)
   t.ok(heldOut.length >= 50, `${heldOut.length} held-out prompts, none seen in training`)
   t.ok(before <= 0.1, `before training: ${(before * 100).toFixed(1)}% exact match`)
   t.ok(after >= 0.9, `after training: ${(after * 100).toFixed(1)}% exact match (${seconds.toFixed(1)} s, ${steps.length} steps)`)
   t.ok(steps.at(-1)!.trainLoss < steps[0].trainLoss / 3, `loss fell from ${steps[0].trainLoss.toFixed(3)} to ${steps.at(-1)!.trainLoss.toFixed(3)}`)
   t.comment(`e.g. ${JSON.stringify(ask(heldOut[0]))} → ${JSON.stringify(tokenizer.decode(ours[0]))}`)
 
-  // The product's export: base + adapter merged, written as an F32 GGUF.
-  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: 'F32', name: 'learn-task', baseModelName: 'learn-task' })
-  const gguf = written.ggufPath!
+  // The product's export: base + adapter merged, written as GGUFs (F32 first).
+  const types = ['F32', 'F16', 'Q4_0', 'Q4_K_M'] as const
+  const written = await writeOutputs(dir, model, result, { adapter: false, merged: false, gguf: [...types], name: 'learn-task', baseModelName: 'learn-task' })
+  const gguf = written.ggufPaths[0]
   trainer.dispose()
   t.equal(tf.memory().numTensors, 0, 'nothing left allocated after dispose')
 
-  // llama.cpp's greedy answer equals ours exactly when, fed prompt + our answer, its argmax at
-  // each answer position is our next token (and ours ends at EOS, where llama.cpp stops too).
-  // One llama.cpp process scores every held-out prompt this way.
+  // llama.cpp's greedy answers under every file, and its perplexity on the held-out answers.
   t.ok(ours.every((answer) => answer.at(-1) === eos), 'every answer of ours ends at EOS')
   const exportStarted = performance.now()
-  const logits = await llamaCppLogitsMany(prompts.map((p, i) => ({ modelPath: gguf, tokens: [...p, ...ours[i]] })))
-  const argmax = (row: Float32Array) => row.reduce((best, v, j) => (v > row[best] ? j : best), 0)
-  const theirs = prompts.map((p, i) => ours[i].map((_, k) => argmax(logits[i][p.length - 1 + k])))
+  const scores = await scoreInLlamaCpp(written.ggufPaths, prompts, ours)
+  const theirs = scores[0].greedy
   const disagreements = theirs.map((answer, i) => answer.join() === ours[i].join() ? null : { prompt: ask(heldOut[i]), ours: tokenizer.decode(ours[i]), theirs: tokenizer.decode(answer) }).filter((d) => d)
   t.same(disagreements, [], `llama.cpp's greedy answers equal the trainer's on all ${prompts.length} held-out prompts`)
-  t.equal(exactMatch(theirs), after, `llama.cpp's exact match is the trainer's: ${(exactMatch(theirs) * 100).toFixed(1)}%`)
+  t.equal(exactMatch(theirs, expected), after, `llama.cpp's exact match is the trainer's: ${(exactMatch(theirs, expected) * 100).toFixed(1)}%`)
+
+  // The 4-bit files answer as F16 does, within a perplexity bound of it (64-wide rows are no
+  // 256-value super-block, so this Q4_K_M is llama-quantize's fallback mix of Q5_0 and Q8_0;
+  // gguf-quantized.test.ts covers real Q4_K / Q6_K tensors).
+  const f16 = scores[1]
+  t.same(f16.greedy, ours, 'F16: the same answers')
+  for (const [k, type] of types.entries()) {
+    if (type === 'F32' || type === 'F16') continue
+    const differing = scores[k].greedy.filter((a, i) => a.join() !== f16.greedy[i].join()).length
+    t.equal(differing, 0, `${type}: the same greedy answers as F16 on all ${prompts.length} held-out prompts`)
+    const ratio = scores[k].perplexity / f16.perplexity
+    t.ok(ratio <= QUANTIZED_PERPLEXITY_BOUND[type], `${type}: perplexity on the held-out answers ${scores[k].perplexity.toFixed(4)} vs F16 ${f16.perplexity.toFixed(4)} (×${ratio.toFixed(4)} ≤ ×${QUANTIZED_PERPLEXITY_BOUND[type]})`)
+  }
 
   // And llama.cpp's own sampler (temperature 0, stopping at its end-of-generation token) agrees.
   const generated = await llamaCppGenerate(gguf, prompts[0], expected[0].length + 1)

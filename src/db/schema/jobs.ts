@@ -59,7 +59,20 @@ export const fineTuningJobs = pgTable(
   ],
 )
 
-export interface RequestedHyperparameters {
+/**
+ * Skillet's extensions to a method's hyperparameters (absent: the trainer's defaults): full
+ * fine-tuning or LoRA and its shape, and the GGUF file types to export.
+ */
+export interface TrainingExtensions {
+  adapter?: 'lora' | 'full'
+  lora_r?: number
+  lora_alpha?: number
+  lora_dropout?: number
+  lora_target_modules?: string[]
+  gguf_type?: string[]
+}
+
+export interface RequestedHyperparameters extends TrainingExtensions {
   n_epochs?: number | 'auto'
   batch_size?: number | 'auto'
   learning_rate_multiplier?: number | 'auto'
@@ -70,7 +83,7 @@ export type RequestedMethod =
   | { type: 'supervised'; supervised: { hyperparameters: RequestedHyperparameters } }
   | { type: 'dpo'; dpo: { hyperparameters: RequestedHyperparameters } }
 
-export interface ResolvedJobHyperparameters {
+export interface ResolvedJobHyperparameters extends TrainingExtensions {
   n_epochs: number
   batch_size: number
   learning_rate_multiplier: number

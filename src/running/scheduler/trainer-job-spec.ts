@@ -2,9 +2,24 @@
 import { inArray } from 'drizzle-orm'
 import type { Db } from '../../db/database.ts'
 import { files } from '../../db/schema/index.ts'
-import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import type { TrainerJobSpec, TrainingChoices } from '../../protocol/trainer-job-spec.ts'
+import type { GgufFileType } from '../../protocol/training-settings.ts'
+import type { ResolvedJobHyperparameters } from '../../db/schema/jobs.ts'
 import type { JobRow } from '../../jobs/job-object.ts'
 import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
+
+/** The extensions a job set, in the spec's terms (nothing set: none, so the trainer's defaults hold). */
+export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices | undefined {
+  const lora = Object.fromEntries(
+    Object.entries({ rank: h.lora_r, alpha: h.lora_alpha, dropout: h.lora_dropout, targetModules: h.lora_target_modules }).filter(([, v]) => v !== undefined),
+  )
+  const choices: TrainingChoices = {
+    ...(h.adapter ? { adapter: h.adapter } : {}),
+    ...(Object.keys(lora).length ? { lora } : {}),
+    ...(h.gguf_type ? { ggufTypes: h.gguf_type as GgufFileType[] } : {}),
+  }
+  return Object.keys(choices).length ? choices : undefined
+}
 
 export async function buildJobSpec(db: Db, job: JobRow, start: Pick<TrainerJobSpec, 'model' | 'initAdapter'>, callbackUrl: string): Promise<TrainerJobSpec> {
   const ids = [job.trainingFile, ...(job.validationFile ? [job.validationFile] : [])]
@@ -23,6 +38,7 @@ export async function buildJobSpec(db: Db, job: JobRow, start: Pick<TrainerJobSp
     trainingFile: training,
     validationFile: job.validationFile ? (byId.get(job.validationFile) ?? null) : null,
     method: job.method.type === 'dpo' ? { type: 'dpo', ...common, beta: h.beta ?? 0.1 } : { type: 'supervised', ...common },
+    ...(trainingChoices(h) ? { training: trainingChoices(h) } : {}),
     seed: job.seed,
     outputPrefix: jobOutputPrefix(job.projectId, job.id),
     callbackUrl,

@@ -6,9 +6,8 @@
 //   written out as output.weight.
 // - Llama-3 rope_scaling becomes a rope_freqs tensor of per-frequency divisors.
 import type { HostTensor, HostTensors, ModelConfig } from '../model/types.ts'
-import type { GgmlTypeName, GgufTensor } from './gguf-writer.ts'
-
-export type GgufDType = 'F32' | 'F16' | 'Q8_0'
+import { ggufTensorTypes, type GgufFileType } from './gguf-tensor-types.ts'
+import type { GgufTensor } from './gguf-writer.ts'
 
 /**
  * permute(w, n_head) from convert_hf_to_gguf: within each head, row (half j, index i) moves to
@@ -63,14 +62,6 @@ export function llama3RopeFactors(config: ModelConfig): Float32Array {
   return out
 }
 
-/** The storage type of one tensor: norms, biases and other 1-D tensors always stay F32. */
-function storageType(shape: number[], dtype: GgufDType): GgmlTypeName {
-  if (shape.length < 2 || dtype === 'F32') return 'F32'
-  // Q8_0 quantizes along rows in blocks of 32; llama.cpp's converter falls back to F16 otherwise.
-  if (dtype === 'Q8_0' && shape[shape.length - 1] % 32 !== 0) return 'F16'
-  return dtype
-}
-
 const LLAMA_LAYER_NAMES: Record<string, string> = {
   'input_layernorm.weight': 'attn_norm.weight',
   'self_attn.q_proj.weight': 'attn_q.weight',
@@ -105,10 +96,16 @@ function unknownTensor(name: string): never {
   throw new Error(`GGUF export: no llama.cpp name for tensor ${name}`)
 }
 
-/** Maps (and where needed transforms) every HF tensor to its GGUF tensor, in a stable order. */
-export function ggufTensors(config: ModelConfig, weights: HostTensors, dtype: GgufDType): GgufTensor[] {
-  const out: GgufTensor[] = []
-  const add = (name: string, tensor: HostTensor) => out.push({ name, shape: tensor.shape, data: tensor.data, type: storageType(tensor.shape, dtype) })
+/** Maps (and where needed transforms) every HF tensor to its GGUF tensor, in a stable order, typed for the file type. */
+export function ggufTensors(config: ModelConfig, weights: HostTensors, fileType: GgufFileType): GgufTensor[] {
+  const named = llamaCppTensors(config, weights)
+  const types = ggufTensorTypes(named, fileType, config.numLayers)
+  return named.map((t) => ({ ...t, type: types.get(t.name)! }))
+}
+
+function llamaCppTensors(config: ModelConfig, weights: HostTensors): Omit<GgufTensor, 'type'>[] {
+  const out: Omit<GgufTensor, 'type'>[] = []
+  const add = (name: string, tensor: HostTensor) => out.push({ name, shape: tensor.shape, data: tensor.data })
 
   if (config.architecture === 'gpt2') {
     for (const [name, tensor] of weights) {
@@ -131,7 +128,7 @@ export function ggufTensors(config: ModelConfig, weights: HostTensors, dtype: Gg
 
   const permute = config.architecture === 'llama'
   if (config.ropeScaling?.type === 'llama3') {
-    out.push({ name: 'rope_freqs.weight', shape: [config.headDim / 2], data: llama3RopeFactors(config), type: 'F32' })
+    out.push({ name: 'rope_freqs.weight', shape: [config.headDim / 2], data: llama3RopeFactors(config) })
   }
   for (const [name, tensor] of weights) {
     if (name === 'model.embed_tokens.weight') add('token_embd.weight', tensor)

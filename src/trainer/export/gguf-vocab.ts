@@ -1,5 +1,6 @@
-// A byte-level BPE tokenizer.json as GGUF tokenizer metadata (tokenizer.ggml.*), following
-// convert_hf_to_gguf.py's get_vocab_base: every id in [0, vocab size) gets exactly one token
+// A tokenizer.json as GGUF tokenizer metadata (tokenizer.ggml.*): byte-level BPE as "gpt2" with
+// its merges, SentencePiece-style BPE as "llama" with scores and token types (BYTE for the byte
+// fallback tokens, UNKNOWN for <unk>), following convert_hf_to_gguf.py's get_vocab_base: every id in [0, vocab size) gets exactly one token
 // string (holes become "[PAD{id}]"), added special tokens are CONTROL, other added tokens
 // USER_DEFINED. llama.cpp aborts on a duplicate token string, so that is checked here.
 import type { ModelConfig } from '../model/types.ts'
@@ -37,6 +38,21 @@ export function detectPreTokenizer(tokenizerJson: Json): string {
   return 'default'
 }
 
+const BYTE_TOKEN = /^<0x[0-9A-F]{2}>$/
+
+/**
+ * A SentencePiece model converted to tokenizer.json (Llama-2, Mistral, TinyLlama, Phi-3): BPE with
+ * byte fallback, spaces as ▁ put in by the normalizer (or a Metaspace pre-tokenizer).
+ */
+export function isSentencePieceBpe(tokenizerJson: Json): boolean {
+  const model = tokenizerJson.model as Json
+  if (model.type !== 'BPE' || model.byte_fallback !== true) return false
+  const parts = (x: Json | null | undefined, key: string): Json[] => (!x ? [] : x.type === 'Sequence' ? (x[key] as Json[]) : [x])
+  const normalizers = parts(tokenizerJson.normalizer as Json | null, 'normalizers')
+  const pres = parts(tokenizerJson.pre_tokenizer as Json | null, 'pretokenizers')
+  return normalizers.some((n) => n.type === 'Replace' && n.content === '\u2581') || pres.some((p) => p.type === 'Metaspace')
+}
+
 /** Does the post-processor prepend a special token (Llama-3's BOS) to every encoding? */
 function postProcessorAddsBos(tokenizerJson: Json): boolean {
   const post = tokenizerJson.post_processor as Json | null
@@ -52,7 +68,8 @@ export function ggufVocabMetadata(
   chatTemplate: string | null,
 ): Map<string, GgufValue> {
   const model = tokenizerJson.model as Json
-  if (model.type !== 'BPE') throw new Error(`GGUF export supports byte-level BPE tokenizers only, not ${String(model.type)}`)
+  if (model.type !== 'BPE') throw new Error(`GGUF export supports BPE tokenizers (byte-level, or SentencePiece-style with byte fallback) only, not ${String(model.type)}`)
+  const sentencePiece = isSentencePieceBpe(tokenizerJson)
   const byId = new Map<number, string>()
   for (const [token, id] of Object.entries(model.vocab as Record<string, number>)) byId.set(id, token)
   const added = new Map<number, AddedToken>()
@@ -74,7 +91,9 @@ export function ggufVocabMetadata(
     } else {
       tokens.push(token)
       const addedToken = added.get(id)
-      types.push(addedToken === undefined ? TokenType.NORMAL : addedToken.special ? TokenType.CONTROL : TokenType.USER_DEFINED)
+      if (sentencePiece && token === model.unk_token) types.push(TokenType.UNKNOWN)
+      else if (addedToken !== undefined) types.push(addedToken.special ? TokenType.CONTROL : TokenType.USER_DEFINED)
+      else types.push(sentencePiece && BYTE_TOKEN.test(token) ? TokenType.BYTE : TokenType.NORMAL)
     }
   }
   const seen = new Map<string, number>()
@@ -83,14 +102,27 @@ export function ggufVocabMetadata(
     if (other !== undefined) throw new Error(`GGUF export: token ${JSON.stringify(token)} appears at ids ${other} and ${id}; llama.cpp refuses duplicates`)
     seen.set(token, id)
   })
-  const merges = (model.merges as (string | [string, string])[]).map((m) => (typeof m === 'string' ? m : m.join(' ')))
-
   const meta = new Map<string, GgufValue>()
-  meta.set('tokenizer.ggml.model', { type: 'string', value: 'gpt2' })
-  meta.set('tokenizer.ggml.pre', { type: 'string', value: detectPreTokenizer(tokenizerJson) })
-  meta.set('tokenizer.ggml.tokens', { type: 'string[]', value: tokens })
-  meta.set('tokenizer.ggml.token_type', { type: 'int32[]', value: types })
-  meta.set('tokenizer.ggml.merges', { type: 'string[]', value: merges })
+  if (sentencePiece) {
+    // llama.cpp's SentencePiece tokenizer merges the adjacent pair whose piece scores highest;
+    // a piece's BPE rank is its id, so -id orders them as the merges do (Llama-2's scores fall
+    // with the id too). Specials, bytes and unused ids score 0.
+    meta.set('tokenizer.ggml.model', { type: 'string', value: 'llama' })
+    meta.set('tokenizer.ggml.pre', { type: 'string', value: 'default' })
+    meta.set('tokenizer.ggml.tokens', { type: 'string[]', value: tokens })
+    meta.set('tokenizer.ggml.scores', { type: 'float32[]', value: types.map((type, id) => (type === TokenType.NORMAL ? -id : 0)) })
+    meta.set('tokenizer.ggml.token_type', { type: 'int32[]', value: types })
+    meta.set('tokenizer.ggml.add_space_prefix', { type: 'bool', value: true })
+    const unk = seen.get(model.unk_token as string)
+    if (unk !== undefined) meta.set('tokenizer.ggml.unknown_token_id', { type: 'uint32', value: unk })
+  } else {
+    const merges = (model.merges as (string | [string, string])[]).map((m) => (typeof m === 'string' ? m : m.join(' ')))
+    meta.set('tokenizer.ggml.model', { type: 'string', value: 'gpt2' })
+    meta.set('tokenizer.ggml.pre', { type: 'string', value: detectPreTokenizer(tokenizerJson) })
+    meta.set('tokenizer.ggml.tokens', { type: 'string[]', value: tokens })
+    meta.set('tokenizer.ggml.token_type', { type: 'int32[]', value: types })
+    meta.set('tokenizer.ggml.merges', { type: 'string[]', value: merges })
+  }
   const idOf = (key: string) => {
     const text = specialTokenText(tokenizerConfig[key])
     return text === null ? undefined : seen.get(text)

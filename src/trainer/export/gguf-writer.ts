@@ -5,12 +5,13 @@
 // row-major shape; the bytes themselves are plain row-major.
 import { open } from 'node:fs/promises'
 import { floatToHalf } from '../io/float16.ts'
+import { QUANT_BLOCK, QUANTIZE } from './ggml-quants.ts'
+import type { GgmlTypeName } from './gguf-tensor-types.ts'
 
 export const GGUF_ALIGNMENT = 32
 
-/** ggml tensor types we write. */
-export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const
-export type GgmlTypeName = keyof typeof GgmlType
+/** ggml's type ids of the tensor types we write. */
+export const GgmlType: Record<GgmlTypeName, number> = { F32: 0, F16: 1, Q4_0: 2, Q5_0: 6, Q8_0: 8, Q4_K: 12, Q6_K: 14 }
 
 /** GGUF metadata value types. */
 const ValueType = { UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12 } as const
@@ -33,35 +34,12 @@ export interface GgufTensor {
   data: Float32Array
 }
 
-const Q8_0_BLOCK = 32
-const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK
-
 export function tensorByteLength(tensor: Pick<GgufTensor, 'shape' | 'type'>): number {
   const count = tensor.shape.reduce((a, b) => a * b, 1)
   if (tensor.type === 'F32') return count * 4
   if (tensor.type === 'F16') return count * 2
-  return (count / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES
-}
-
-/** Q8_0: blocks of 32 values as one f16 scale (absmax / 127) and 32 int8s, as ggml's reference. */
-export function quantizeQ8_0(values: Float32Array): Uint8Array {
-  if (values.length % Q8_0_BLOCK !== 0) throw new Error(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${values.length}`)
-  const blocks = values.length / Q8_0_BLOCK
-  const out = new Uint8Array(blocks * Q8_0_BLOCK_BYTES)
-  const view = new DataView(out.buffer)
-  for (let b = 0; b < blocks; b++) {
-    let amax = 0
-    for (let j = 0; j < Q8_0_BLOCK; j++) amax = Math.max(amax, Math.abs(values[b * Q8_0_BLOCK + j]))
-    const d = Math.fround(amax / 127)
-    const id = d ? Math.fround(1 / d) : 0
-    view.setUint16(b * Q8_0_BLOCK_BYTES, floatToHalf(d), true)
-    for (let j = 0; j < Q8_0_BLOCK; j++) {
-      const x = Math.fround(values[b * Q8_0_BLOCK + j] * id)
-      // C's roundf: halves away from zero.
-      view.setInt8(b * Q8_0_BLOCK_BYTES + 2 + j, Math.sign(x) * Math.round(Math.abs(x)))
-    }
-  }
-  return out
+  const block = QUANT_BLOCK[tensor.type]
+  return (count / block.values) * block.bytes
 }
 
 export function encodeTensorData(tensor: GgufTensor): Uint8Array {
@@ -71,7 +49,7 @@ export function encodeTensorData(tensor: GgufTensor): Uint8Array {
     for (let i = 0; i < halves.length; i++) halves[i] = floatToHalf(tensor.data[i])
     return new Uint8Array(halves.buffer)
   }
-  return quantizeQ8_0(tensor.data)
+  return QUANTIZE[tensor.type](tensor.data)
 }
 
 /** Little-endian byte builder for the header. */

@@ -1,11 +1,15 @@
 // Exports a Hugging Face model (config + weights + tokenizer) to a llama.cpp GGUF file, with the
 // metadata keys llama.cpp reads for llama / qwen2 / gpt2 (see convert_hf_to_gguf.py).
 import type { HostTensors, ModelConfig } from '../model/types.ts'
-import { ggufTensors, type GgufDType } from './gguf-tensors.ts'
+import { LLAMA_FTYPE, type GgufFileType } from './gguf-tensor-types.ts'
+import { ggufTensors } from './gguf-tensors.ts'
 import { ggufVocabMetadata } from './gguf-vocab.ts'
 import { writeGguf, type GgufValue } from './gguf-writer.ts'
 
-export type { GgufDType } from './gguf-tensors.ts'
+export { GGUF_FILE_TYPES, type GgufFileType } from './gguf-tensor-types.ts'
+
+/** ggml's GGML_QNT_VERSION, which convert_hf_to_gguf.py writes into every file. */
+const QUANTIZATION_VERSION = 2
 
 export interface GgufExportInput {
   config: ModelConfig
@@ -15,18 +19,16 @@ export interface GgufExportInput {
   chatTemplate: string | null
 }
 
-/** llama.cpp's LLAMA_FTYPE for the file as a whole. */
-const FILE_TYPE: Record<GgufDType, number> = { F32: 0, F16: 1, Q8_0: 7 }
-
-export function ggufModelMetadata(config: ModelConfig, dtype: GgufDType, name: string): Map<string, GgufValue> {
+export function ggufModelMetadata(config: ModelConfig, dtype: GgufFileType, name: string): Map<string, GgufValue> {
   const arch = config.architecture
   const meta = new Map<string, GgufValue>()
   const u32 = (key: string, value: number) => meta.set(`${arch}.${key}`, { type: 'uint32', value })
   const f32 = (key: string, value: number) => meta.set(`${arch}.${key}`, { type: 'float32', value })
   meta.set('general.architecture', { type: 'string', value: arch })
+  meta.set('general.type', { type: 'string', value: 'model' })
   meta.set('general.name', { type: 'string', value: name })
-  meta.set('general.file_type', { type: 'uint32', value: FILE_TYPE[dtype] })
-  if (dtype === 'Q8_0') meta.set('general.quantization_version', { type: 'uint32', value: 2 })
+  meta.set('general.file_type', { type: 'uint32', value: LLAMA_FTYPE[dtype] })
+  meta.set('general.quantization_version', { type: 'uint32', value: QUANTIZATION_VERSION })
   u32('context_length', config.maxPositions)
   u32('embedding_length', config.hiddenSize)
   u32('block_count', config.numLayers)
@@ -40,7 +42,9 @@ export function ggufModelMetadata(config: ModelConfig, dtype: GgufDType, name: s
   f32('attention.layer_norm_rms_epsilon', config.normEps)
   f32('rope.freq_base', config.ropeTheta)
   u32('rope.dimension_count', config.headDim)
-  if (config.headDim * config.numHeads !== config.hiddenSize) {
+  // As the converter: the key/value lengths whenever config.json states head_dim (Llama-3.2,
+  // Mistral, Gemma), and where head_dim is not hidden / heads llama.cpp needs them anyway.
+  if (config.raw.head_dim !== undefined || config.headDim * config.numHeads !== config.hiddenSize) {
     u32('attention.key_length', config.headDim)
     u32('attention.value_length', config.headDim)
   }
@@ -53,7 +57,7 @@ export function ggufModelMetadata(config: ModelConfig, dtype: GgufDType, name: s
   return meta
 }
 
-export async function exportGguf(input: GgufExportInput, outPath: string, options: { dtype: GgufDType; name?: string }): Promise<void> {
+export async function exportGguf(input: GgufExportInput, outPath: string, options: { dtype: GgufFileType; name?: string }): Promise<void> {
   const metadata = ggufModelMetadata(input.config, options.dtype, options.name ?? 'skillet-model')
   for (const [key, value] of ggufVocabMetadata(input.config, input.tokenizerJson, input.tokenizerConfig, input.chatTemplate)) {
     metadata.set(key, value)

@@ -21,14 +21,16 @@ export interface LogitsJob {
 }
 
 interface WorkerJob extends LogitsJob {
-  mode: 'logits' | 'generate'
+  mode: 'logits' | 'generate' | 'tokenize'
   maxTokens?: number
+  texts?: string[]
 }
 
 interface WorkerResult {
   vocabSize?: number
   positions: number
   generated?: number[]
+  tokenized?: number[][]
 }
 
 /** The llama.cpp log lines that explain a failure (errors first, then the tail). */
@@ -89,4 +91,9 @@ export async function llamaCppLogits(modelPath: string, tokens: number[], option
 /** Greedy (temperature 0) continuation of `tokens`, stopping at an end-of-generation token. */
 export async function llamaCppGenerate(modelPath: string, tokens: number[], maxTokens: number, options: LlamaCppOptions = {}): Promise<number[]> {
   return runWorker([{ modelPath, tokens, mode: 'generate', maxTokens }], options, async (_, results) => results[0].generated ?? [])
+}
+
+/** llama.cpp's tokenisation of each text with the GGUF's own vocabulary (no special tokens added or parsed). */
+export async function llamaCppTokenize(modelPath: string, texts: string[], options: LlamaCppOptions = {}): Promise<number[][]> {
+  return runWorker([{ modelPath, tokens: [], mode: 'tokenize', texts }], options, async (_, results) => results[0].tokenized ?? [])
 }

@@ -3,8 +3,8 @@
 // some malformed files, and its real load error arrives through the logger, not the exception.
 //
 // Usage: node llama-cpp-worker.ts <request.json> <output dir>
-//   request: {jobs: [{modelPath, tokens, mode: 'logits' | 'generate', maxTokens?}]}
-//   writes, per job i: result-i.json {vocabSize?, positions, generated?} and, for 'logits',
+//   request: {jobs: [{modelPath, tokens, mode: 'logits' | 'generate' | 'tokenize', maxTokens?, texts?}]}
+//   writes, per job i: result-i.json {vocabSize?, positions, generated?, tokenized?} and, for 'logits',
 //   logits-i.bin (f32, [positions, vocabSize], one row per input position).
 // Several jobs share one process because starting node-llama-cpp costs seconds.
 import { open, readFile, writeFile } from 'node:fs/promises'
@@ -18,8 +18,10 @@ type EvaluateItem = import('node-llama-cpp').ControlledEvaluateInputItem
 interface WorkerJob {
   modelPath: string
   tokens: number[]
-  mode: 'logits' | 'generate'
+  mode: 'logits' | 'generate' | 'tokenize'
   maxTokens?: number
+  /** For 'tokenize': the strings to tokenise (no special tokens added or parsed). */
+  texts?: string[]
 }
 
 const [requestPath, outDir] = process.argv.slice(2)
@@ -37,10 +39,20 @@ const llama = await getLlama({
 
 let current = ''
 try {
+  // Consecutive jobs on one file share its loaded model and context (a load costs more than a
+  // short evaluation); each job starts from an empty sequence.
+  let loaded: Loaded | null = null
   for (const [index, job] of jobs.entries()) {
     current = job.modelPath
-    await runJob(job, index)
+    if (loaded?.path !== job.modelPath) {
+      await loaded?.dispose()
+      let end = index
+      while (end < jobs.length && jobs[end].modelPath === job.modelPath) end++
+      loaded = await load(job.modelPath, Math.max(...jobs.slice(index, end).map((j) => j.tokens.length + (j.maxTokens ?? 0) + 1)))
+    }
+    await runJob(loaded, job, index)
   }
+  await loaded?.dispose()
 } catch (error) {
   process.stderr.write(`${current}: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exitCode = 1
@@ -72,11 +84,17 @@ async function checkGgufHeader(path: string): Promise<void> {
   }
 }
 
-async function runJob(job: WorkerJob, index: number): Promise<void> {
-  await checkGgufHeader(job.modelPath)
-  const model = await llama.loadModel({ modelPath: job.modelPath, gpuLayers: 0 })
-  const positions = job.tokens.length
-  const contextSize = Math.max(32, positions + (job.maxTokens ?? 0) + 1)
+interface Loaded {
+  path: string
+  model: import('node-llama-cpp').LlamaModel
+  context: import('node-llama-cpp').LlamaContext
+  dispose(): Promise<void>
+}
+
+async function load(path: string, longest: number): Promise<Loaded> {
+  await checkGgufHeader(path)
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 })
+  const contextSize = Math.max(32, longest)
   const context = await model.createContext({
     contextSize,
     batchSize: contextSize,
@@ -86,6 +104,16 @@ async function runJob(job: WorkerJob, index: number): Promise<void> {
     experimentalKvCacheValueType: 'F32',
     threads: 2,
   })
+  return { path, model, context, dispose: async () => { await context.dispose(); await model.dispose() } }
+}
+
+async function runJob({ model, context }: Loaded, job: WorkerJob, index: number): Promise<void> {
+  const positions = job.tokens.length
+  if (job.mode === 'tokenize') {
+    const tokenized = (job.texts ?? []).map((text) => model.tokenize(text, false).map(Number))
+    await writeFile(join(outDir, `result-${index}.json`), JSON.stringify({ positions, tokenized }))
+    return
+  }
   const sequence = context.getSequence()
   if (job.mode === 'logits') {
     const results = await sequence.controlledEvaluate(job.tokens.map((t): EvaluateItem => [t as Token, { generateNext: { logits: true } }]))
@@ -108,6 +136,5 @@ async function runJob(job: WorkerJob, index: number): Promise<void> {
     }
     await writeFile(join(outDir, `result-${index}.json`), JSON.stringify({ positions, generated }))
   }
-  await context.dispose()
-  await model.dispose()
+  sequence.dispose()
 }

@@ -21,8 +21,9 @@ export interface LoraOptions {
   targetModules: string[]
 }
 
-export const LLAMA_LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const
-export const GPT2_LORA_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const
+import { GPT2_LORA_MODULES, LLAMA_LORA_MODULES } from '../../protocol/training-settings.ts'
+
+export { GPT2_LORA_MODULES, LLAMA_LORA_MODULES }
 
 /** All projections of every block: the usual "all-linear" choice for small models. */
 export function defaultLoraTargets(config: ModelConfig): string[] {

@@ -2,12 +2,13 @@
 //   adapter/   the PEFT adapter (LoRA and DPO runs) with the base model's tokenizer files, as PEFT's save_pretrained
 //   model/     the merged model in Hugging Face format (base weights with the adapter folded in, or
 //              the fully fine-tuned weights)
-//   model-{type}.gguf  a llama.cpp GGUF of the merged model, and an Ollama Modelfile beside it
+//   model-{type}.gguf  llama.cpp GGUFs of the merged model (one per type asked for), and an Ollama
+//              Modelfile beside them (FROM the first)
 // The paths inside the folder are the artifact names (docs/model-artifacts.md). Shared by both
 // command lines.
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { exportGguf, type GgufDType } from '../export/gguf.ts'
+import { exportGguf, type GgufFileType } from '../export/gguf.ts'
 import { mergeLora } from '../export/merge-lora.ts'
 import { copyTokenizerFiles, writeMergedModel } from '../export/merged-model.ts'
 import { ollamaModelfile } from '../export/ollama-modelfile.ts'
@@ -22,8 +23,8 @@ export interface OutputRequest {
   adapter: boolean
   /** The merged model, into DIR/model. */
   merged: boolean
-  /** A GGUF of the merged model, DIR/model-{type}.gguf, with DIR/Modelfile beside it; null for none. */
-  gguf: GgufDType | null
+  /** GGUFs of the merged model, DIR/model-{type}.gguf, one per type, with DIR/Modelfile (FROM the first) beside them; [] for none. */
+  gguf: GgufFileType[]
   /** general.name in the GGUF. */
   name?: string
   /** adapter_config.json's base_model_name_or_path: the base model's public id (a Hub repo id), never a server path. */
@@ -33,7 +34,7 @@ export interface OutputRequest {
 export interface WrittenOutputs {
   adapterDir: string | null
   modelDir: string | null
-  ggufPath: string | null
+  ggufPaths: string[]
   modelfilePath: string | null
   /** Every file written, by its path relative to DIR (its artifact name), sorted. */
   files: { name: string; path: string }[]
@@ -49,7 +50,7 @@ async function listFiles(dir: string, folder: string): Promise<{ name: string; p
 }
 
 export async function writeOutputs(dir: string, model: LoadedModel, result: TrainedWeights, request: OutputRequest): Promise<WrittenOutputs> {
-  const out: WrittenOutputs = { adapterDir: null, modelDir: null, ggufPath: null, modelfilePath: null, files: [] }
+  const out: WrittenOutputs = { adapterDir: null, modelDir: null, ggufPaths: [], modelfilePath: null, files: [] }
   await mkdir(dir, { recursive: true })
   if (request.adapter && result.lora) {
     out.adapterDir = join(dir, 'adapter')
@@ -57,21 +58,24 @@ export async function writeOutputs(dir: string, model: LoadedModel, result: Trai
     await copyTokenizerFiles(model.dir, out.adapterDir)
     out.files.push(...(await listFiles(out.adapterDir, 'adapter')))
   }
-  if (request.merged || request.gguf) {
+  if (request.merged || request.gguf.length > 0) {
     const weights = await mergedWeights(model, result)
     if (request.merged) {
       out.modelDir = join(dir, 'model')
       await writeMergedModel(out.modelDir, model.config, weights, model.dir)
       out.files.push(...(await listFiles(out.modelDir, 'model')))
     }
-    if (request.gguf) {
-      const ggufName = `model-${request.gguf.toLowerCase()}.gguf`
-      out.ggufPath = join(dir, ggufName)
-      await exportGguf({ ...model, weights }, out.ggufPath, { dtype: request.gguf, name: request.name })
+    for (const type of request.gguf) {
+      const ggufName = `model-${type.toLowerCase()}.gguf`
+      const path = join(dir, ggufName)
+      await exportGguf({ ...model, weights }, path, { dtype: type, name: request.name })
+      out.ggufPaths.push(path)
+      out.files.push({ name: ggufName, path })
+      if (out.modelfilePath) continue
       out.modelfilePath = join(dir, 'Modelfile')
       const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
       await writeFile(out.modelfilePath, ollamaModelfile(ggufName, tokenizer, model.tokenizerJson, model.chatTemplate))
-      out.files.push({ name: ggufName, path: out.ggufPath }, { name: 'Modelfile', path: out.modelfilePath })
+      out.files.push({ name: 'Modelfile', path: out.modelfilePath })
     }
   }
   out.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

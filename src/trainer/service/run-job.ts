@@ -21,6 +21,10 @@ import { readPeftAdapter } from '../export/peft-adapter.ts'
 import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
+import type { GgufFileType } from '../../protocol/training-settings.ts'
+import { defaultLoraTargets } from '../model/lora.ts'
+import type { ModelConfig } from '../model/types.ts'
 import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
@@ -50,7 +54,21 @@ class JobFailure extends Error {
 }
 
 /** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
-const methodOf = (type: 'supervised' | 'dpo'): TrainingMethod => (type === 'dpo' ? 'dpo' : 'lora')
+const methodOf = (spec: TrainerJobSpec): TrainingMethod => (spec.method.type === 'dpo' ? 'dpo' : spec.training?.adapter === 'full' ? 'full' : 'lora')
+
+/** The job's LoRA targets must be projections this architecture has (the API knows no model). */
+function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
+  const targets = spec.training?.lora?.targetModules
+  if (!targets) return
+  const known = defaultLoraTargets(config)
+  const unknown = targets.filter((m) => !known.includes(m))
+  if (unknown.length) {
+    throw new JobFailure('invalid_hyperparameters', `lora_target_modules ${unknown.map((m) => `'${m}'`).join(', ')} ${unknown.length === 1 ? 'is not a projection' : 'are not projections'} of ${config.hfArchitecture}; its projections are ${known.join(', ')}`, true)
+  }
+}
+
+/** The GGUF types to export: the job's, else the trainer's SKILLET_TRAINER_GGUF_TYPE. */
+const ggufTypesOf = (config: TrainerConfig): GgufFileType[] => config.spec.training?.ggufTypes ?? (config.gguf ? [config.gguf] : [])
 
 async function readText(blobs: BlobStore, key: string): Promise<string> {
   return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
@@ -89,7 +107,7 @@ async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenize
   try {
     const train = parseJsonl(await readText(blobs, spec.trainingFile.blobKey), 'training', spec.trainingFile.id)
     const valid = spec.validationFile ? parseJsonl(await readText(blobs, spec.validationFile.blobKey), 'validation', spec.validationFile.id) : []
-    return encodeTrainingSet(tokenizer, methodOf(spec.method.type), train, valid, maxLength)
+    return encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength)
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
     throw err
@@ -121,13 +139,13 @@ async function uploadArtifacts(blobs: BlobStore, prefix: string, files: { name: 
  * (docs/model-artifacts.md): the adapter with its tokenizer files, the GGUF and its Modelfile,
  * and the merged model when `merged`.
  */
-async function exportModel(config: TrainerConfig, blobs: BlobStore, model: LoadedModel, trained: TrainedWeights, prefix: string, opts: { merged: boolean; name: string; scratch: string }) {
+async function exportModel(config: TrainerConfig, blobs: BlobStore, model: LoadedModel, trained: TrainedWeights, prefix: string, opts: { merged: boolean; name: string; scratch: string; gguf: GgufFileType[] }) {
   const { spec } = config
   const outDir = join(config.workDir, 'jobs', spec.jobId, opts.scratch)
   try {
-    const written = await writeOutputs(outDir, model, trained, { adapter: true, merged: opts.merged, gguf: config.gguf, name: opts.name, baseModelName: spec.model.publicId ?? spec.model.id })
+    const written = await writeOutputs(outDir, model, trained, { adapter: true, merged: opts.merged, gguf: opts.gguf, name: opts.name, baseModelName: spec.model.publicId ?? spec.model.id })
     const artifacts = await uploadArtifacts(blobs, prefix, written.files)
-    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', written.ggufPath && `a GGUF (${config.gguf})`].filter(Boolean)
+    const what = [written.adapterDir && 'the LoRA adapter (PEFT)', written.modelDir && 'the merged model (safetensors)', opts.gguf.length > 0 && `${opts.gguf.length === 1 ? 'a GGUF' : 'GGUFs'} (${opts.gguf.join(', ')})`].filter(Boolean)
     return { artifacts, what: what.join(', ') }
   } finally {
     await rm(outDir, { recursive: true, force: true })
@@ -151,7 +169,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
-  const method = methodOf(spec.method.type)
+  const method = methodOf(spec)
+  checkLoraTargets(spec, model.config)
   // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
   const hp = spec.method
   const learningRate = learningRateFor(method, hp.learningRateMultiplier, model.config)
@@ -186,15 +205,16 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
-      // Continuing from an adapter: its shape (rank, alpha, modules) and dropout.
-      ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } } : {}),
+      // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
+      ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
+        : spec.training?.lora ? { lora: spec.training.lora } : {}),
     }),
     ...(initialAdapter ? { initialAdapter } : {}),
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
     // Each checkpoint is a model too: its adapter, GGUF and Modelfile beside its training state.
     exportCheckpoint: async (step, trained) => (await exportModel(config, blobs, model, trained, `${checkpointFolder(checkpointsPrefix, step)}artifacts/`,
-      { merged: false, name: `${spec.model.id} fine-tuned by ${spec.jobId}, step ${step}`, scratch: `step-${step}` })).artifacts,
+      { merged: false, name: `${spec.model.id} fine-tuned by ${spec.jobId}, step ${step}`, scratch: `step-${step}`, gguf: ggufTypesOf(config).slice(0, 1) })).artifacts,
     // Yield to the event loop after every step: wasm steps can resolve entirely as microtasks,
     // which would starve the heartbeat timer and the reports' network I/O.
     stopRequested: async () => {
@@ -220,7 +240,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return { kind: 'stopped', why: `stop requested (${why})` }
     }
 
-    const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final' })
+    const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
     await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })

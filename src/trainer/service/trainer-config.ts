@@ -7,11 +7,12 @@
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Value } from 'typebox/value'
+import { GGUF_FILE_TYPES } from '../../protocol/training-settings.ts'
 import { TrainerJobSpecSchema, type TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import { blobStoreConfigFor, type BlobStoreConfig } from '../../storage/index.ts'
 import { readBlobStoreSettings } from '../../config/index.ts'
 import { type BackendName, backendSettingsFromEnv } from '../backend/select-backend.ts'
-import type { GgufDType } from '../export/gguf.ts'
+import type { GgufFileType } from '../export/gguf.ts'
 
 export interface TrainerConfig {
   spec: TrainerJobSpec
@@ -26,7 +27,7 @@ export interface TrainerConfig {
   /** Extra checkpoints every N optimizer steps (0: only each epoch and on pause). */
   checkpointEverySteps: number
   /** GGUF type of the exported model; null exports none. */
-  gguf: GgufDType | null
+  gguf: GgufFileType | null
   /** Local executor: the server that launched this trainer (SKILLET_PARENT_PID); exit when it is gone. */
   parentPid: number | null
 }
@@ -75,12 +76,13 @@ const positiveInt = (env: Env, name: string, fallback: number, problems: string[
   return Number(v)
 }
 
-function ggufType(env: Env, problems: string[]): GgufDType | null {
+function ggufType(env: Env, problems: string[]): GgufFileType | null {
   const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
   if (v === '') return 'F16'
   if (v === 'NONE') return null
-  if (v === 'F32' || v === 'F16' || v === 'Q8_0') return v
-  problems.push(`SKILLET_TRAINER_GGUF_TYPE must be F16, F32, Q8_0 or none, got "${v}"`)
+  const type = GGUF_FILE_TYPES.find((t) => t === v)
+  if (type) return type
+  problems.push(`SKILLET_TRAINER_GGUF_TYPE must be ${GGUF_FILE_TYPES.join(', ')} or none, got "${v}"`)
   return 'F16'
 }
 

@@ -48,31 +48,46 @@ export function trainByteLevelBpe(corpus: string, size: number): BpeVocab {
   const words = [...counts].map(([w, count]) => ({ symbols: w.split('\u0000'), count }))
   const merges: string[] = []
   while (vocab.size < size) {
-    const pairs = new Map<string, number>()
-    for (const { symbols, count } of words) {
-      for (let i = 0; i + 1 < symbols.length; i++) {
-        const pair = `${symbols[i]} ${symbols[i + 1]}`
-        pairs.set(pair, (pairs.get(pair) ?? 0) + count)
-      }
-    }
-    let best: string | null = null
-    let bestCount = 0
-    for (const [pair, count] of pairs) {
-      if (count > bestCount || (count === bestCount && best !== null && pair < best)) {
-        best = pair
-        bestCount = count
-      }
-    }
+    const best = mostFrequentPair(words)
     if (best === null) throw new Error(`corpus too small for a ${size}-token vocabulary (${vocab.size} reached)`)
-    const [left, right] = best.split(' ')
-    merges.push(best)
+    const [left, right] = best
+    merges.push(`${left} ${right}`)
     if (!vocab.has(left + right)) vocab.set(left + right, vocab.size)
     for (const word of words) word.symbols = applyMerge(word.symbols, left, right)
   }
   return { vocab, merges }
 }
 
-function applyMerge(symbols: string[], left: string, right: string): string[] {
+export interface BpeWord {
+  symbols: string[]
+  count: number
+}
+
+/**
+ * The most frequent adjacent pair of symbols over the words (symbols contain no space), ties
+ * broken on the pair's text; only pairs of `usable` symbols count. Null when there is none.
+ */
+export function mostFrequentPair(words: BpeWord[], usable: (symbol: string) => boolean = () => true): [string, string] | null {
+  const pairs = new Map<string, number>()
+  for (const { symbols, count } of words) {
+    for (let i = 0; i + 1 < symbols.length; i++) {
+      if (!usable(symbols[i]) || !usable(symbols[i + 1])) continue
+      const pair = `${symbols[i]} ${symbols[i + 1]}`
+      pairs.set(pair, (pairs.get(pair) ?? 0) + count)
+    }
+  }
+  let best: string | null = null
+  let bestCount = 0
+  for (const [pair, count] of pairs) {
+    if (count > bestCount || (count === bestCount && best !== null && pair < best)) {
+      best = pair
+      bestCount = count
+    }
+  }
+  return best === null ? null : (best.split(' ') as [string, string])
+}
+
+export function applyMerge(symbols: string[], left: string, right: string): string[] {
   const out: string[] = []
   for (let i = 0; i < symbols.length; i++) {
     if (i + 1 < symbols.length && symbols[i] === left && symbols[i + 1] === right) {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Architecture, HostTensor, HostTensors } from '../model/types.ts'
 import { writeSafetensorsFile } from '../io/safetensors.ts'
 import { buildTokenizerJson, trainByteLevelBpe, type PreTokenizerStyle } from './byte-level-bpe.ts'
+import { buildSentencePieceTokenizerJson, trainSentencePieceBpe } from './sentencepiece-bpe.ts'
 import { chatMlTemplate } from './chat-template.ts'
 import { seededRandom, type Random } from './seeded-random.ts'
 import { tinyCorpus } from './tiny-corpus.ts'
@@ -27,12 +28,19 @@ export interface TinyModelOptions {
   /** Std of the random weights (HF's initializer_range). */
   initStd?: number
   ropeTheta?: number
+  /**
+   * 'byte-level' BPE (GPT-2 / Llama-3 / Qwen2 style, the default) or 'sentencepiece': a
+   * Llama-2-style BPE with ▁ spaces and byte fallback (llama only).
+   */
+  tokenizer?: 'byte-level' | 'sentencepiece'
   /** Llama-3 style rope scaling (llama only). */
   ropeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number } | null
 }
 
 /** Specials appended after the learned vocabulary, in this order. */
 export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<|begin_of_text|>', '<|im_start|>', '<|im_end|>']
+/** The SentencePiece tokenizer's chat specials, appended after its pieces (<unk> <s> </s> come first). */
+const SPM_ADDED_TOKENS = ['<|im_start|>', '<|im_end|>']
 
 const STYLE: Record<Architecture, PreTokenizerStyle> = { llama: 'llama3', qwen2: 'qwen2', gpt2: 'gpt2' }
 
@@ -59,10 +67,16 @@ export async function makeTinyModel(options: TinyModelOptions): Promise<TinyMode
     tie: options.tieWordEmbeddings ?? arch !== 'llama',
   }
 
-  const bpe = trainByteLevelBpe(tinyCorpus(seed), dims.vocab - TINY_SPECIAL_TOKENS.length)
-  const idOf = (token: string) => bpe.vocab.size + TINY_SPECIAL_TOKENS.indexOf(token)
+  const sentencePiece = options.tokenizer === 'sentencepiece'
+  if (sentencePiece && arch !== 'llama') throw new Error('a SentencePiece tokenizer is for the llama architecture only')
+  const specials = sentencePiece ? SPM_ADDED_TOKENS : TINY_SPECIAL_TOKENS
+  const learned = dims.vocab - specials.length
+  const bpe = sentencePiece ? null : trainByteLevelBpe(tinyCorpus(seed), learned)
+  const spm = sentencePiece ? trainSentencePieceBpe(tinyCorpus(seed), learned) : null
+  const pieceCount = spm ? spm.pieces.length : bpe!.vocab.size
+  const idOf = (token: string) => (spm && spm.pieces.includes(token) ? spm.pieces.indexOf(token) : pieceCount + specials.indexOf(token))
   const usesBos = arch === 'llama'
-  const bosToken = arch === 'llama' ? '<|begin_of_text|>' : '<|endoftext|>'
+  const bosToken = sentencePiece ? '<s>' : arch === 'llama' ? '<|begin_of_text|>' : '<|endoftext|>'
   const eosToken = arch === 'gpt2' ? '<|endoftext|>' : '<|im_end|>'
 
   const config = arch === 'gpt2' ? gpt2Config(dims, idOf(bosToken), idOf(eosToken)) : llamaLikeConfig(arch, dims, options, idOf(bosToken), idOf(eosToken))
@@ -70,28 +84,30 @@ export async function makeTinyModel(options: TinyModelOptions): Promise<TinyMode
   const std = options.initStd ?? 0.02
   const weights = arch === 'gpt2' ? gpt2Weights(dims, random, std) : llamaLikeWeights(arch, dims, random, std)
 
-  const tokenizerJson = buildTokenizerJson({ bpe, specialTokens: TINY_SPECIAL_TOKENS, style: STYLE[arch], prependToken: usesBos ? bosToken : null })
+  const tokenizerJson = spm
+    ? buildSentencePieceTokenizerJson(spm, specials)
+    : buildTokenizerJson({ bpe: bpe!, specialTokens: TINY_SPECIAL_TOKENS, style: STYLE[arch], prependToken: usesBos ? bosToken : null })
   const tokenizerConfig = {
     add_bos_token: usesBos,
     add_eos_token: false,
     added_tokens_decoder: Object.fromEntries(
-      TINY_SPECIAL_TOKENS.map((content) => [
+      [...(spm ? ['<unk>', '<s>', '</s>'] : []), ...specials].map((content) => [
         String(idOf(content)),
         { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
       ]),
     ),
     bos_token: arch === 'qwen2' ? null : bosToken,
     eos_token: eosToken,
-    pad_token: '<|endoftext|>',
-    unk_token: null,
+    pad_token: sentencePiece ? '</s>' : '<|endoftext|>',
+    unk_token: sentencePiece ? '<unk>' : null,
     chat_template: chatMlTemplate(usesBos),
     clean_up_tokenization_spaces: false,
     model_max_length: dims.positions,
-    tokenizer_class: arch === 'gpt2' ? 'GPT2Tokenizer' : arch === 'qwen2' ? 'Qwen2Tokenizer' : 'PreTrainedTokenizerFast',
+    tokenizer_class: sentencePiece ? 'LlamaTokenizerFast' : arch === 'gpt2' ? 'GPT2Tokenizer' : arch === 'qwen2' ? 'Qwen2Tokenizer' : 'PreTrainedTokenizerFast',
   }
   const generationConfig = {
     bos_token_id: config.bos_token_id,
-    eos_token_id: arch === 'gpt2' ? idOf(eosToken) : [idOf('<|im_end|>'), idOf('<|endoftext|>')],
+    eos_token_id: arch === 'gpt2' ? idOf(eosToken) : [idOf('<|im_end|>'), idOf(sentencePiece ? '</s>' : '<|endoftext|>')],
     transformers_version: '4.46.0',
   }
 

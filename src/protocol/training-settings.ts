@@ -1,0 +1,18 @@
+// What a job may choose about how it is trained and exported (Skillet's extensions to a method's
+// hyperparameters), shared by the API that checks a request and the trainer that runs it.
+
+/** GGUF file types the trainer writes (llama.cpp's names; Q4_K_M is llama-quantize's mix). */
+export const GGUF_FILE_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M'] as const
+export type GgufFileType = (typeof GGUF_FILE_TYPES)[number]
+
+/** LoRA-adaptable projections by their Hugging Face module names, per architecture family. */
+export const LLAMA_LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const
+export const GPT2_LORA_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const
+export const LORA_MODULES = [...LLAMA_LORA_MODULES, ...GPT2_LORA_MODULES] as const
+
+/** How the weights are trained: LoRA adapters on a frozen base, or every weight. */
+export const ADAPTERS = ['lora', 'full'] as const
+export type Adapter = (typeof ADAPTERS)[number]
+
+/** Limits of the LoRA shape a request may ask for. */
+export const LORA_LIMITS = { maxRank: 256, maxAlpha: 4096 } as const
