@@ -15,6 +15,14 @@ const KINDS = {
   Secret: ['core', 'io.k8s.api.core.v1.Secret'],
   Pod: ['core', 'io.k8s.api.core.v1.Pod'],
   DeleteOptions: ['core', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions'],
+  // What the Helm chart renders (test/helm/render.test.ts); apps/v1 is not among the documents, so a
+  // Deployment is checked by its parts (metadata, selector, pod template).
+  ConfigMap: ['core', 'io.k8s.api.core.v1.ConfigMap'],
+  Service: ['core', 'io.k8s.api.core.v1.Service'],
+  ServiceAccount: ['core', 'io.k8s.api.core.v1.ServiceAccount'],
+  ObjectMeta: ['core', 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'],
+  LabelSelector: ['core', 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector'],
+  PodTemplateSpec: ['core', 'io.k8s.api.core.v1.PodTemplateSpec'],
 } as const
 export type KubeKind = keyof typeof KINDS
 
