@@ -4,7 +4,7 @@
 # /usr/share/gocode and renders the chart with it. Never fatal: without `go` that test skips.
 set -uo pipefail
 pkgs="golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev"
-if [ -f /usr/share/gocode/src/github.com/Masterminds/sprig/v3/functions.go ] && command -v go >/dev/null; then
+if [ -f /usr/share/gocode/src/github.com/Masterminds/sprig/functions.go ] && [ -d /usr/share/gocode/src/gopkg.in/yaml.v2 ] && command -v go >/dev/null; then
   echo "go-helm-render: $(go version) and Sprig already installed"
   exit 0
 fi
