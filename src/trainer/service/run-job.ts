@@ -10,7 +10,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
-import type { BlobStore } from '../../storage/blob-store.ts'
+import { BlobNotFoundError, type BlobStore } from '../../storage/blob-store.ts'
 import { describeBackend, gpuHint, selectBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
@@ -74,6 +74,12 @@ async function readText(blobs: BlobStore, key: string): Promise<string> {
   return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
 }
 
+/** An error's message as a user may read it in the job's error: never a storage key or path. */
+export function userMessageOf(err: unknown): string {
+  if (err instanceof BlobNotFoundError) return 'a stored file it needs is missing (deleted, or the blob store was changed)'
+  return (err as Error).message
+}
+
 async function loadBaseModel(config: TrainerConfig, blobs: BlobStore): Promise<LoadedModel> {
   const { source } = config.spec.model
   try {
@@ -81,7 +87,7 @@ async function loadBaseModel(config: TrainerConfig, blobs: BlobStore): Promise<L
     const cache = join(config.workDir, 'models', source.prefix.replace(/[^A-Za-z0-9._-]+/g, '_'))
     return await loadModelFromBlobStore(blobs, source.prefix, cache)
   } catch (err) {
-    throw new JobFailure('invalid_base_model', `The base model ${config.spec.model.id} could not be loaded: ${(err as Error).message}`, true)
+    throw new JobFailure('invalid_base_model', `The base model ${config.spec.model.id} could not be loaded: ${userMessageOf(err)}`, true)
   }
 }
 
@@ -96,7 +102,7 @@ async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Prom
     await writeFile(join(dir, 'adapter_model.safetensors'), await blobs.get(init.weightsKey))
     return await readPeftAdapter(dir)
   } catch (err) {
-    throw new JobFailure('invalid_model', `The adapter of ${init.model} could not be loaded: ${(err as Error).message}`, true)
+    throw new JobFailure('invalid_model', `The adapter of ${init.model} could not be loaded: ${userMessageOf(err)}`, true)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -110,6 +116,11 @@ async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenize
     return encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength)
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
+    if (err instanceof BlobNotFoundError) {
+      const file = err.key === spec.validationFile?.blobKey ? spec.validationFile : spec.trainingFile
+      const role = file === spec.trainingFile ? 'training' : 'validation'
+      throw new JobFailure(`invalid_${role}_file`, `The ${role} file ${file.id} is no longer available.`, true)
+    }
     throw err
   }
 }
@@ -266,7 +277,7 @@ export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line
       err instanceof JobFailure ? err
       // Same data, same seed, same rate: a retry would diverge again.
       : err instanceof NonFiniteTrainingError ? new JobFailure('training_diverged', `The job failed: ${err.message}.`, true)
-      : new JobFailure('training_failed', `The trainer failed: ${(err as Error).message}`, false)
+      : new JobFailure('training_failed', `The trainer failed: ${userMessageOf(err)}`, false)
     if (!(err instanceof JobFailure)) log(`trainer error: ${(err as Error).stack}`)
     try {
       await client.status({ status: 'failed', error: { code: failure.code, message: failure.message } })
