@@ -105,6 +105,22 @@ function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dp
   return out
 }
 
+/**
+ * A job that continues from a fine-tuned or checkpoint model trains that model's LoRA adapter as it
+ * is: asking for full fine-tuning or another LoRA shape there would be silently ignored, so it is a 400.
+ */
+export function refuseAdapterChangesOnContinuation(method: RequestedMethod, model: string): void {
+  const hyper = method.type === 'supervised' ? method.supervised.hyperparameters : method.dpo.hyperparameters
+  const where = `method.${method.type}.hyperparameters`
+  if (hyper.adapter === 'full') {
+    throw invalidRequest(`Invalid value for '${where}.adapter': '${model}' is a fine-tuned model, and a job on it continues its LoRA adapter; start full fine-tuning from its base model.`, `${where}.adapter`)
+  }
+  const shape = LORA_SHAPE.find((k) => hyper[k] !== undefined)
+  if (shape) {
+    throw invalidRequest(`Invalid '${where}.${shape}': a job on the fine-tuned model '${model}' keeps its LoRA adapter's shape; leave '${shape}' out, or start from the base model.`, `${where}.${shape}`)
+  }
+}
+
 function checkHyperparameters(given: Hyper | undefined, allowed: NumericHyperparameter[], where: string, method: 'supervised' | 'dpo'): RequestedHyperparameters {
   const out: RequestedHyperparameters = checkExtensions(given ?? {}, where, method)
   for (const [name, value] of Object.entries(given ?? {})) {

@@ -7,7 +7,7 @@ import type { JobsConfig } from '../config/index.ts'
 import { files, fineTuningJobs, jobCheckpoints, jobEvents } from '../db/schema/index.ts'
 import { invalidRequest, notFound } from '../lib/errors.ts'
 import { unixNow } from '../lib/ids.ts'
-import { normalizeCreateJob, type CreateJobBody } from '../jobs/create-request.ts'
+import { normalizeCreateJob, refuseAdapterChangesOnContinuation, type CreateJobBody } from '../jobs/create-request.ts'
 import type { JobRow } from '../jobs/job-object.ts'
 import { applyUserAction, lockJob } from '../jobs/job-store.ts'
 import { insertJobWithEvents } from '../jobs/insert-job.ts'
@@ -65,6 +65,7 @@ export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobB
   const req = normalizeCreateJob(body)
   // A base model, or one of the project's fine-tuned / checkpoint models to continue from.
   const start = await jobStartingPoint({ db: deps.db, baseModels: deps.jobs.baseModels }, caller.projectId, req.model, req.method.type)
+  if (start.initAdapter) refuseAdapterChangesOnContinuation(req.method, req.model)
   await checkJobFile(deps.db, caller.projectId, req.trainingFile, 'training_file', req.method.type)
   if (req.validationFile) await checkJobFile(deps.db, caller.projectId, req.validationFile, 'validation_file', req.method.type)
   const now = unixNow()

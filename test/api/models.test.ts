@@ -105,6 +105,12 @@ t.test('models API', async (t) => {
     }
     await assertApiError(t, client.fineTuning.jobs.create({ model: 'ft:nope:x::y', training_file: file.id }), { status: 400, param: 'model', code: 'model_not_found' })
     await assertApiError(t, client.fineTuning.jobs.create({ model: modelId, training_file: file.id, method: { type: 'dpo' } }), { status: 400, param: 'model' })
+    // Continuing keeps the model's LoRA adapter as it is: another shape or full fine-tuning would be silently ignored.
+    const continuing = (hyperparameters: Record<string, unknown>) =>
+      client.fineTuning.jobs.create({ model: modelId, training_file: file.id, method: { type: 'supervised', supervised: { hyperparameters: hyperparameters as never } } })
+    await assertApiError(t, continuing({ adapter: 'full' }), { status: 400, param: 'method.supervised.hyperparameters.adapter' })
+    await assertApiError(t, continuing({ lora_r: 4 }), { status: 400, param: 'method.supervised.hyperparameters.lora_r' })
+    await assertApiError(t, continuing({ lora_target_modules: ['q_proj'] }), { status: 400, param: 'method.supervised.hyperparameters.lora_target_modules' })
     const other = await ctx.clientFor('beta')
     const theirs = await uploadDataset(other, Array.from({ length: 10 }, (_, i) => chatExample(i)))
     await assertApiError(t, other.fineTuning.jobs.create({ model: modelId, training_file: theirs.id }), { status: 400, param: 'model', code: 'model_not_found' })
