@@ -2,6 +2,7 @@
 // handed to the trainer through its environment (trainer-env.ts), checked against this schema by
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
+import { AnswerEvalChoicesSchema } from './answer-eval-settings.ts'
 import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
 
 const Hyperparameters = {
@@ -23,6 +24,8 @@ export const TrainingChoicesSchema = Type.Object({
   })),
   /** GGUF files to export; absent: the trainer's SKILLET_TRAINER_GGUF_TYPE. */
   ggufTypes: Type.Optional(Type.Array(Type.Enum(GGUF_FILE_TYPES), { minItems: 1 })),
+  /** The answer evaluation at each checkpoint (answer-eval-settings.ts); absent: its defaults. */
+  answerEval: Type.Optional(AnswerEvalChoicesSchema),
 })
 export type TrainingChoices = Static<typeof TrainingChoicesSchema>
 

@@ -2,6 +2,7 @@
 // limits are checked in src/jobs/create-request.ts, which names the offending `param` precisely.
 import { Type } from 'typebox'
 import { Unixtime } from './common.ts'
+import { ANSWER_EVAL_DEFAULTS, ANSWER_EVAL_LIMITS, ANSWER_GRADERS } from '../protocol/answer-eval-settings.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const AutoOrNumber = Type.Union([Type.Literal('auto'), Type.Number()])
@@ -13,6 +14,10 @@ const TrainingExtensions = {
   lora_dropout: Type.Optional(Type.Number({ description: 'Skillet extension: dropout on the LoRA input, 0 ≤ p < 1 (default 0.05).' })),
   lora_target_modules: Type.Optional(Type.Array(Type.String(), { description: 'Skillet extension: the projections to adapt, by Hugging Face module name (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; GPT-2: c_attn, c_proj, c_fc). Default: all of the architecture\'s.' })),
   gguf_type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: "Skillet extension: the GGUF file(s) to export, one of 'F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M' or a list of them. Default: the trainer's SKILLET_TRAINER_GGUF_TYPE (F16)." })),
+  eval_graders: Type.Optional(Type.Array(Type.String(), { description: `Skillet extension: how each checkpoint's greedy answers to the validation file's prompts are scored against the reference assistant messages, by grader name: ${ANSWER_GRADERS.join(', ')}. Scores go into the checkpoint's metrics as eval_<name>. Default: exact_match and fuzzy_match, plus valid_json when every reference answer is a JSON object or array; [] turns the evaluation off. Needs a validation_file.` })),
+  eval_json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: `Skillet extension: the JSON Schema (draft 2020-12, at most ${ANSWER_EVAL_LIMITS.maxJsonSchemaBytes} bytes) the json_schema grader checks answers against; required with it.` })),
+  eval_max_examples: Type.Optional(Type.Number({ description: `Skillet extension: validation examples answered at each checkpoint, the file's first ones, 1–${ANSWER_EVAL_LIMITS.maxExamples} (default ${ANSWER_EVAL_DEFAULTS.maxExamples}).` })),
+  eval_max_new_tokens: Type.Optional(Type.Number({ description: `Skillet extension: the most tokens of one answer, 1–${ANSWER_EVAL_LIMITS.maxNewTokens} (default ${ANSWER_EVAL_DEFAULTS.maxNewTokens}); an answer also stops at twice its reference's length plus 16 tokens.` })),
 }
 const Hyperparameters = Type.Object(
   { n_epochs: Type.Optional(AutoOrNumber), batch_size: Type.Optional(AutoOrNumber), learning_rate_multiplier: Type.Optional(AutoOrNumber), beta: Type.Optional(AutoOrNumber), ...TrainingExtensions },

@@ -70,6 +70,11 @@ export interface TrainingExtensions {
   lora_dropout?: number
   lora_target_modules?: string[]
   gguf_type?: string[]
+  /** The answer evaluation at each checkpoint (src/protocol/answer-eval-settings.ts). */
+  eval_graders?: string[]
+  eval_json_schema?: Record<string, unknown>
+  eval_max_examples?: number
+  eval_max_new_tokens?: number
 }
 
 export interface RequestedHyperparameters extends TrainingExtensions {

@@ -3,6 +3,7 @@ import { inArray } from 'drizzle-orm'
 import type { Db } from '../../db/database.ts'
 import { files } from '../../db/schema/index.ts'
 import type { TrainerJobSpec, TrainingChoices } from '../../protocol/trainer-job-spec.ts'
+import type { AnswerEvalChoices } from '../../protocol/answer-eval-settings.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import type { ResolvedJobHyperparameters } from '../../db/schema/jobs.ts'
 import type { JobRow } from '../../jobs/job-object.ts'
@@ -13,10 +14,14 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
   const lora = Object.fromEntries(
     Object.entries({ rank: h.lora_r, alpha: h.lora_alpha, dropout: h.lora_dropout, targetModules: h.lora_target_modules }).filter(([, v]) => v !== undefined),
   )
+  const answerEval = Object.fromEntries(
+    Object.entries({ graders: h.eval_graders, jsonSchema: h.eval_json_schema, maxExamples: h.eval_max_examples, maxNewTokens: h.eval_max_new_tokens }).filter(([, v]) => v !== undefined),
+  ) as AnswerEvalChoices
   const choices: TrainingChoices = {
     ...(h.adapter ? { adapter: h.adapter } : {}),
     ...(Object.keys(lora).length ? { lora } : {}),
     ...(h.gguf_type ? { ggufTypes: h.gguf_type as GgufFileType[] } : {}),
+    ...(Object.keys(answerEval).length ? { answerEval } : {}),
   }
   return Object.keys(choices).length ? choices : undefined
 }

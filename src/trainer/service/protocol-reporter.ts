@@ -111,6 +111,7 @@ export class ProtocolReporter implements Reporter {
       const v = m?.step === info.step ? m[key] : undefined
       if (v !== undefined && Number.isFinite(v)) metrics[key] = v
     }
+    for (const [key, v] of Object.entries(info.metrics ?? {})) if (Number.isFinite(v)) metrics[key] = v
     this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location, ...(info.artifacts ? { artifacts: info.artifacts } : {}) }))
   }
 

@@ -14,7 +14,7 @@ import { BlobNotFoundError, type BlobStore } from '../../storage/blob-store.ts'
 import { describeBackend, gpuHint, selectBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
-import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
+import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, type JsonlRow, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
@@ -25,7 +25,10 @@ import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { type EvaluateCheckpoint, NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { ANSWER_EVAL_DEFAULTS, answerMetricName, DEFAULT_ANSWER_GRADERS } from '../../protocol/answer-eval-settings.ts'
+import { answerExamples, referencesAreJson } from '../eval/answer-examples.ts'
+import { answerStopIds, evaluateAnswers } from '../eval/answer-eval.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -108,12 +111,13 @@ async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Prom
   }
 }
 
-async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<TrainingSet> {
+/** The encoded training set, and the validation rows as they are (the answer evaluation's examples). */
+async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ set: TrainingSet; validRows: JsonlRow[] }> {
   const { spec } = config
   try {
     const train = parseJsonl(await readText(blobs, spec.trainingFile.blobKey), 'training', spec.trainingFile.id)
     const valid = spec.validationFile ? parseJsonl(await readText(blobs, spec.validationFile.blobKey), 'validation', spec.validationFile.id) : []
-    return encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength)
+    return { set: encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength), validRows: valid }
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
     if (err instanceof BlobNotFoundError) {
@@ -163,6 +167,40 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
   }
 }
 
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`
+
+/**
+ * The answer evaluation each checkpoint runs (src/trainer/eval/), or null when there is nothing to
+ * answer (no validation file, no example with a text reference) or the job chose no graders. Its
+ * scores go into the checkpoint's metrics and into one event per checkpoint (and one for step 0,
+ * the model before training).
+ */
+function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenizer: TextTokenizer, validRows: JsonlRow[], batchSize: number, reporter: ProtocolReporter): EvaluateCheckpoint | null {
+  const choices = spec.training?.answerEval ?? {}
+  const examples = answerExamples(tokenizer, validRows, choices.maxExamples ?? ANSWER_EVAL_DEFAULTS.maxExamples)
+  const graders = choices.graders ?? [...DEFAULT_ANSWER_GRADERS, ...(referencesAreJson(examples) ? ['valid_json' as const] : [])]
+  if (examples.length === 0 || graders.length === 0) return null
+  const options = {
+    graders,
+    ...(choices.jsonSchema ? { jsonSchema: choices.jsonSchema } : {}),
+    maxNewTokens: choices.maxNewTokens ?? ANSWER_EVAL_DEFAULTS.maxNewTokens,
+    batchSize: Math.min(Math.max(batchSize, 8), 32),
+    stopIds: answerStopIds(tokenizer, model.tokenizerJson),
+  }
+  return async (step, trained) => {
+    const r = await evaluateAnswers(trained.weights, trained.lora, tokenizer, examples, options)
+    const scores = graders.map((g) => `${g.replace(/_/g, ' ')} ${percent(r.metrics[answerMetricName(g)])}`).join(', ')
+    const when = step === 0 ? 'Before training' : `Step ${step}`
+    const skipped = r.skipped ? ` (${r.skipped} left out: the prompt fills the context)` : ''
+    const clip = (text: string) => text.slice(0, 200)
+    reporter.event(`answer-eval:${step}`, `${when}: answers to ${r.examples} validation prompts scored ${scores}${skipped}`, {
+      data: { step, examples: r.examples, skipped: r.skipped, max_new_tokens: options.maxNewTokens, ...r.metrics,
+        ...(r.sample ? { sample: { answer: clip(r.sample.answer), reference: clip(r.sample.reference) } } : {}) },
+    })
+    return r.metrics
+  }
+}
+
 async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
   const { spec } = config
   const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
@@ -179,7 +217,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
-  const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  const { set, validRows } = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   const method = methodOf(spec)
   checkLoraTargets(spec, model.config)
   // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
@@ -205,6 +243,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       { data: { model: spec.initAdapter!.model, rank: initialAdapter.rank } })
   }
   const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
+  const answerEval = checkpointAnswerEval(spec, model, tokenizer, validRows, hp.batchSize, reporter)
   const trainer = new Trainer({
     config: model.config,
     weights: model.weights,
@@ -224,6 +263,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
     // Each checkpoint is a model too: its adapter, GGUF and Modelfile beside its training state.
+    ...(answerEval ? { evaluateCheckpoint: answerEval } : {}),
     exportCheckpoint: async (step, trained) => (await exportModel(config, blobs, model, trained, `${checkpointFolder(checkpointsPrefix, step)}artifacts/`,
       { merged: false, name: `${spec.model.id} fine-tuned by ${spec.jobId}, step ${step}`, scratch: `step-${step}`, gguf: ggufTypesOf(config).slice(0, 1) })).artifacts,
     // Yield to the event loop after every step: wasm steps can resolve entirely as microtasks,
@@ -239,6 +279,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       data: { examples: set.examples, tokens_per_epoch: set.tokensPerEpoch, n_epochs: hp.nEpochs, batch_size: hp.batchSize,
         learning_rate: learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
     })
+    // The answer evaluation's baseline: the model before its first step (not again on a resumed attempt).
+    if (answerEval && !state.latest_checkpoint) await answerEval(0, { weights: trainer.weights, lora: trainer.lora })
     const result = await trainer.run()
     await reporter.flush()
     if (result.interrupted) {

@@ -33,6 +33,8 @@ export interface CheckpointInfo {
   location: string
   /** The checkpoint model's exported files, when the run exports them (the service does). */
   artifacts?: { name: string; key: string }[]
+  /** Metrics the checkpoint's evaluation gave (Trainer's evaluateCheckpoint), beside the spec's. */
+  metrics?: Record<string, number>
 }
 
 export type EventLevel = 'info' | 'warn' | 'error'

@@ -97,6 +97,12 @@ export type TrainedWeights = Pick<TrainResult, 'weights' | 'lora'>
 export type ExportCheckpoint = (step: number, trained: TrainedWeights) => Promise<{ name: string; key: string }[]>
 
 /**
+ * Evaluates the model as it is at a checkpoint (e.g. its greedy answers, scored) and returns metrics
+ * to report with the checkpoint, beside the spec's. Runs after the checkpoint's training state is saved.
+ */
+export type EvaluateCheckpoint = (step: number, trained: TrainedWeights) => Promise<Record<string, number>>
+
+/**
  * Asked after every optimizer step whether to stop early: 'checkpoint' saves the current position
  * first (a pause, a node drain), 'discard' stops at once (the job was cancelled); null goes on.
  * It may be async: a step's awaits can all resolve as microtasks, so a caller with timers or
@@ -135,6 +141,7 @@ export class Trainer {
   private readonly checkpoints: CheckpointStore | null
   private readonly stopRequested: StopRequest
   private readonly exportCheckpoint: ExportCheckpoint | null
+  private readonly evaluateCheckpoint: EvaluateCheckpoint | null
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
   private rng: Random
@@ -150,6 +157,7 @@ export class Trainer {
     checkpoints?: CheckpointStore | null
     stopRequested?: StopRequest
     exportCheckpoint?: ExportCheckpoint
+    evaluateCheckpoint?: EvaluateCheckpoint
     /** LoRA / DPO: start the adapters from these weights (a fine-tuned model's adapter) instead of zero. */
     initialAdapter?: LoraAdapter
   }) {
@@ -169,6 +177,7 @@ export class Trainer {
     this.checkpoints = args.checkpoints ?? null
     this.stopRequested = args.stopRequested ?? (() => null)
     this.exportCheckpoint = args.exportCheckpoint ?? null
+    this.evaluateCheckpoint = args.evaluateCheckpoint ?? null
     this.rng = Random.fromSeed(options.seed)
     this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
@@ -303,8 +312,10 @@ export class Trainer {
     if (!this.checkpoints) return
     const files = await writeCheckpoint(state, this.params, this.optimizer)
     const location = await this.checkpoints.save(state.step, files)
-    const artifacts = this.exportCheckpoint ? await this.exportCheckpoint(state.step, { weights: this.weights, lora: this.lora }) : undefined
-    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location, ...(artifacts ? { artifacts } : {}) })
+    const trained = { weights: this.weights, lora: this.lora }
+    const artifacts = this.exportCheckpoint ? await this.exportCheckpoint(state.step, trained) : undefined
+    const metrics = this.evaluateCheckpoint ? await this.evaluateCheckpoint(state.step, trained) : undefined
+    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location, ...(artifacts ? { artifacts } : {}), ...(metrics ? { metrics } : {}) })
   }
 
   /** Restores the newest checkpoint, if any; returns where to continue from. */
