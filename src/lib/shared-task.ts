@@ -1,6 +1,8 @@
 // One in-flight task per key that several callers join (two jobs on the same base model share one
 // download). Each caller may leave with its own AbortSignal; the task itself is aborted only when
 // every caller that joined it has left. Progress the task reports reaches every caller still there.
+// A task started under a key whose previous task was aborted waits until that one has wound down
+// (a download keeps the bytes it got on abort, for the next one to resume after).
 
 interface Entry<T, P> {
   promise: Promise<T>
@@ -17,6 +19,8 @@ export interface JoinOptions<P> {
 
 export class SharedTasks<T, P> {
   private readonly running = new Map<string, Entry<T, P>>()
+  /** Aborted tasks still winding down, by key. */
+  private readonly stopping = new Map<string, Promise<unknown>>()
 
   /** Joins the task running under `key`, or starts it with `start`. */
   run(key: string, start: (signal: AbortSignal, progress: (p: P) => void) => Promise<T>, opts: JoinOptions<P> = {}): Promise<T> {
@@ -35,8 +39,12 @@ export class SharedTasks<T, P> {
       const onAbort = () => {
         leave()
         entry.joined--
-        if (entry.joined === 0) {
-          if (this.running.get(key) === entry) this.running.delete(key)
+        if (entry.joined === 0 && this.running.get(key) === entry) {
+          this.running.delete(key)
+          const settled = entry.promise.catch(() => {}).finally(() => {
+            if (this.stopping.get(key) === settled) this.stopping.delete(key)
+          })
+          this.stopping.set(key, settled)
           entry.controller.abort(signal?.reason)
         }
         reject(signal?.reason)
@@ -50,11 +58,6 @@ export class SharedTasks<T, P> {
     })
   }
 
-  /** Keys of the tasks running now. */
-  get keys(): string[] {
-    return [...this.running.keys()]
-  }
-
   private begin(key: string, start: (signal: AbortSignal, progress: (p: P) => void) => Promise<T>): Entry<T, P> {
     const controller = new AbortController()
     const entry: Entry<T, P> = { controller, joined: 0, listeners: new Set(), promise: Promise.resolve() as Promise<T> }
@@ -62,8 +65,11 @@ export class SharedTasks<T, P> {
       entry.last = p
       for (const listener of entry.listeners) listener(p)
     }
-    entry.promise = Promise.resolve()
-      .then(() => start(controller.signal, report))
+    entry.promise = Promise.resolve(this.stopping.get(key))
+      .then(() => {
+        if (controller.signal.aborted) throw controller.signal.reason
+        return start(controller.signal, report)
+      })
       .finally(() => {
         if (this.running.get(key) === entry) this.running.delete(key)
       })
