@@ -11,7 +11,7 @@ const TrainingExtensions = {
   lora_r: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA rank, an integer 1–256 (default 8).' })),
   lora_alpha: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA alpha, > 0 and ≤ 4096 (default 16); the update is scaled by alpha / r.' })),
   lora_dropout: Type.Optional(Type.Number({ description: 'Skillet extension: dropout on the LoRA input, 0 ≤ p < 1 (default 0.05).' })),
-  lora_target_modules: Type.Optional(Type.Array(Type.String(), { description: 'Skillet extension: the projections to adapt, by Hugging Face module name (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; GPT-2: c_attn, c_proj, c_fc). Default: all of the architecture\'s.' })),
+  lora_target_modules: Type.Optional(Type.Array(Type.String(), { description: 'Skillet extension: the projections to adapt, by Hugging Face module name (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; Phi-3: qkv_proj, o_proj, gate_up_proj, down_proj; GPT-2: c_attn, c_proj, c_fc). Default: all of the architecture\'s.' })),
   gguf_type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: "Skillet extension: the GGUF file(s) to export, one of 'F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M' or a list of them. Default: the trainer's SKILLET_TRAINER_GGUF_TYPE (F16)." })),
 }
 const Hyperparameters = Type.Object(

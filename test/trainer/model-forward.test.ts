@@ -11,6 +11,12 @@ import { selectTargets } from '../../src/trainer/train/targets.ts'
 import { batchOf, randomWeights, tinyConfig } from './model-fixture.ts'
 import { referenceLogits } from './model-reference.ts'
 
+/** Phi-3 longrope on head_dim 8: four divisors per list, the attention factor of a 4× stretch. */
+const PHI3_LONGROPE = (original: number): ModelConfig['ropeScaling'] => ({
+  type: 'longrope', shortFactor: [1, 1.5, 2, 3], longFactor: [1, 3, 7, 20], originalMaxPositionEmbeddings: original,
+  attentionFactor: Math.sqrt(1 + Math.log(4) / Math.log(original)),
+})
+
 const CASES: [string, ModelConfig][] = [
   ['llama, GQA, untied, llama3 rope scaling', tinyConfig('llama', {
     ropeTheta: 500000, maxPositions: 64,
@@ -18,6 +24,11 @@ const CASES: [string, ModelConfig][] = [
   })],
   ['qwen2, q/k/v biases, tied', tinyConfig('qwen2')],
   ['gpt2, tied, learned positions', tinyConfig('gpt2')],
+  ['phi3, fused qkv_proj / gate_up_proj, GQA', tinyConfig('phi3')],
+  // The rows are 10 long: an original context of 8 takes the long factors, 64 the short ones.
+  ['phi3, longrope (long factors)', tinyConfig('phi3', { ropeScaling: PHI3_LONGROPE(8) })],
+  ['phi3, longrope (short factors)', tinyConfig('phi3', { ropeScaling: PHI3_LONGROPE(64) })],
+  ['mistral, sliding window 4 (shorter than the rows)', tinyConfig('llama', { hfArchitecture: 'MistralForCausalLM', slidingWindow: 4 })],
 ]
 // Two right-padded rows: padding must not change the real positions' logits.
 const rows = [[3, 17, 5, 60, 22, 9, 41, 8, 13, 2], [7, 7, 31, 4, 55, 12]]

@@ -1,7 +1,8 @@
 // An independent reference forward pass: plain float64 loops over HF-layout host weights,
-// written from the transformers modelling code (LlamaForCausalLM, Qwen2ForCausalLM,
-// GPT2LMHeadModel) with no tfjs, no reshapes and no shared code with src/trainer/model
-// except the rope frequency rule (checked on its own in model-rope.test.ts).
+// written from the transformers modelling code (LlamaForCausalLM, MistralForCausalLM,
+// Qwen2ForCausalLM, Phi3ForCausalLM, GPT2LMHeadModel) with no tfjs, no reshapes and no shared
+// code with src/trainer/model except the rope frequency rule (which the llama.cpp golden tests
+// check against an independent implementation in helpers/reference-forward.ts).
 import { ropeInverseFrequencies } from '../../src/trainer/model/rope.ts'
 import type { HostTensors, ModelConfig } from '../../src/trainer/model/types.ts'
 
@@ -66,7 +67,9 @@ function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope:
   const T = q.length
   const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = c
   const half = Dh / 2
-  const inv = ropeInverseFrequencies(c)
+  const inv = ropeInverseFrequencies(c, T)
+  // longrope scales cos and sin (transformers' attention_scaling).
+  const scale = c.ropeScaling?.type === 'longrope' ? c.ropeScaling.attentionFactor : 1
   const rot = (vec: Float64Array, head: number, pos: number) => {
     const out = new Float64Array(Dh)
     for (let i = 0; i < Dh; i++) out[i] = vec[head * Dh + i]
@@ -74,8 +77,9 @@ function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope:
     const x = out.slice()
     for (let i = 0; i < half; i++) {
       const a = pos * inv[i]
-      out[i] = x[i] * Math.cos(a) - x[i + half] * Math.sin(a)
-      out[i + half] = x[i + half] * Math.cos(a) + x[i] * Math.sin(a)
+      const [cos, sin] = [Math.cos(a) * scale, Math.sin(a) * scale]
+      out[i] = x[i] * cos - x[i + half] * sin
+      out[i + half] = x[i + half] * cos + x[i] * sin
     }
     return out
   }
@@ -87,7 +91,9 @@ function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope:
       const qi = rot(q[i], h, i)
       const scores: number[] = []
       for (let j = 0; j < T; j++) {
-        if (j > i || mask[j] === 0) { scores.push(-Infinity); continue }
+        // Sliding window (Mistral, Phi-3): only the last `slidingWindow` keys, itself included.
+        const outside = c.slidingWindow !== null && i - j >= c.slidingWindow
+        if (j > i || outside || mask[j] === 0) { scores.push(-Infinity); continue }
         let s = 0
         for (let d = 0; d < Dh; d++) s += qi[d] * keys[j][d]
         scores.push(s / Math.sqrt(Dh))
@@ -135,13 +141,28 @@ export function referenceLogits(c: ModelConfig, w: HostTensors, ids: number[], m
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`
     const h = rmsNorm(x, g(`${p}.input_layernorm.weight`).data, c.normEps)
-    const q = linear(h, g(`${p}.self_attn.q_proj.weight`), bias(`${p}.self_attn.q_proj.bias`))
-    const k = linear(h, g(`${p}.self_attn.k_proj.weight`), bias(`${p}.self_attn.k_proj.bias`))
-    const v = linear(h, g(`${p}.self_attn.v_proj.weight`), bias(`${p}.self_attn.v_proj.bias`))
+    let q: Mat, k: Mat, v: Mat
+    if (c.architecture === 'phi3') {
+      // Phi3Attention: qkv_proj's output is q, then k, then v.
+      const qkv = linear(h, g(`${p}.self_attn.qkv_proj.weight`))
+      const [nq, nkv] = [c.numHeads * c.headDim, c.numKvHeads * c.headDim]
+      ;[q, k, v] = [qkv.map((r) => r.slice(0, nq)), qkv.map((r) => r.slice(nq, nq + nkv)), qkv.map((r) => r.slice(nq + nkv))]
+    } else {
+      q = linear(h, g(`${p}.self_attn.q_proj.weight`), bias(`${p}.self_attn.q_proj.bias`))
+      k = linear(h, g(`${p}.self_attn.k_proj.weight`), bias(`${p}.self_attn.k_proj.bias`))
+      v = linear(h, g(`${p}.self_attn.v_proj.weight`), bias(`${p}.self_attn.v_proj.bias`))
+    }
     x = add(x, linear(attention(c, q, k, v, mask, true), g(`${p}.self_attn.o_proj.weight`)))
     const m = rmsNorm(x, g(`${p}.post_attention_layernorm.weight`).data, c.normEps)
-    const gate = linear(m, g(`${p}.mlp.gate_proj.weight`))
-    const up = linear(m, g(`${p}.mlp.up_proj.weight`))
+    let gate: Mat, up: Mat
+    if (c.architecture === 'phi3') {
+      // Phi3MLP: gate_up_proj's output chunks into gate, then up.
+      const gateUp = linear(m, g(`${p}.mlp.gate_up_proj.weight`))
+      ;[gate, up] = [gateUp.map((r) => r.slice(0, c.intermediateSize)), gateUp.map((r) => r.slice(c.intermediateSize))]
+    } else {
+      gate = linear(m, g(`${p}.mlp.gate_proj.weight`))
+      up = linear(m, g(`${p}.mlp.up_proj.weight`))
+    }
     const act = gate.map((r, t) => r.map((u, i) => (u / (1 + Math.exp(-u))) * up[t][i]))
     x = add(x, linear(act, g(`${p}.mlp.down_proj.weight`)))
   }

@@ -4,7 +4,10 @@
 // - qwen2: no permutation (llama.cpp runs Qwen2 with NEOX rope, which rotates halves like HF).
 // - gpt2: Conv1D weights are stored [in, out] and are transposed to [out, in]; the tied lm_head is
 //   written out as output.weight.
-// - Llama-3 rope_scaling becomes a rope_freqs tensor of per-frequency divisors.
+// - phi3: no permutation (NEOX rope); the fused qkv_proj and gate_up_proj keep their packing
+//   (attn_qkv, and ffn_up with the gate half first, which llama.cpp's SWIGLU splits).
+// - Llama-3 rope_scaling becomes a rope_freqs tensor of per-frequency divisors; Phi-3's longrope
+//   the rope_factors_short / rope_factors_long tensors.
 import type { HostTensor, HostTensors, ModelConfig } from '../model/types.ts'
 import { ggufTensorTypes, type GgufFileType } from './gguf-tensor-types.ts'
 import type { GgufTensor } from './gguf-writer.ts'
@@ -75,6 +78,9 @@ const LLAMA_LAYER_NAMES: Record<string, string> = {
   'mlp.gate_proj.weight': 'ffn_gate.weight',
   'mlp.up_proj.weight': 'ffn_up.weight',
   'mlp.down_proj.weight': 'ffn_down.weight',
+  // Phi-3's fused projections.
+  'self_attn.qkv_proj.weight': 'attn_qkv.weight',
+  'mlp.gate_up_proj.weight': 'ffn_up.weight',
 }
 
 const GPT2_LAYER_NAMES: Record<string, string> = {
@@ -129,6 +135,10 @@ function llamaCppTensors(config: ModelConfig, weights: HostTensors): Omit<GgufTe
   const permute = config.architecture === 'llama'
   if (config.ropeScaling?.type === 'llama3') {
     out.push({ name: 'rope_freqs.weight', shape: [config.headDim / 2], data: llama3RopeFactors(config) })
+  }
+  if (config.ropeScaling?.type === 'longrope') {
+    out.push({ name: 'rope_factors_long.weight', shape: [config.headDim / 2], data: Float32Array.from(config.ropeScaling.longFactor) })
+    out.push({ name: 'rope_factors_short.weight', shape: [config.headDim / 2], data: Float32Array.from(config.ropeScaling.shortFactor) })
   }
   for (const [name, tensor] of weights) {
     if (name === 'model.embed_tokens.weight') add('token_embd.weight', tensor)

@@ -1,8 +1,9 @@
 // The forward pass of a decoder-only transformer, top to bottom, in the spirit of nanoGPT.
 //
 // Supported: Llama family (RMSNorm, RoPE with optional Llama-3 scaling, grouped-query
-// attention, SwiGLU MLP, tied or untied head), Qwen2 (Llama + q/k/v biases) and GPT-2
-// (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
+// attention, SwiGLU MLP, tied or untied head; Mistral's sliding-window attention), Qwen2
+// (Llama + q/k/v biases), Phi-3 (Llama with fused qkv_proj and gate_up_proj, longrope) and
+// GPT-2 (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
 //
 // Activations are kept as 2-D [tokens, features] (tokens = batch·seq) between blocks so every
 // projection is one plain 2-D product; only attention reshapes into heads. With a frozen base
@@ -33,14 +34,18 @@ export interface ForwardOptions {
   dropoutSeed?: number | null
 }
 
-/** Additive attention bias [B, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not padding), else -1e9. */
-function attentionBias(batch: TokenBatch): tf.Tensor4D {
+/**
+ * Additive attention bias [B, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not
+ * padding, and with a sliding window `window`, i - j < window), else -1e9.
+ */
+function attentionBias(batch: TokenBatch, window: number | null): tf.Tensor4D {
   const { batchSize: B, seqLen: T, attentionMask } = batch
   const bias = new Float32Array(B * T * T)
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < T; i++) {
       for (let j = 0; j < T; j++) {
-        if (j > i || attentionMask[b * T + j] === 0) bias[(b * T + i) * T + j] = -1e9
+        const outside = window !== null && i - j >= window
+        if (j > i || outside || attentionMask[b * T + j] === 0) bias[(b * T + i) * T + j] = -1e9
       }
     }
   }
@@ -168,24 +173,52 @@ class Forward {
   private llamaBlock(x: tf.Tensor2D, xTrains: boolean, layer: number, B: number, T: number, bias: tf.Tensor4D,
     rope: RopeTensors): [tf.Tensor2D, boolean] {
     const p = `model.layers.${layer}`
-    const [qPath, kPath, vPath, oPath, gatePath, upPath, downPath] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj',
-      'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((m) => `${p}.${m}`)
+    const [oPath, downPath] = [`${p}.self_attn.o_proj`, `${p}.mlp.down_proj`]
     // Attention sub-block: x + o(attn(norm(x)))
     const h = this.rmsNorm(x, `${p}.input_layernorm.weight`) // [B·T, D]
-    const q = this.linear(h, qPath, xTrains) // [B·T, H·Dh]
-    const k = this.linear(h, kPath, xTrains) // [B·T, Hkv·Dh]
-    const v = this.linear(h, vPath, xTrains) // [B·T, Hkv·Dh]
+    const { q, k, v, trains: attnTrains } = this.queryKeyValue(h, p, xTrains)
     const attn = this.attention(q, k, v, B, T, bias, rope) // [B·T, H·Dh]
-    const attnTrains = xTrains || this.adapted(qPath, kPath, vPath)
     x = tf.add(x, this.linear(attn, oPath, attnTrains)) // [B·T, D]
     const midTrains = attnTrains || this.adapted(oPath)
     // MLP sub-block (SwiGLU): x + down(silu(gate(norm(x))) * up(norm(x)))
     const m = this.rmsNorm(x, `${p}.post_attention_layernorm.weight`) // [B·T, D]
-    const gate = this.linear(m, gatePath, midTrains) // [B·T, I]
-    const up = this.linear(m, upPath, midTrains) // [B·T, I]
+    const { gate, up, trains: actTrains } = this.gateUp(m, p, midTrains)
     const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
-    const actTrains = midTrains || this.adapted(gatePath, upPath)
     return [tf.add(x, this.linear(act, downPath, actTrains)), actTrains || this.adapted(downPath)] // [B·T, D]
+  }
+
+  /**
+   * q [B·T, H·Dh], k and v [B·T, Hkv·Dh] of block `p` from h [B·T, D]: three projections, or
+   * Phi-3's one qkv_proj whose output packs q, k, v along the features. `trains`: whether the
+   * result carries a gradient.
+   */
+  private queryKeyValue(h: tf.Tensor2D, p: string, xTrains: boolean): { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D; trains: boolean } {
+    const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = this.config
+    if (this.config.architecture === 'phi3') {
+      const path = `${p}.self_attn.qkv_proj`
+      const qkv = this.linear(h, path, xTrains) // [B·T, (H + 2·Hkv)·Dh]
+      const [q, k, v] = tf.split(qkv, [H * Dh, Hkv * Dh, Hkv * Dh], 1) as tf.Tensor2D[] // [B·T, H·Dh], [B·T, Hkv·Dh] ×2
+      return { q, k, v, trains: xTrains || this.adapted(path) }
+    }
+    const [qPath, kPath, vPath] = ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`)
+    const q = this.linear(h, qPath, xTrains) // [B·T, H·Dh]
+    const k = this.linear(h, kPath, xTrains) // [B·T, Hkv·Dh]
+    const v = this.linear(h, vPath, xTrains) // [B·T, Hkv·Dh]
+    return { q, k, v, trains: xTrains || this.adapted(qPath, kPath, vPath) }
+  }
+
+  /** gate and up [B·T, I] of block `p` from m [B·T, D]: two projections, or Phi-3's gate_up_proj (gate first). */
+  private gateUp(m: tf.Tensor2D, p: string, mTrains: boolean): { gate: tf.Tensor2D; up: tf.Tensor2D; trains: boolean } {
+    const I = this.config.intermediateSize
+    if (this.config.architecture === 'phi3') {
+      const path = `${p}.mlp.gate_up_proj`
+      const [gate, up] = tf.split(this.linear(m, path, mTrains), [I, I], 1) as tf.Tensor2D[] // [B·T, 2I] → [B·T, I] ×2
+      return { gate, up, trains: mTrains || this.adapted(path) }
+    }
+    const [gatePath, upPath] = [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`]
+    const gate = this.linear(m, gatePath, mTrains) // [B·T, I]
+    const up = this.linear(m, upPath, mTrains) // [B·T, I]
+    return { gate, up, trains: mTrains || this.adapted(gatePath, upPath) }
   }
 
   /** As llamaBlock. */
@@ -213,7 +246,7 @@ class Forward {
     const { batchSize: B, seqLen: T } = batch
     const config = this.config
     const ids = tf.tensor1d(batch.ids, 'int32') // [B·T]
-    const bias = attentionBias(batch) // [B, 1, T, T]
+    const bias = attentionBias(batch, config.slidingWindow) // [B, 1, T, T]
     let x = tf.gather(this.w.get(this.w.embeddingName()), ids) as tf.Tensor2D // [B·T, D]
 
     if (config.architecture === 'gpt2') {
