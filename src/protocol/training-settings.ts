@@ -17,5 +17,8 @@ export const LORA_MODULES = [...LLAMA_LORA_MODULES, 'qkv_proj', 'gate_up_proj', 
 export const ADAPTERS = ['lora', 'full'] as const
 export type Adapter = (typeof ADAPTERS)[number]
 
+/** Limits of the evaluation settings a request may ask for (README, Evaluation during training). */
+export const EVALUATION_LIMITS = { maxEvalEvery: 1_000_000, maxPatience: 1000 } as const
+
 /** Limits of the LoRA shape a request may ask for. */
 export const LORA_LIMITS = { maxRank: 256, maxAlpha: 4096 } as const

@@ -174,7 +174,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   }
 
   const backendLines: string[] = []
-  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu })
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads })
   backendLines.forEach(log)
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
@@ -215,6 +215,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       learningRate,
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
+      ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
       ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
@@ -251,10 +252,21 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return { kind: 'stopped', why: `stop requested (${why})` }
     }
 
+    const trainedTokens = Math.round((set.tokensPerEpoch * result.steps) / stepsPerEpoch)
+    if (result.earlyStopped) {
+      reporter.event('early-stopped', `Stopped early at step ${result.earlyStopped.step} of ${trainer.totalSteps}: ${result.earlyStopped.reason}`,
+        { data: { step: result.earlyStopped.step, total_steps: trainer.totalSteps, reason: result.earlyStopped.reason } })
+    }
+    if (result.best) {
+      const served = result.servedStep === result.best.step
+      reporter.event('best-checkpoint', `Best checkpoint: step ${result.best.step} (${result.best.metric} ${result.best.value.toFixed(4)}); ` +
+        `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
+        { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
+    }
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()
