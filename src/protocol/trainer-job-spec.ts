@@ -3,7 +3,8 @@
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
 import { AnswerEvalChoicesSchema } from './answer-eval-settings.ts'
-import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+import { CHECKPOINT_METRIC_NAMES, SERVED_CHECKPOINTS } from './checkpoint-metrics.ts'
 
 const Hyperparameters = {
   nEpochs: Type.Integer({ minimum: 1 }),
@@ -24,6 +25,16 @@ export const TrainingChoicesSchema = Type.Object({
   })),
   /** GGUF files to export; absent: the trainer's SKILLET_TRAINER_GGUF_TYPE. */
   ggufTypes: Type.Optional(Type.Array(Type.Enum(GGUF_FILE_TYPES), { minItems: 1 })),
+  /** Validation schedule, early stopping, the best checkpoint and which checkpoint the model is. */
+  evaluation: Type.Optional(Type.Object({
+    everySteps: Type.Optional(Type.Integer({ minimum: 1, maximum: EVALUATION_LIMITS.maxEvalEvery })),
+    earlyStopping: Type.Optional(Type.Object({
+      patience: Type.Integer({ minimum: 1, maximum: EVALUATION_LIMITS.maxPatience }),
+      minDelta: Type.Number({ minimum: 0 }),
+    })),
+    bestMetric: Type.Optional(Type.Enum(CHECKPOINT_METRIC_NAMES)),
+    serve: Type.Optional(Type.Enum(SERVED_CHECKPOINTS)),
+  })),
   /** The answer evaluation at each checkpoint (answer-eval-settings.ts); absent: its defaults. */
   answerEval: Type.Optional(AnswerEvalChoicesSchema),
 })

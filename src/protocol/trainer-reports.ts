@@ -34,6 +34,9 @@ export const MetricsReportSchema = Type.Object({
   train_mean_token_accuracy: Type.Optional(Type.Number()),
   valid_loss: Type.Optional(Type.Number()),
   valid_mean_token_accuracy: Type.Optional(Type.Number()),
+  /** Over the whole validation file (the valid_* pair is a fixed sample of it): at checkpoints. */
+  full_valid_loss: Type.Optional(Type.Number()),
+  full_valid_mean_token_accuracy: Type.Optional(Type.Number()),
   /** Tokens trained so far (all epochs); updates trained_tokens. */
   trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Seconds the trainer expects to still need; updates estimated_finish. */

@@ -32,6 +32,9 @@ t.test('answer evaluation settings in the job API', async (t) => {
       ['tokens not an integer', sft({ eval_max_new_tokens: 2.5 }), `${S}.eval_max_new_tokens`, /an integer between 1 and 1024/],
       ['too many tokens', sft({ eval_max_new_tokens: 2048 }), `${S}.eval_max_new_tokens`, /between 1 and 1024/],
       ['no validation file to answer', sft({ eval_graders: ['exact_match'] }, null), `${S}.eval_graders`, /give a 'validation_file'/],
+      ['the best checkpoint by a score not computed', sft({ eval_graders: ['fuzzy_match'], best_checkpoint_metric: 'eval_exact_match' }), `${S}.best_checkpoint_metric`, /'exact_match' grader, which this job does not run/],
+      ['valid_json is not a default to choose by', sft({ best_checkpoint_metric: 'eval_valid_json' }), `${S}.best_checkpoint_metric`, /add 'valid_json' to .*eval_graders' \(now the default, 'exact_match', 'fuzzy_match'\)/],
+      ['an answer score needs a validation file', sft({ best_checkpoint_metric: 'eval_exact_match' }, null), `${S}.best_checkpoint_metric`, /needs a 'validation_file'/],
     ]
     for (const [name, body, param, message] of cases) {
       await t.test(name, async (t) => {
@@ -51,6 +54,10 @@ t.test('answer evaluation settings in the job API', async (t) => {
     t.equal(done.status, 'succeeded')
     assertSpec(t, 'FineTuningJob', done)
     t.same(trainingChoices(done.method!.supervised!.hyperparameters as never), { answerEval: { graders: kept.eval_graders, jsonSchema: schema, maxExamples: 20, maxNewTokens: 32 } }, "the trainer spec's answer evaluation")
+    const byScore = await client.fineTuning.jobs.create({ ...sft({ best_checkpoint_metric: 'eval_exact_match' }), dry_run: true } as never)
+    t.match(byScore.method!.supervised?.hyperparameters, { best_checkpoint_metric: 'eval_exact_match' }, 'a default answer score is a choosable best-checkpoint metric')
+    const byRouge = await client.fineTuning.jobs.create({ ...sft({ eval_graders: ['rouge_l'], best_checkpoint_metric: 'eval_rouge_l' }), dry_run: true } as never)
+    t.match(byRouge.method!.supervised?.hyperparameters, { best_checkpoint_metric: 'eval_rouge_l' }, 'and a chosen one')
     const off = await client.fineTuning.jobs.create({ ...sft({ eval_graders: [] }), dry_run: true } as never)
     t.same(off.method!.supervised?.hyperparameters?.['eval_graders' as never], [], '[] (no answer evaluation) is kept')
     const pref = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: prefs.id, validation_file: prefs.id, method: { type: 'dpo', dpo: { hyperparameters: { eval_graders: ['fuzzy_match'] } } }, dry_run: true } as never)

@@ -22,7 +22,7 @@ t.test('fine-tuned through the API, the ft: model answers held-out prompts the b
   const file = await uploadDataset(client, train.map(chat))
   const validation = await uploadDataset(client, heldOut.map(chat))
   // learning_rate_multiplier 0.07 on the 64-wide demo model: 7.2e-3 · 10 · 0.07 ≈ 5e-3, the trainer test's rate.
-  const job = await client.fineTuning.jobs.create({ model: DEMO_MODEL_ID, training_file: file.id, validation_file: validation.id, suffix: 'first-word', seed: 1, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 20, batch_size: 8, learning_rate_multiplier: 0.07 } } } })
+  const job = await client.fineTuning.jobs.create({ model: DEMO_MODEL_ID, training_file: file.id, validation_file: validation.id, suffix: 'first-word', seed: 1, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 20, batch_size: 8, learning_rate_multiplier: 0.07, best_checkpoint_metric: 'eval_exact_match' } as never } } })
   const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 540_000)
   t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')
   const ft = done.fine_tuned_model!
@@ -45,6 +45,22 @@ t.test('fine-tuned through the API, the ft: model answers held-out prompts the b
     t.match(c.metrics, { valid_loss: Number, eval_exact_match: scored?.eval_exact_match, eval_fuzzy_match: scored?.eval_fuzzy_match }, `checkpoint ${c.step_number}: the scores of its event in its metrics`, { diagnostic: false })
     t.same(specErrors('FineTuningJobCheckpoint', c), [], `checkpoint ${c.step_number} matches the spec`, { diagnostic: false })
   }
+
+  // The served model is the best checkpoint by exact match: the first to reach the highest score.
+  const top = Math.max(...evals.slice(1).map((e) => e.eval_exact_match))
+  const bestStep = evals.slice(1).find((e) => e.eval_exact_match === top)!.step
+  const bestEvent = (await allEvents(client, job.id)).find((e) => e.message.startsWith('Best checkpoint: step '))
+  t.match(bestEvent?.data, { step: bestStep, metric: 'eval_exact_match', value: top, served_step: bestStep }, bestEvent?.message ?? 'the best checkpoint is named')
+  const adapterOf = async (model: string) => {
+    const res = await fetch(`${ctx.baseURL}/models/${encodeURIComponent(model)}/artifacts/adapter/adapter_model.safetensors`, { headers: { authorization: `Bearer ${ctx.key}` } })
+    t.equal(res.status, 200, `${model}: its adapter`, { diagnostic: false })
+    return Buffer.from(await res.arrayBuffer())
+  }
+  const byStep = new Map(checkpointList.map((c) => [c.step_number, c.fine_tuned_model_checkpoint]))
+  const servedAdapter = await adapterOf(ft)
+  t.ok(servedAdapter.equals(await adapterOf(byStep.get(bestStep)!)), `${ft} has the weights of the best checkpoint, step ${bestStep}`)
+  const lastStep = evals.at(-1)!.step
+  if (bestStep !== lastStep) t.notOk(servedAdapter.equals(await adapterOf(byStep.get(lastStep)!)), `not the last step's (${lastStep})`)
 
   const exactMatch = async (model: string) => {
     let right = 0

@@ -47,9 +47,10 @@ t.test('answer evaluation', async (t) => {
 
   t.test('how long an answer may run', async (t) => {
     const e = { prompt: new Array<number>(100).fill(1), reference: 'x', referenceTokens: 5 }
-    t.equal(answerTokenLimit(e, 64, 4096), 26, 'twice the reference plus 16')
+    t.equal(answerTokenLimit(e, 64, 4096), 15, 'the reference · 1.25 + 8')
     t.equal(answerTokenLimit(e, 10, 4096), 10, 'eval_max_new_tokens')
     t.equal(answerTokenLimit(e, 64, 110), 10, "the model's context")
+    t.equal(answerTokenLimit({ ...e, referenceTokens: 100 }, 64, 4096), 64, 'eval_max_new_tokens for a long reference')
     t.equal(answerTokenLimit(e, 64, 100), 0, 'no room: the example is left out')
   })
 
@@ -78,13 +79,13 @@ t.test('answer evaluation', async (t) => {
       own.push(tokenizer.decode(ids, { skipSpecialTokens: true }))
     }
     const selfRefs = examples.map((e, i) => ({ ...e, reference: own[i] }))
-    const r = await evaluateAnswers(weights, null, tokenizer, selfRefs, { graders: ['exact_match', 'fuzzy_match'], maxNewTokens: 12, batchSize: 2, stopIds })
+    const r = await evaluateAnswers(weights, null, tokenizer, selfRefs, { graders: ['exact_match', 'fuzzy_match'], maxNewTokens: 12, batchTokens: 60, stopIds })
     t.same(r.metrics, { eval_exact_match: 1, eval_fuzzy_match: 1 }, `every batched answer is the model's own (e.g. ${JSON.stringify(own[0])})`)
     t.equal(r.examples, examples.length)
     t.equal(r.skipped, 0)
     t.same(r.sample, { answer: own[0], reference: own[0] })
     const tensors = tf.memory().numTensors
-    const wrong = await evaluateAnswers(weights, null, tokenizer, examples, { graders: ['exact_match'], maxNewTokens: 12, batchSize: 4, stopIds })
+    const wrong = await evaluateAnswers(weights, null, tokenizer, examples, { graders: ['exact_match'], maxNewTokens: 12, batchTokens: 10000, stopIds })
     t.equal(wrong.metrics.eval_exact_match, 0, "an untrained model does not answer 'unused'")
     t.equal(tf.memory().numTensors, tensors, 'no tensor left behind')
   })

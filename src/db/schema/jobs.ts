@@ -61,7 +61,7 @@ export const fineTuningJobs = pgTable(
 
 /**
  * Skillet's extensions to a method's hyperparameters (absent: the trainer's defaults): full
- * fine-tuning or LoRA and its shape, and the GGUF file types to export.
+ * fine-tuning or LoRA and its shape, the GGUF file types to export, and how the run is evaluated.
  */
 export interface TrainingExtensions {
   adapter?: 'lora' | 'full'
@@ -70,6 +70,12 @@ export interface TrainingExtensions {
   lora_dropout?: number
   lora_target_modules?: string[]
   gguf_type?: string[]
+  /** Validation schedule, early stopping and the served checkpoint (src/protocol/checkpoint-metrics.ts). */
+  eval_every?: number
+  early_stopping_patience?: number
+  early_stopping_min_delta?: number
+  best_checkpoint_metric?: string
+  serve_checkpoint?: 'best' | 'last'
   /** The answer evaluation at each checkpoint (src/protocol/answer-eval-settings.ts). */
   eval_graders?: string[]
   eval_json_schema?: Record<string, unknown>

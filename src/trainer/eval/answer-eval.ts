@@ -1,5 +1,6 @@
 // The answer evaluation of a checkpoint: the model as trained so far answers each example's prompt
-// greedily (prompts of one length batched together, so no padding changes an answer), each answer
+// greedily (prompts of one length batched together, so no padding changes an answer; as many rows as
+// the training batch's tokens allow, up to 64), each answer
 // is cut at a stop token (EOS, or any special token: they end a turn) and scored against the
 // reference by every chosen grader (src/graders/answer-score.ts), with surrounding whitespace
 // trimmed from both. The metrics are the graders' mean scores, named as answerMetricName says.
@@ -11,13 +12,16 @@ import type { ModelWeights } from '../model/weights.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import type { AnswerExample } from './answer-examples.ts'
 
+/** The most prompts answered at once. */
+const MAX_BATCH_ROWS = 64
+
 export interface AnswerEvalOptions {
   graders: readonly AnswerGrader[]
   jsonSchema?: Record<string, unknown>
   /** The most tokens an answer may have. */
   maxNewTokens: number
-  /** Prompts generated at once. */
-  batchSize: number
+  /** Tokens (prompt + answer, summed over a batch's rows) generated at once: bounds memory; at most 64 rows. */
+  batchTokens: number
   /** Token ids that end an answer. */
   stopIds: readonly number[]
 }
@@ -34,11 +38,11 @@ export interface AnswerEvalResult {
 }
 
 /**
- * An answer runs at most `maxNewTokens`, and at most twice its reference's length plus 16 tokens
- * (it cannot match by then; this bounds the cost of a model that never stops), within the context.
+ * An answer runs at most `maxNewTokens`, and at most its reference's length · 1.25 + 8 tokens (it
+ * cannot match exactly by then; this bounds the cost of a model that never stops), within the context.
  */
 export function answerTokenLimit(example: AnswerExample, maxNewTokens: number, maxPositions: number): number {
-  return Math.min(maxNewTokens, 2 * example.referenceTokens + 16, maxPositions - example.prompt.length)
+  return Math.min(maxNewTokens, Math.ceil(1.25 * example.referenceTokens) + 8, maxPositions - example.prompt.length)
 }
 
 /** The scores of answers against references, pure: the mean of each grader over the pairs. */
@@ -58,8 +62,10 @@ export async function evaluateAnswers(weights: ModelWeights, lora: LoraAdapters 
   for (const e of fits) byLength.set(e.prompt.length, [...(byLength.get(e.prompt.length) ?? []), e])
   const answers = new Map<AnswerExample, string>()
   for (const group of byLength.values()) {
-    for (let i = 0; i < group.length; i += options.batchSize) {
-      const batch = group.slice(i, i + options.batchSize)
+    const rowTokens = group[0].prompt.length + answerTokenLimit(group[0], options.maxNewTokens, maxPositions)
+    const rows = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(options.batchTokens / rowTokens)))
+    for (let i = 0; i < group.length; i += rows) {
+      const batch = group.slice(i, i + rows)
       const limit = Math.max(...batch.map((e) => answerTokenLimit(e, options.maxNewTokens, maxPositions)))
       const out = await greedyGenerate(weights, lora, batch.map((e) => e.prompt), { maxNewTokens: limit, eosId: null, stopIds: options.stopIds })
       batch.forEach((e, b) => {

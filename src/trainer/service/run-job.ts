@@ -175,7 +175,7 @@ const percent = (x: number) => `${(x * 100).toFixed(1)}%`
  * scores go into the checkpoint's metrics and into one event per checkpoint (and one for step 0,
  * the model before training).
  */
-function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenizer: TextTokenizer, validRows: JsonlRow[], batchSize: number, reporter: ProtocolReporter): EvaluateCheckpoint | null {
+function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenizer: TextTokenizer, validRows: JsonlRow[], batchSize: number, maxLength: number, reporter: ProtocolReporter): EvaluateCheckpoint | null {
   const choices = spec.training?.answerEval ?? {}
   const examples = answerExamples(tokenizer, validRows, choices.maxExamples ?? ANSWER_EVAL_DEFAULTS.maxExamples)
   const graders = choices.graders ?? [...DEFAULT_ANSWER_GRADERS, ...(referencesAreJson(examples) ? ['valid_json' as const] : [])]
@@ -184,7 +184,8 @@ function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenize
     graders,
     ...(choices.jsonSchema ? { jsonSchema: choices.jsonSchema } : {}),
     maxNewTokens: choices.maxNewTokens ?? ANSWER_EVAL_DEFAULTS.maxNewTokens,
-    batchSize: Math.min(Math.max(batchSize, 8), 32),
+    // A training batch of the longest sequences fits with gradients: as many tokens fit without.
+    batchTokens: batchSize * maxLength,
     stopIds: answerStopIds(tokenizer, model.tokenizerJson),
   }
   return async (step, trained) => {
@@ -212,7 +213,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   }
 
   const backendLines: string[] = []
-  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu })
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads })
   backendLines.forEach(log)
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
@@ -243,7 +244,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       { data: { model: spec.initAdapter!.model, rank: initialAdapter.rank } })
   }
   const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
-  const answerEval = checkpointAnswerEval(spec, model, tokenizer, validRows, hp.batchSize, reporter)
+  const answerEval = checkpointAnswerEval(spec, model, tokenizer, validRows, hp.batchSize, set.maxLength, reporter)
   const trainer = new Trainer({
     config: model.config,
     weights: model.weights,
@@ -254,6 +255,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       learningRate,
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
+      ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
       ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
@@ -293,10 +295,21 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return { kind: 'stopped', why: `stop requested (${why})` }
     }
 
+    const trainedTokens = Math.round((set.tokensPerEpoch * result.steps) / stepsPerEpoch)
+    if (result.earlyStopped) {
+      reporter.event('early-stopped', `Stopped early at step ${result.earlyStopped.step} of ${trainer.totalSteps}: ${result.earlyStopped.reason}`,
+        { data: { step: result.earlyStopped.step, total_steps: trainer.totalSteps, reason: result.earlyStopped.reason } })
+    }
+    if (result.best) {
+      const served = result.servedStep === result.best.step
+      reporter.event('best-checkpoint', `Best checkpoint: step ${result.best.step} (${result.best.metric} ${result.best.value.toFixed(4)}); ` +
+        `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
+        { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
+    }
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()
