@@ -75,6 +75,23 @@ export const FineTuningJob = Type.Object(
     trained_tokens: Nullable(Type.Integer()),
     seed: Type.Integer(),
     estimated_finish: Nullable(Unixtime),
+    evaluation: Type.Optional(Nullable(Type.Object({
+      best_checkpoint: Nullable(Type.Object({
+        step_number: Type.Integer(),
+        fine_tuned_model_checkpoint: Type.String(),
+        metric: Type.String(),
+        value: Type.Number(),
+      }, { description: 'The best checkpoint by best_checkpoint_metric; null without a validation file.' })),
+      served_step: Type.Integer({ description: "The step whose weights fine_tuned_model is: the best checkpoint's, or the last step's (serve_checkpoint 'last', or no best)." }),
+      stopped_early: Nullable(Type.Object({ step_number: Type.Integer(), reason: Type.String() }, { description: 'Set when early stopping ended the run.' })),
+      forgetting: Nullable(Type.Object({
+        texts: Type.Integer(),
+        base_loss: Type.Number(),
+        fine_tuned_loss: Type.Number(),
+        relative_change: Type.Number(),
+        warning: Type.Boolean(),
+      }, { description: 'Loss on a general held-out text set, base model vs fine-tuned model; warning when it rose by more than 10%.' })),
+    }, { description: "Skillet extension: what the job's evaluation concluded; null until the job succeeds." }))),
   },
   { $id: 'FineTuningJob', additionalProperties: true },
 )

@@ -25,7 +25,11 @@ import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainResult } from '../train/trainer.ts'
+import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
+import { encodeGeneralTexts, GENERAL_TEXTS } from '../run/general-texts.ts'
+import { ModelWeights } from '../model/weights.ts'
+import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -163,6 +167,32 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
   }
 }
 
+/**
+ * The forgetting check on the trained model (the served checkpoint's weights): the base is the same
+ * weights with the adapters off, or for full fine-tuning the base model's weights, loaded again.
+ */
+async function checkForgetting(model: LoadedModel, tokenizer: TextTokenizer, trained: TrainedWeights, maxLength: number, reporter: ProtocolReporter): Promise<ForgettingResult> {
+  const base = trained.lora ? null : ModelWeights.fromHost(model.config, model.weights, { trainable: false })
+  try {
+    const r = await forgettingCheck(trained, base, encodeGeneralTexts(tokenizer, maxLength), GENERAL_TEXTS.length)
+    const change = `${r.relative_change >= 0 ? '+' : ''}${(r.relative_change * 100).toFixed(1)}%`
+    reporter.event('forgetting', `Forgetting check on ${r.texts} general texts: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
+      (r.warning ? `: more than ${FORGETTING_WARN_RISE * 100}% worse on text unlike the training data; fewer epochs, a lower learning rate or early stopping may keep more of the base model` : ''),
+    { level: r.warning ? 'warn' : 'info', data: r })
+    return r
+  } finally {
+    base?.dispose()
+  }
+}
+
+/** What the job's result says about its evaluation. */
+const evaluationOf = (result: TrainResult, forgetting: ForgettingResult): ReportedEvaluation => ({
+  best_checkpoint: result.best,
+  served_step: result.servedStep,
+  stopped_early: result.earlyStopped,
+  forgetting,
+})
+
 async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
   const { spec } = config
   const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
@@ -263,10 +293,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
         `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
         { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
     }
+    const forgetting = await checkForgetting(model, tokenizer, result, set.maxLength, reporter)
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()
