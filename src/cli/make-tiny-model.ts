@@ -1,9 +1,9 @@
 // Writes a tiny, randomly initialised model in real Hugging Face format, for tests and demos.
-//   node src/cli/make-tiny-model.ts --arch llama|mistral|qwen2|phi3|gpt2 --out /tmp/tiny-llama [--seed 0] [--hidden 64]
+//   node src/cli/make-tiny-model.ts --arch llama|mistral|qwen2|phi3|gemma2|gpt2 --out /tmp/tiny-llama [--seed 0] [--hidden 64]
 //     [--layers 2] [--heads 4] [--kv-heads 2] [--intermediate 128] [--vocab 512]
 //     [--max-positions 256] [--init-std 0.02] [--tie] [--rope-theta 500000]
 //     [--llama3-rope-factor 8 --original-max-positions 64] [--tokenizer byte-level|sentencepiece]
-//     [--sliding-window 16]  (mistral, phi3)
+//     [--sliding-window 16]  (mistral, phi3, gemma2)
 import { parseArgs } from 'node:util'
 import { makeTinyModel, TINY_FAMILIES, type TinyFamily } from '../trainer/tiny/make-tiny-model.ts'
 

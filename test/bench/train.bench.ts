@@ -24,7 +24,11 @@
 //   --smollm    a SmolLM2-135M-shaped Llama (random weights), LoRA at sequence 512: tokens/s, peak RSS
 // The wasm backend runs on SKILLET_TRAINER_THREADS threads (default: the cores it may use).
 //
-//   node test/bench/train.bench.ts [backends, e.g. wasm,cpu] [--vs-torch] [--scaling] [--smollm]
+//   node test/bench/train.bench.ts [backends, e.g. wasm,cpu] [--vs-torch] [--scaling] [--smollm] [--135m]
+//
+// With wasm among the backends, it ends with train-memory.bench.ts: peak RSS and step time of LoRA,
+// QLoRA-8, QLoRA-4 and full fine-tuning, one process each (--135m adds a ~135M-parameter Llama).
+import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { backendSettingsFromEnv, describeBackend, parseBackendName, selectBackend, type BackendName } from '../../src/trainer/backend/select-backend.ts'
@@ -215,7 +219,7 @@ async function smolLm(): Promise<void> {
     `${r.gflops.toFixed(1)} GFLOP/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`)
 }
 
-const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { 'vs-torch': { type: 'boolean' }, scaling: { type: 'boolean' }, smollm: { type: 'boolean' } } })
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { 'vs-torch': { type: 'boolean' }, scaling: { type: 'boolean' }, smollm: { type: 'boolean' }, '135m': { type: 'boolean' } } })
 const requested = (positionals[0] ?? 'tensorflow,webgpu,wasm,cpu').split(',').map((n) => parseBackendName(n)) as BackendName[]
 const threadSetting = backendSettingsFromEnv(process.env).threads
 console.log(`config: llama D=${D} L=${LAYERS} H=${HEADS} I=${INTER} V=${VOCAB} T=${T} B=${B}, LoRA r=${RANK} (all projections)`)
@@ -254,3 +258,4 @@ function selectedThreads(): number {
     return 1
   }
 }
+if (requested.includes('wasm')) execFileSync(process.execPath, [new URL('./train-memory.bench.ts', import.meta.url).pathname, ...(flags['135m'] ? ['--135m'] : [])], { stdio: 'inherit' })

@@ -68,6 +68,33 @@ t.test('what Phi-3 support does not cover is refused by name', async (t) => {
   t.throws(() => parseHfConfig({ ...phi35mini, rope_scaling: { type: 'longrope', short_factor: [1] } }), /rope_scaling.long_factor must be a list of numbers/)
 })
 
+// google/gemma-2-2b-it's config.json.
+const gemma2_2b = {
+  architectures: ['Gemma2ForCausalLM'], attention_bias: false, attn_logit_softcapping: 50.0, bos_token_id: 2, cache_implementation: 'hybrid',
+  eos_token_id: [1, 107], final_logit_softcapping: 30.0, head_dim: 256, hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 2304, intermediate_size: 9216, max_position_embeddings: 8192, model_type: 'gemma2', num_attention_heads: 8, num_hidden_layers: 26,
+  num_key_value_heads: 4, pad_token_id: 0, query_pre_attn_scalar: 256, rms_norm_eps: 1e-6, rope_theta: 10000.0, sliding_window: 4096, vocab_size: 256000,
+}
+
+t.test('Gemma-2: head_dim apart from hidden / heads, caps, window, tied by default', async (t) => {
+  const c = parseHfConfig(gemma2_2b)
+  t.match(c, { architecture: 'gemma2', headDim: 256, numHeads: 8, numKvHeads: 4, slidingWindow: 4096, tieWordEmbeddings: true, eosTokenId: 1,
+    gemma2: { queryPreAttnScalar: 256, attnLogitSoftcap: 50, finalLogitSoftcap: 30 } })
+  t.match(parseHfConfig({ ...gemma2_2b, attn_logit_softcapping: null, final_logit_softcapping: null }).gemma2, { attnLogitSoftcap: null, finalLogitSoftcap: null })
+  // gemma-2-27b: 46 layers, query_pre_attn_scalar = hidden / heads = 144, which llama.cpp derives too.
+  t.equal(parseHfConfig({ ...gemma2_2b, num_hidden_layers: 46, hidden_size: 4608, num_attention_heads: 32, head_dim: 128, query_pre_attn_scalar: 144 }).gemma2?.queryPreAttnScalar, 144)
+  t.equal(parseHfConfig({ ...gemma2_2b, sliding_window: undefined }).slidingWindow, 4096, 'Gemma2Config\'s default window')
+})
+
+t.test('what Gemma-2 support does not cover is refused by name', async (t) => {
+  t.throws(() => parseHfConfig({ ...gemma2_2b, query_pre_attn_scalar: 144 }), /query_pre_attn_scalar 144 is not supported \(llama.cpp scales attention by 256\^-1\/2/)
+  t.throws(() => parseHfConfig({ ...gemma2_2b, hidden_activation: 'gelu' }), /hidden_activation gelu is not supported/)
+  t.throws(() => parseHfConfig({ ...gemma2_2b, tie_word_embeddings: false }), /tie_word_embeddings false is not supported/)
+  t.throws(() => parseHfConfig({ ...gemma2_2b, layer_types: Array(26).fill('full_attention') }), /layer_types must alternate/)
+  t.throws(() => parseHfConfig({ ...gemma2_2b, rope_scaling: { rope_type: 'linear', factor: 2 } }), /unsupported rope_scaling type "linear" for gemma2 \(supported: none\)/)
+  t.throws(() => parseHfConfig({ ...gemma2_2b, attn_logit_softcapping: 0 }), /attn_logit_softcapping must be a positive number or null/)
+})
+
 t.test('Qwen2 has attention bias', async (t) => {
   const c = parseHfConfig({ architectures: ['Qwen2ForCausalLM'], hidden_size: 896, intermediate_size: 4864, max_position_embeddings: 32768, num_attention_heads: 14, num_hidden_layers: 24, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 1000000.0, tie_word_embeddings: true, vocab_size: 151936, bos_token_id: 151643, eos_token_id: 151645 })
   t.match(c, { architecture: 'qwen2', attentionBias: true, headDim: 64, numKvHeads: 2, ropeTheta: 1e6, eosTokenId: 151645, slidingWindow: null })
@@ -81,6 +108,6 @@ t.test('GPT-2 uses its own key names and is always tied', async (t) => {
 })
 
 t.test('other architectures are refused by name, listing the supported ones', async (t) => {
-  t.throws(() => parseHfConfig({ architectures: ['GemmaForCausalLM'] }), /unsupported model architecture GemmaForCausalLM \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM, GPT2LMHeadModel\)/)
+  t.throws(() => parseHfConfig({ architectures: ['GemmaForCausalLM'] }), /unsupported model architecture GemmaForCausalLM \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, GPT2LMHeadModel\)/)
   t.throws(() => parseHfConfig({}), /no "architectures" entry/)
 })

@@ -8,7 +8,7 @@ export function tinyConfig(architecture: Architecture, over: Partial<ModelConfig
   const numHeads = over.numHeads ?? 4
   return {
     architecture,
-    hfArchitecture: { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gpt2: 'GPT2LMHeadModel' }[architecture],
+    hfArchitecture: { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gemma2: 'Gemma2ForCausalLM', gpt2: 'GPT2LMHeadModel' }[architecture],
     vocabSize: 64,
     hiddenSize,
     intermediateSize: architecture === 'gpt2' ? 4 * hiddenSize : 48,
@@ -20,9 +20,10 @@ export function tinyConfig(architecture: Architecture, over: Partial<ModelConfig
     normEps: 1e-5,
     ropeTheta: 10000,
     ropeScaling: null,
-    tieWordEmbeddings: architecture === 'qwen2' || architecture === 'gpt2',
+    tieWordEmbeddings: architecture === 'qwen2' || architecture === 'gemma2' || architecture === 'gpt2',
     attentionBias: architecture === 'qwen2',
     slidingWindow: null,
+    gemma2: architecture === 'gemma2' ? { queryPreAttnScalar: 8, attnLogitSoftcap: 0.5, finalLogitSoftcap: 3 } : null,
     bosTokenId: null,
     eosTokenId: null,
     raw: {},
@@ -74,6 +75,10 @@ export function randomWeights(c: ModelConfig, seed = 1, std = 0.1): HostTensors 
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`
     put(`${p}.input_layernorm.weight`, [D], 1)
+    if (c.architecture === 'gemma2') {
+      put(`${p}.pre_feedforward_layernorm.weight`, [D])
+      put(`${p}.post_feedforward_layernorm.weight`, [D])
+    }
     put(`${p}.self_attn.q_proj.weight`, [c.numHeads * Dh, D])
     put(`${p}.self_attn.k_proj.weight`, [c.numKvHeads * Dh, D])
     put(`${p}.self_attn.v_proj.weight`, [c.numKvHeads * Dh, D])

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { projects } from './core.ts'
+import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 
 const unixSeconds = (name: string) => bigint(name, { mode: 'number' })
 
@@ -35,6 +36,8 @@ export const fineTuningJobs = pgTable(
     /** Token count, total steps and estimated seconds, computed before training. */
     estimate: jsonb('estimate').$type<JobEstimate | null>(),
     estimatedFinish: unixSeconds('estimated_finish'),
+    /** What the trainer's evaluation concluded (best checkpoint, early stop, forgetting check), set when the job succeeds. */
+    evaluation: jsonb('evaluation').$type<JobEvaluation | null>(),
     resultFiles: jsonb('result_files').$type<string[]>().notNull().default([]),
     createdAt: unixSeconds('created_at').notNull(),
     finishedAt: unixSeconds('finished_at'),
@@ -64,7 +67,9 @@ export const fineTuningJobs = pgTable(
  * fine-tuning or LoRA and its shape, the GGUF file types to export, and how the run is evaluated.
  */
 export interface TrainingExtensions {
-  adapter?: 'lora' | 'full'
+  adapter?: 'lora' | 'qlora' | 'full'
+  /** QLoRA: 4 or 8 bits for the frozen base. */
+  qlora_bits?: number
   lora_r?: number
   lora_alpha?: number
   lora_dropout?: number
@@ -95,6 +100,9 @@ export interface ResolvedJobHyperparameters extends TrainingExtensions {
   learning_rate_multiplier: number
   beta?: number
 }
+
+/** The trainer's evaluation of a succeeded job, as it reported it (src/protocol/trainer-reports.ts). */
+export type JobEvaluation = ReportedEvaluation
 
 export interface JobEstimate {
   /** Training tokens in one epoch (estimated from the validated file). */

@@ -8,6 +8,7 @@ export const SUPPORTED_HF_ARCHITECTURES: Record<string, Architecture> = {
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'qwen2',
   Phi3ForCausalLM: 'phi3',
+  Gemma2ForCausalLM: 'gemma2',
   GPT2LMHeadModel: 'gpt2',
 }
 
@@ -45,8 +46,8 @@ export function parseRopeScaling(value: unknown, model: Raw = {}, architecture: 
   const rs = value as Raw
   const type = (rs.rope_type ?? rs.type) as string | undefined
   if (type === 'default' || type === undefined) return null
-  const supported = architecture === 'phi3' ? ['longrope', 'su'] : ['llama3', 'linear']
-  if (!supported.includes(type)) throw new Error(`config.json: unsupported rope_scaling type "${type}" for ${architecture} (supported: ${supported.join(', ')})`)
+  const supported = architecture === 'phi3' ? ['longrope', 'su'] : architecture === 'gemma2' ? [] : ['llama3', 'linear']
+  if (!supported.includes(type)) throw new Error(`config.json: unsupported rope_scaling type "${type}" for ${architecture} (supported: ${supported.join(', ') || 'none'})`)
   if (type === 'llama3') {
     return {
       type: 'llama3',
@@ -75,6 +76,8 @@ function parseSlidingWindow(raw: Raw, hfArchitecture: string): number | null {
     return null
   }
   if (hfArchitecture === 'LlamaForCausalLM') return null
+  // Gemma-2 always has a window (4096 by default), on its even layers.
+  if (hfArchitecture === 'Gemma2ForCausalLM' && raw.sliding_window === undefined) return 4096
   const window = raw.sliding_window
   if (window === null || window === undefined) return null
   if (typeof window !== 'number' || !Number.isInteger(window) || window < 1) throw new Error(`config.json: sliding_window must be a positive integer or null, not ${JSON.stringify(window)}`)
@@ -111,14 +114,46 @@ function parseLlamaLike(raw: Raw, hfArchitecture: string, architecture: Architec
     normEps: num(raw, 'rms_norm_eps', 1e-6),
     ropeTheta: num(raw, 'rope_theta', 10000),
     ropeScaling: parseRopeScaling(raw.rope_scaling, raw, architecture),
-    tieWordEmbeddings: raw.tie_word_embeddings === true,
+    // Gemma ties by default; the others untie.
+    tieWordEmbeddings: architecture === 'gemma2' ? raw.tie_word_embeddings !== false : raw.tie_word_embeddings === true,
     // Qwen2 always has q/k/v biases; some Llama variants opt in with attention_bias.
     attentionBias: architecture === 'qwen2' || raw.attention_bias === true,
     slidingWindow: parseSlidingWindow(raw, hfArchitecture),
+    gemma2: architecture === 'gemma2' ? parseGemma2(raw, numHeads) : null,
     bosTokenId: tokenId(raw.bos_token_id),
     eosTokenId: tokenId(raw.eos_token_id),
     raw,
   }
+}
+
+/** Softcap values: a positive number or null (off). */
+function softcap(raw: Raw, key: string): number | null {
+  const value = raw[key]
+  if (value === null || value === undefined) return null
+  if (typeof value !== 'number' || !(value > 0)) throw new Error(`config.json: ${key} must be a positive number or null`)
+  return value
+}
+
+/**
+ * Gemma-2's extras, refusing what the trainer or llama.cpp's gemma2 graph would compute
+ * differently: another activation, layer types other than sliding/full alternating from a
+ * sliding first layer, and a query_pre_attn_scalar other than the one llama.cpp derives
+ * (head_dim, or hidden / heads for the 46-layer 27B).
+ */
+function parseGemma2(raw: Raw, numHeads: number): ModelConfig['gemma2'] {
+  const activation = raw.hidden_activation ?? raw.hidden_act
+  if (activation !== undefined && activation !== 'gelu_pytorch_tanh') throw new Error(`config.json: Gemma-2 hidden_activation ${String(activation)} is not supported (only gelu_pytorch_tanh)`)
+  const layerTypes = raw.layer_types
+  if (Array.isArray(layerTypes) && !layerTypes.every((type, i) => type === (i % 2 === 0 ? 'sliding_attention' : 'full_attention'))) {
+    throw new Error('config.json: Gemma-2 layer_types must alternate sliding_attention, full_attention from the first layer')
+  }
+  if (raw.tie_word_embeddings === false) throw new Error('config.json: Gemma-2 with tie_word_embeddings false is not supported (llama.cpp\'s gemma2 graph reads the head from the embedding)')
+  const headDim = num(raw, 'head_dim')
+  const layers = num(raw, 'num_hidden_layers')
+  const queryPreAttnScalar = num(raw, 'query_pre_attn_scalar', headDim)
+  const llamaCpp = layers === 46 ? num(raw, 'hidden_size') / numHeads : headDim
+  if (queryPreAttnScalar !== llamaCpp) throw new Error(`config.json: Gemma-2 query_pre_attn_scalar ${queryPreAttnScalar} is not supported (llama.cpp scales attention by ${llamaCpp}^-1/2 for this shape)`)
+  return { queryPreAttnScalar, attnLogitSoftcap: softcap(raw, 'attn_logit_softcapping'), finalLogitSoftcap: softcap(raw, 'final_logit_softcapping') }
 }
 
 function parseGpt2(raw: Raw, hfArchitecture: string): ModelConfig {
@@ -143,6 +178,7 @@ function parseGpt2(raw: Raw, hfArchitecture: string): ModelConfig {
     tieWordEmbeddings: true,
     attentionBias: true,
     slidingWindow: null,
+    gemma2: null,
     bosTokenId: tokenId(raw.bos_token_id),
     eosTokenId: tokenId(raw.eos_token_id),
     raw,

@@ -2,8 +2,10 @@
 //
 // Supported: Llama family (RMSNorm, RoPE with optional Llama-3 scaling, grouped-query
 // attention, SwiGLU MLP, tied or untied head; Mistral's sliding-window attention), Qwen2
-// (Llama + q/k/v biases), Phi-3 (Llama with fused qkv_proj and gate_up_proj, longrope) and
-// GPT-2 (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
+// (Llama + q/k/v biases), Phi-3 (Llama with fused qkv_proj and gate_up_proj, longrope),
+// Gemma-2 (Llama with scaled embeddings, (1 + w) RMSNorms before and after each sub-block,
+// GELU-tanh gating, soft-capped attention scores and logits, a sliding window on even layers)
+// and GPT-2 (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
 //
 // Activations are kept as 2-D [tokens, features] (tokens = batch·seq) between blocks so every
 // projection is one plain 2-D product; only attention reshapes into heads. With a frozen base
@@ -100,22 +102,25 @@ class Forward {
    * (see llamaBlock); only a frozen base uses it.
    */
   private linear(x: tf.Tensor2D, path: string, xTrains: boolean): tf.Tensor2D {
-    const weight = this.w.get(`${path}.weight`) as tf.Tensor2D
+    const weight = this.w.projection(`${path}.weight`)
     const bias = this.w.maybe(`${path}.bias`)
     // Each adapted module draws its own dropout mask: a distinct seed per call.
     const seed = this.dropoutSeed === null ? null : this.dropoutSeed++
     if (this.w.trainable) {
       // Full fine-tuning: plain ops, autodiff gives both the input and the weight gradients.
-      const y: tf.Tensor2D = tf.matMul(x, weight)
+      const y: tf.Tensor2D = tf.matMul(x, weight as tf.Tensor2D)
       return bias ? tf.add<tf.Tensor2D>(y, bias) : y
     }
     const lora = this.lora?.pathFor(path, x.shape[0], seed) ?? null
     return frozenLinear(x, { weight, bias }, lora, xTrains)
   }
 
+  /** RMSNorm; Gemma's stores its gain as an offset from 1 (x̂ · (1 + w)). */
   private rmsNorm(x: tf.Tensor2D, weightName: string): tf.Tensor2D {
     const meanSquare = tf.mean(tf.square(x), -1, true) // [tokens, 1]
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.config.normEps))), this.w.get(weightName)) as tf.Tensor2D
+    const weight = this.w.get(weightName) // [D]
+    const gain = this.config.gemma2 ? tf.add(weight, 1) : weight // [D]
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.config.normEps))), gain) as tf.Tensor2D
   }
 
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
@@ -156,7 +161,9 @@ class Forward {
     const qh = tf.reshape(tf.transpose(q4, [0, 2, 1, 3]), [B * Hkv, G * T, Dh]) // [B·Hkv, G·T, Dh]
     const kh = tf.reshape(tf.transpose(k4, [0, 2, 1, 3]), [B * Hkv, T, Dh]) // [B·Hkv, T, Dh]
     const vh = tf.reshape(tf.transpose(v4, [0, 2, 1, 3]), [B * Hkv, T, Dh]) // [B·Hkv, T, Dh]
-    const scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(Dh)) // [B·Hkv, G·T, T]
+    const gemma = this.config.gemma2
+    const scale = 1 / Math.sqrt(gemma ? gemma.queryPreAttnScalar : Dh)
+    const scores = softcap(tf.mul(tf.matMul(qh, kh, false, true), scale), gemma?.attnLogitSoftcap ?? null) // [B·Hkv, G·T, T]
     const masked = tf.add(tf.reshape(scores, [B, H, T, T]), bias) // [B, H, T, T]
     const probs = tf.reshape(tf.softmax(masked, -1), [B * Hkv, G * T, T]) // [B·Hkv, G·T, T]
     const out = tf.reshape(tf.matMul(probs, vh), [B, H, T, Dh]) // [B, H, T, Dh]
@@ -173,18 +180,22 @@ class Forward {
   private llamaBlock(x: tf.Tensor2D, xTrains: boolean, layer: number, B: number, T: number, bias: tf.Tensor4D,
     rope: RopeTensors): [tf.Tensor2D, boolean] {
     const p = `model.layers.${layer}`
+    const gemma = this.config.gemma2 !== null
     const [oPath, downPath] = [`${p}.self_attn.o_proj`, `${p}.mlp.down_proj`]
+    // Gemma-2 also norms each sub-block's output before the residual add ("sandwich" norms).
+    const post = (y: tf.Tensor2D, norm: string) => (gemma ? this.rmsNorm(y, `${p}.${norm}.weight`) : y) // [B·T, D]
     // Attention sub-block: x + o(attn(norm(x)))
     const h = this.rmsNorm(x, `${p}.input_layernorm.weight`) // [B·T, D]
     const { q, k, v, trains: attnTrains } = this.queryKeyValue(h, p, xTrains)
     const attn = this.attention(q, k, v, B, T, bias, rope) // [B·T, H·Dh]
-    x = tf.add(x, this.linear(attn, oPath, attnTrains)) // [B·T, D]
+    x = tf.add(x, post(this.linear(attn, oPath, attnTrains), 'post_attention_layernorm')) // [B·T, D]
     const midTrains = attnTrains || this.adapted(oPath)
-    // MLP sub-block (SwiGLU): x + down(silu(gate(norm(x))) * up(norm(x)))
-    const m = this.rmsNorm(x, `${p}.post_attention_layernorm.weight`) // [B·T, D]
+    // MLP sub-block: x + down(act(gate(norm(x))) * up(norm(x))), act SiLU (SwiGLU) or Gemma's GELU-tanh.
+    const m = this.rmsNorm(x, `${p}.${gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`) // [B·T, D]
     const { gate, up, trains: actTrains } = this.gateUp(m, p, midTrains)
-    const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
-    return [tf.add(x, this.linear(act, downPath, actTrains)), actTrains || this.adapted(downPath)] // [B·T, D]
+    const act = tf.mul<tf.Tensor2D>(gemma ? geluTanh(gate) : tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
+    const out = post(this.linear(act, downPath, actTrains), 'post_feedforward_layernorm') // [B·T, D]
+    return [tf.add(x, out), actTrains || this.adapted(downPath)] // [B·T, D]
   }
 
   /**
@@ -246,15 +257,20 @@ class Forward {
     const { batchSize: B, seqLen: T } = batch
     const config = this.config
     const ids = tf.tensor1d(batch.ids, 'int32') // [B·T]
-    const bias = attentionBias(batch, config.slidingWindow) // [B, 1, T, T]
+    // Gemma-2 windows only its even layers; Mistral and Phi-3 every layer.
+    const windowed = config.slidingWindow === null ? null : attentionBias(batch, config.slidingWindow) // [B, 1, T, T]
+    const full = windowed && !config.gemma2 ? windowed : attentionBias(batch, null) // [B, 1, T, T]
+    const biasAt = (layer: number) => (windowed && (!config.gemma2 || layer % 2 === 0) ? windowed : full)
     let x = tf.gather(this.w.get(this.w.embeddingName()), ids) as tf.Tensor2D // [B·T, D]
+    // Gemma scales the embeddings by √D (in the weights' dtype: f32 here).
+    if (config.gemma2) x = tf.mul(x, Math.fround(Math.sqrt(config.hiddenSize)))
 
     if (config.architecture === 'gpt2') {
       const positions = tf.tile(tf.range(0, T, 1, 'int32'), [B]) // [B·T]: 0..T-1 per row
       x = tf.add(x, tf.gather(this.w.get('wpe.weight'), positions)) // [B·T, D]
       // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
       let trains = this.w.trainable
-      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, bias)
+      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, full)
       return this.layerNorm(x, 'ln_f')
     }
 
@@ -266,12 +282,17 @@ class Forward {
     }
     // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
     let trains = this.w.trainable
-    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, bias, rope)
+    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, biasAt(layer), rope)
     return this.rmsNorm(x, 'model.norm.weight')
   }
 }
 
-/** GELU, tanh approximation (GPT-2's "gelu_new"). */
+/** cap·tanh(x / cap), Gemma-2's soft-capping; x itself when cap is null. */
+export function softcap<T extends tf.Tensor>(x: T, cap: number | null): T {
+  return cap === null ? x : tf.mul(tf.tanh(tf.div(x, cap)), cap)
+}
+
+/** GELU, tanh approximation (GPT-2's "gelu_new", Gemma's "gelu_pytorch_tanh"). */
 function geluTanh(x: tf.Tensor2D): tf.Tensor2D {
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1))
@@ -282,10 +303,10 @@ export function forwardHidden(weights: ModelWeights, batch: TokenBatch, opts: Fo
   return new Forward(weights, opts).hidden(batch)
 }
 
-/** hidden [rows, D] → logits [rows, V] through the (possibly tied) head. */
+/** hidden [rows, D] → logits [rows, V] through the (possibly tied) head (Gemma-2: soft-capped). */
 export function projectToVocab(weights: ModelWeights, hidden: tf.Tensor2D): tf.Tensor2D {
   const { weight, vocabMajor } = weights.headWeight()
-  return tf.matMul(hidden, weight as tf.Tensor2D, false, vocabMajor)
+  return softcap(tf.matMul(hidden, weight as tf.Tensor2D, false, vocabMajor), weights.config.gemma2?.finalLogitSoftcap ?? null)
 }
 
 /** Full logits [B, T, V]. For tests and short generation only: training never builds these. */

@@ -3,9 +3,20 @@
 
 /**
  * The architectures the trainer supports; anything else is refused by name. 'llama' also covers
- * Mistral; 'phi3' is Llama's block with fused qkv_proj and gate_up_proj.
+ * Mistral; 'phi3' is Llama's block with fused qkv_proj and gate_up_proj; 'gemma2' Llama's with
+ * four norms per block, GELU, soft-capping and sliding-window attention on every other layer.
  */
-export type Architecture = 'llama' | 'qwen2' | 'phi3' | 'gpt2'
+export type Architecture = 'llama' | 'qwen2' | 'phi3' | 'gemma2' | 'gpt2'
+
+/** What only Gemma-2 has (config.json's names in the comments). */
+export interface Gemma2Options {
+  /** Attention scores are scaled by queryPreAttnScalar^-½, not head_dim^-½ (query_pre_attn_scalar). */
+  queryPreAttnScalar: number
+  /** Attention scores become cap·tanh(score / cap) before the mask (attn_logit_softcapping); null: not capped. */
+  attnLogitSoftcap: number | null
+  /** The logits become cap·tanh(logit / cap) (final_logit_softcapping); null: not capped. */
+  finalLogitSoftcap: number | null
+}
 
 /**
  * config.json's `rope_scaling`, or null for plain RoPE:
@@ -41,10 +52,12 @@ export interface ModelConfig {
   /** q/k/v projections carry a bias (Qwen2). */
   attentionBias: boolean
   /**
-   * Sliding-window attention (config.json's `sliding_window`, Mistral and Phi-3): query i sees
-   * keys j with i - window < j ≤ i. null: every earlier key.
+   * Sliding-window attention (config.json's `sliding_window`; Mistral and Phi-3 on every layer,
+   * Gemma-2 on the even ones): query i sees keys j with i - window < j ≤ i. null: every earlier key.
    */
   slidingWindow: number | null
+  /** Gemma-2's extras; null for every other architecture. */
+  gemma2: Gemma2Options | null
   bosTokenId: number | null
   eosTokenId: number | null
   /** The original config.json, kept verbatim for exports. */

@@ -22,10 +22,15 @@ import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
-import type { GgufFileType } from '../../protocol/training-settings.ts'
+import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-settings.ts'
+import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainResult } from '../train/trainer.ts'
+import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
+import { encodeGeneralTexts, GENERAL_TEXTS } from '../run/general-texts.ts'
+import { ModelWeights } from '../model/weights.ts'
+import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -53,8 +58,11 @@ class JobFailure extends Error {
   }
 }
 
-/** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
+/** supervised jobs train LoRA adapters (on a quantised base for QLoRA) or every weight; DPO trains LoRA adapters. */
 const methodOf = (spec: TrainerJobSpec): TrainingMethod => (spec.method.type === 'dpo' ? 'dpo' : spec.training?.adapter === 'full' ? 'full' : 'lora')
+
+/** QLoRA: the bits the frozen base is held in; null for a full-precision base. */
+const baseBitsOf = (spec: TrainerJobSpec): 4 | 8 | null => (spec.training?.adapter === 'qlora' ? spec.training.qloraBits ?? DEFAULT_QLORA_BITS : null)
 
 /** The job's LoRA targets must be projections this architecture has (the API knows no model). */
 function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
@@ -163,6 +171,32 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
   }
 }
 
+/**
+ * The forgetting check on the trained model (the served checkpoint's weights): the base is the same
+ * weights with the adapters off, or for full fine-tuning the base model's weights, loaded again.
+ */
+async function checkForgetting(model: LoadedModel, tokenizer: TextTokenizer, trained: TrainedWeights, maxLength: number, reporter: ProtocolReporter): Promise<ForgettingResult> {
+  const base = trained.lora ? null : ModelWeights.fromHost(model.config, model.weights, { trainable: false })
+  try {
+    const r = await forgettingCheck(trained, base, encodeGeneralTexts(tokenizer, maxLength), GENERAL_TEXTS.length)
+    const change = `${r.relative_change >= 0 ? '+' : ''}${(r.relative_change * 100).toFixed(1)}%`
+    reporter.event('forgetting', `Forgetting check on ${r.texts} general texts: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
+      (r.warning ? `: more than ${FORGETTING_WARN_RISE * 100}% worse on text unlike the training data; fewer epochs, a lower learning rate or early stopping may keep more of the base model` : ''),
+    { level: r.warning ? 'warn' : 'info', data: r })
+    return r
+  } finally {
+    base?.dispose()
+  }
+}
+
+/** What the job's result says about its evaluation. */
+const evaluationOf = (result: TrainResult, forgetting: ForgettingResult): ReportedEvaluation => ({
+  best_checkpoint: result.best,
+  served_step: result.servedStep,
+  stopped_early: result.earlyStopped,
+  forgetting,
+})
+
 async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
   const { spec } = config
   const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
@@ -218,8 +252,10 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
-      ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
-        : spec.training?.lora ? { lora: spec.training.lora } : {}),
+      lora: {
+        ...(initialAdapter ? { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } : spec.training?.lora),
+        baseBits: baseBitsOf(spec),
+      },
     }),
     ...(initialAdapter ? { initialAdapter } : {}),
     reporter,
@@ -234,6 +270,17 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return stop.trainerRequest()
     },
   })
+  // QLoRA: the trainer holds the base quantised, and the exports merge from that; the f32 host copy
+  // would keep the memory QLoRA saves, so it goes.
+  const quantised = [...trainer.weights.quantised.values()]
+  if (quantised.length > 0) {
+    model.weights.clear()
+    const bits = quantised[0].bits
+    const bytes = quantised.reduce((n, m) => n + quantisedBytes(m), 0)
+    const f32Bytes = quantised.reduce((n, m) => n + 4 * m.shape[0] * m.shape[1], 0)
+    reporter.event('qlora-base', `QLoRA: the base's ${quantised.length} block projections are held ${bits === 8 ? 'in int8' : 'in 4 bits'}: ` +
+      `${(bytes / 1e6).toFixed(2)} MB instead of ${(f32Bytes / 1e6).toFixed(2)} MB`, { data: { bits, projections: quantised.length, bytes, f32_bytes: f32Bytes } })
+  }
   try {
     reporter.event('plan', `Training on ${set.examples} examples (${set.tokensPerEpoch.toLocaleString('en-US')} tokens per epoch) for ${hp.nEpochs} ` +
       `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${learningRate}`, {
@@ -263,10 +310,11 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
         `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
         { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
     }
+    const forgetting = await checkForgetting(model, tokenizer, result, set.maxLength, reporter)
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()

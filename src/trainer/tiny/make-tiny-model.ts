@@ -13,7 +13,7 @@ import { tinyCorpus } from './tiny-corpus.ts'
 
 /** What makeTinyModel can write: each trainer architecture, and Mistral (Llama's graph as MistralForCausalLM). */
 export type TinyFamily = Architecture | 'mistral'
-export const TINY_FAMILIES: TinyFamily[] = ['llama', 'mistral', 'qwen2', 'phi3', 'gpt2']
+export const TINY_FAMILIES: TinyFamily[] = ['llama', 'mistral', 'qwen2', 'phi3', 'gemma2', 'gpt2']
 
 export interface TinyModelOptions {
   architecture: TinyFamily
@@ -34,13 +34,15 @@ export interface TinyModelOptions {
   ropeTheta?: number
   /**
    * 'byte-level' BPE (GPT-2 / Llama-3 / Qwen2 style) or 'sentencepiece': a Llama-2-style BPE
-   * with ▁ spaces and byte fallback (llama, mistral and phi3 only; their default, except llama's).
+   * with ▁ spaces and byte fallback (llama, mistral, phi3 and gemma2 only; their default, except llama's).
    */
   tokenizer?: 'byte-level' | 'sentencepiece'
   /** Llama-3 style rope scaling (llama only). */
   ropeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number } | null
-  /** config.json's sliding_window (mistral and phi3; default null: none). */
+  /** config.json's sliding_window (mistral and phi3, default null: none; gemma2, default 4096). */
   slidingWindow?: number | null
+  /** Gemma-2's attn_logit_softcapping and final_logit_softcapping (gemma2 only; default 50 and 30, as Gemma-2's). */
+  softcaps?: { attention: number | null; final: number | null }
   /**
    * Phi-3's longrope (phi3 only): headDim/2 factors each, and the pre-extension context length
    * (original_max_position_embeddings; maxPositions is the extended one).
@@ -53,9 +55,9 @@ export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<|begin_of_text|>', '<|im_
 /** The SentencePiece tokenizer's chat specials, appended after its pieces (<unk> <s> </s> come first). */
 const SPM_ADDED_TOKENS = ['<|im_start|>', '<|im_end|>']
 
-const STYLE: Record<TinyFamily, PreTokenizerStyle> = { llama: 'llama3', mistral: 'llama3', qwen2: 'qwen2', phi3: 'llama3', gpt2: 'gpt2' }
+const STYLE: Record<TinyFamily, PreTokenizerStyle> = { llama: 'llama3', mistral: 'llama3', qwen2: 'qwen2', phi3: 'llama3', gemma2: 'llama3', gpt2: 'gpt2' }
 const HF_CLASS: Record<TinyFamily, string> = {
-  llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gpt2: 'GPT2LMHeadModel',
+  llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gemma2: 'Gemma2ForCausalLM', gpt2: 'GPT2LMHeadModel',
 }
 
 export interface TinyModelFiles {
@@ -78,16 +80,19 @@ export async function makeTinyModel(options: TinyModelOptions): Promise<TinyMode
     intermediate: options.intermediateSize ?? (arch === 'gpt2' ? 4 * hidden : 2 * hidden),
     vocab: options.vocabSize ?? 512,
     positions: options.maxPositions ?? 256,
-    tie: options.tieWordEmbeddings ?? (arch === 'qwen2' || arch === 'gpt2'),
+    tie: options.tieWordEmbeddings ?? (arch === 'qwen2' || arch === 'gemma2' || arch === 'gpt2'),
   }
 
-  const spmFamilies: TinyFamily[] = ['llama', 'mistral', 'phi3']
-  const sentencePiece = (options.tokenizer ?? (arch === 'mistral' || arch === 'phi3' ? 'sentencepiece' : 'byte-level')) === 'sentencepiece'
+  const spmFamilies: TinyFamily[] = ['llama', 'mistral', 'phi3', 'gemma2']
+  const sentencePiece = (options.tokenizer ?? (arch === 'llama' ? 'byte-level' : spmFamilies.includes(arch) ? 'sentencepiece' : 'byte-level')) === 'sentencepiece'
   if (sentencePiece && !spmFamilies.includes(arch)) throw new Error(`a SentencePiece tokenizer is for ${spmFamilies.join(', ')} only`)
-  if (options.slidingWindow != null && arch !== 'mistral' && arch !== 'phi3') throw new Error('slidingWindow is for mistral and phi3 only')
+  if (options.slidingWindow != null && arch !== 'mistral' && arch !== 'phi3' && arch !== 'gemma2') throw new Error('slidingWindow is for mistral, phi3 and gemma2 only')
+  if (options.softcaps && arch !== 'gemma2') throw new Error('softcaps is for gemma2 only')
   if (options.longRope && arch !== 'phi3') throw new Error('longRope is for phi3 only')
   if (options.ropeScaling && arch !== 'llama') throw new Error('ropeScaling (Llama-3 style) is for llama only')
-  const specials = sentencePiece ? SPM_ADDED_TOKENS : TINY_SPECIAL_TOKENS
+  // Phi-3's vocabulary adds <|endoftext|> (id 32000) to Llama-2's; llama.cpp's loader requires it
+  // of a model whose general.name mentions phi3.
+  const specials = sentencePiece ? (arch === 'phi3' ? ['<|endoftext|>', ...SPM_ADDED_TOKENS] : SPM_ADDED_TOKENS) : TINY_SPECIAL_TOKENS
   const learned = dims.vocab - specials.length
   const bpe = sentencePiece ? null : trainByteLevelBpe(tinyCorpus(seed), learned)
   const spm = sentencePiece ? trainSentencePieceBpe(tinyCorpus(seed), learned) : null
@@ -167,7 +172,7 @@ function llamaLikeConfig(arch: TinyFamily, d: Dims, options: TinyModelOptions, b
     num_hidden_layers: d.layers,
     num_key_value_heads: d.kvHeads,
     rms_norm_eps: 1e-6,
-    rope_theta: options.ropeTheta ?? { llama: 500000.0, mistral: 1000000.0, qwen2: 1000000.0, phi3: 10000.0, gpt2: 0 }[arch],
+    rope_theta: options.ropeTheta ?? { llama: 500000.0, mistral: 1000000.0, qwen2: 1000000.0, phi3: 10000.0, gemma2: 10000.0, gpt2: 0 }[arch],
     tie_word_embeddings: d.tie,
     torch_dtype: 'float32',
     transformers_version: '4.46.0',
@@ -178,6 +183,24 @@ function llamaLikeConfig(arch: TinyFamily, d: Dims, options: TinyModelOptions, b
     return { ...common, max_window_layers: d.layers, rope_scaling: null, sliding_window: d.positions, use_sliding_window: false }
   }
   if (arch === 'mistral') return { ...common, head_dim: d.headDim, sliding_window: options.slidingWindow ?? null }
+  if (arch === 'gemma2') {
+    // As Gemma-2-2B's config.json, scaled down: queries scaled by head_dim^-½ (query_pre_attn_scalar).
+    const caps = options.softcaps ?? { attention: 50.0, final: 30.0 }
+    const { hidden_act: _silu, ...rest } = common
+    return {
+      ...rest,
+      attention_bias: false,
+      attn_logit_softcapping: caps.attention,
+      cache_implementation: 'hybrid',
+      final_logit_softcapping: caps.final,
+      head_dim: d.headDim,
+      hidden_act: 'gelu_pytorch_tanh',
+      hidden_activation: 'gelu_pytorch_tanh',
+      pad_token_id: 0,
+      query_pre_attn_scalar: d.headDim,
+      sliding_window: options.slidingWindow ?? 4096,
+    }
+  }
   if (arch === 'phi3') {
     // As Phi-3-mini's config.json: rms_norm_eps 1e-5, the original context length always stated.
     const lr = options.longRope
@@ -261,6 +284,7 @@ function llamaLikeWeights(arch: TinyFamily, d: Dims, random: Random, std: number
   const q = d.heads * d.headDim
   const kv = d.kvHeads * d.headDim
   const put = (name: string, shape: number[]) => w.set(name, randomTensor(shape, random, std))
+  const normMean = arch === 'gemma2' ? 0 : 1
   put('model.embed_tokens.weight', [d.vocab, d.hidden])
   for (let l = 0; l < d.layers; l++) {
     const p = `model.layers.${l}`
@@ -278,10 +302,11 @@ function llamaLikeWeights(arch: TinyFamily, d: Dims, random: Random, std: number
       put(`${p}.mlp.up_proj.weight`, [d.intermediate, d.hidden])
     }
     put(`${p}.mlp.down_proj.weight`, [d.hidden, d.intermediate])
-    w.set(`${p}.input_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
-    w.set(`${p}.post_attention_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
+    // Gemma's RMSNorm multiplies by (1 + weight): its gains are stored around 0, and it has two more.
+    const norms = arch === 'gemma2' ? ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'] : ['input_layernorm', 'post_attention_layernorm']
+    for (const norm of norms) w.set(`${p}.${norm}.weight`, randomTensor([d.hidden], random, 0.1, normMean))
   }
-  w.set('model.norm.weight', randomTensor([d.hidden], random, 0.1, 1))
+  w.set('model.norm.weight', randomTensor([d.hidden], random, 0.1, normMean))
   if (!d.tie) put('lm_head.weight', [d.vocab, d.hidden])
   return w
 }

@@ -1,8 +1,8 @@
-// Phi-3 fine-tuned for real: the train CLI runs LoRA on a tiny generated Phi3ForCausalLM with
-// PEFT's Phi-3 target names (qkv_proj, o_proj, gate_up_proj, down_proj), and what it exports
-// agrees with itself: the adapter's tensors are PEFT's names and shapes, the merged model equals
-// base + adapter, and llama.cpp on the merged GGUF computes what the trainer computes with the
-// adapter on.
+// Phi-3 and Gemma-2 fine-tuned for real: the train CLI runs LoRA on a tiny generated
+// Phi3ForCausalLM (PEFT's Phi-3 target names: qkv_proj, o_proj, gate_up_proj, down_proj) and
+// Gemma2ForCausalLM (Llama's names), and what it exports agrees with itself: the adapter's tensors
+// are PEFT's names and shapes, the merged model equals base + adapter, and llama.cpp on the merged
+// GGUF computes what the trainer computes with the adapter on.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -18,16 +18,36 @@ import { forwardLogits } from '../../src/trainer/model/forward.ts'
 import { LoraAdapters } from '../../src/trainer/model/lora.ts'
 import { Random } from '../../src/trainer/model/random.ts'
 import { ModelWeights } from '../../src/trainer/model/weights.ts'
-import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
+import { makeTinyModel, type TinyModelOptions } from '../../src/trainer/tiny/make-tiny-model.ts'
 import { compareLogits, sampleTokens } from './helpers/compare-logits.ts'
 import { referenceLogits } from './helpers/reference-forward.ts'
 
 const CLI = join(import.meta.dirname, '../../src/cli/train.ts')
 
-t.test('phi3: LoRA on the fused projections trains, exports PEFT names, and merged = base + adapter', async (t) => {
+// hidden 32, 4 heads of 8, 2 kv heads, intermediate 64, 2 layers.
+const FAMILIES: { label: string; options: Omit<TinyModelOptions, 'dir'>; targets: string[]; shapes: [string, number[]][]; ggmlGelu: boolean }[] = [
+  {
+    label: 'phi3: LoRA on the fused projections',
+    options: { architecture: 'phi3' },
+    targets: ['down_proj', 'gate_up_proj', 'o_proj', 'qkv_proj'],
+    // qkv_proj is (4 + 2·2)·8 = 64 wide, gate_up_proj 2·64.
+    shapes: [['layers.1.self_attn.qkv_proj.lora_A', [-1, 32]], ['layers.1.self_attn.qkv_proj.lora_B', [64, -1]], ['layers.0.mlp.gate_up_proj.lora_B', [128, -1]], ['layers.0.mlp.down_proj.lora_A', [-1, 64]]],
+    ggmlGelu: false,
+  },
+  {
+    label: 'gemma2: LoRA under soft-caps and the sliding window',
+    options: { architecture: 'gemma2', slidingWindow: 4, softcaps: { attention: 1, final: 2 } },
+    targets: ['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', 'v_proj'],
+    shapes: [['layers.1.self_attn.q_proj.lora_B', [32, -1]], ['layers.0.self_attn.k_proj.lora_B', [16, -1]], ['layers.0.mlp.down_proj.lora_A', [-1, 64]]],
+    // llama.cpp's GELU is a half-precision table: compare it with a reference that uses the same.
+    ggmlGelu: true,
+  },
+]
+
+for (const family of FAMILIES) t.test(`${family.label}: trains, exports PEFT names, and merged = base + adapter`, async (t) => {
   const dir = t.testdir()
   const baseDir = join(dir, 'base')
-  await makeTinyModel({ architecture: 'phi3', dir: baseDir, hiddenSize: 32, numLayers: 2, vocabSize: 384, seed: 3, initStd: 0.1 })
+  await makeTinyModel({ ...family.options, dir: baseDir, hiddenSize: 32, numLayers: 2, vocabSize: 384, seed: 3, initStd: 0.1 })
   const sft = Array.from({ length: 12 }, (_, i) => JSON.stringify({ messages: [
     { role: 'user', content: `say ${i}` }, { role: 'assistant', content: `number ${i}` }] })).join('\n')
   await writeFile(join(dir, 'sft.jsonl'), sft)
@@ -41,16 +61,14 @@ t.test('phi3: LoRA on the fused projections trains, exports PEFT names, and merg
 
   const adapterDir = join(dir, 'out', 'adapter')
   const config = JSON.parse(await readFile(join(adapterDir, 'adapter_config.json'), 'utf8'))
-  t.same(config.target_modules, ['down_proj', 'gate_up_proj', 'o_proj', 'qkv_proj'], 'all four projections by PEFT\'s Phi-3 names')
+  t.same(config.target_modules, family.targets, 'every projection, by PEFT\'s names for the architecture')
   t.equal(config.fan_in_fan_out, false)
   const { tensors } = await readSafetensorsFile(join(adapterDir, 'adapter_model.safetensors'))
   const r = config.r as number
-  // hidden 32, 4 heads of 8, 2 kv heads: qkv_proj is (4 + 2·2)·8 = 64 wide; intermediate 64, so gate_up_proj is 128.
-  t.same(tensors.get('base_model.model.model.layers.1.self_attn.qkv_proj.lora_A.weight')?.shape, [r, 32])
-  t.same(tensors.get('base_model.model.model.layers.1.self_attn.qkv_proj.lora_B.weight')?.shape, [64, r])
-  t.same(tensors.get('base_model.model.model.layers.0.mlp.gate_up_proj.lora_B.weight')?.shape, [128, r])
-  t.same(tensors.get('base_model.model.model.layers.0.mlp.down_proj.lora_A.weight')?.shape, [r, 64])
-  t.equal(tensors.size, 2 * 4 * 2, 'A and B for 4 projections in 2 layers')
+  for (const [name, shape] of family.shapes) {
+    t.same(tensors.get(`base_model.model.model.${name}.weight`)?.shape, shape.map((d) => (d === -1 ? r : d)), name)
+  }
+  t.equal(tensors.size, 2 * family.targets.length * 2, `A and B for ${family.targets.length} projections in 2 layers`)
 
   const base = await loadModelDir(baseDir)
   const adapter = await readPeftAdapter(adapterDir)
@@ -64,7 +82,8 @@ t.test('phi3: LoRA on the fused projections trains, exports PEFT names, and merg
   const mergedDiff = compareLogits(referenceLogits(merged.config, merged.weights, tokens), withAdapter)
   t.ok(mergedDiff.maxAbsDiff < 1e-4, `merged model = base + adapter (max diff ${mergedDiff.maxAbsDiff})`)
 
-  const cpp = compareLogits(await llamaCppLogits(join(dir, 'out', 'model-f32.gguf'), tokens), withAdapter)
+  const cppReference = family.ggmlGelu ? referenceLogits(base.config, base.weights, tokens, { lora: { scale: adapter.alpha / adapter.rank, modules: adapter.modules }, ggmlGelu: true }) : withAdapter
+  const cpp = compareLogits(await llamaCppLogits(join(dir, 'out', 'model-f32.gguf'), tokens), cppReference)
   t.ok(cpp.maxAbsDiff < 1e-4, `llama.cpp on the exported GGUF = base + adapter (max diff ${cpp.maxAbsDiff})`)
 
   // The trainer's own forward pass with the adapter loaded (unmerged) agrees too.
