@@ -91,11 +91,19 @@ export interface ResolvedJobHyperparameters extends TrainingExtensions {
 }
 
 export interface JobEstimate {
-  /** Training tokens in one epoch (estimated from the validated file). */
+  /** Training tokens in one epoch: the trainer's count (tokenizer), or characters / 4 without one. */
   tokens: number
   examples: number
   totalSteps: number
   estimatedSeconds: number
+  /** How `tokens` was counted; absent in estimates from before the tokenizer count. */
+  counted?: 'tokenizer' | 'characters'
+  /** With the tokenizer: example lengths in tokens before truncation, and how many exceed the context. */
+  exampleTokens?: { p50: number; p95: number; max: number }
+  truncatedExamples?: number
+  maxLength?: number
+  /** Why the tokenizer could not count (counted: 'characters'). */
+  fallbackReason?: string
 }
 
 export const jobEvents = pgTable(
