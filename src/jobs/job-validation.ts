@@ -9,6 +9,8 @@ import { unixNow } from '../lib/ids.ts'
 import { datasetProblemForMethod, MIN_TRAINING_EXAMPLES } from '../files/validation/fine-tune-method.ts'
 import { resolveHyperparameters } from '../protocol/auto-hyperparameters.ts'
 import { estimateEventData, estimateJob, estimateMessage } from './estimate.ts'
+import { baseModelOfName } from './naming.ts'
+import { trainingSpeedFor } from './training-speed.ts'
 import { hyperparametersOf, trainingExtensions, type JobRow } from './job-object.ts'
 import { applyAction, type Tx } from './job-store.ts'
 import { datasetReportOf } from '../files/dataset-report.ts'
@@ -97,7 +99,7 @@ export async function validateJob(deps: { db: Db; jobs: JobsConfig; countTokens?
       ...trainingExtensions(requested),
     }
     const estimate = {
-      ...estimateJob({ examples: training.examples, tokens: training.tokens }, hyper, deps.jobs.estimateTokensPerSecond),
+      ...estimateJob({ examples: training.examples, tokens: training.tokens }, hyper, await trainingSpeedFor(tx, baseModelOfName(job.model), deps.jobs.estimateTokensPerSecond)),
       ...(tokenCount
         ? { counted: 'tokenizer' as const, exampleTokens: { p50: tokenCount.p50, p95: tokenCount.p95, max: tokenCount.max }, truncatedExamples: tokenCount.truncated, maxLength: tokenCount.maxLength }
         : { counted: 'characters' as const, ...(counted?.state === 'unavailable' ? { fallbackReason: counted.reason } : {}) }),

@@ -66,6 +66,12 @@ export const JobEstimateObject = Type.Object({
   example_tokens: Nullable(Type.Object({ p50: Type.Integer(), p95: Type.Integer(), max: Type.Integer() }, { description: 'Example lengths in tokens before truncation (a DPO pair: its longer side).' })),
   truncated_examples: Nullable(Type.Integer({ description: 'Training examples longer than context_length: the tokens past it are not trained on.' })),
   context_length: Nullable(Type.Integer({ description: 'The length examples are cut at (the model context, at most 2048).' })),
+  speed: Nullable(Type.Object({
+    tokens_per_second: Type.Number({ description: 'Steady-state training speed.' }),
+    overhead_seconds: Type.Number({ description: 'Seconds a job spends besides training (start, model load, exports).' }),
+    backend: Nullable(Type.String({ description: 'The trainer backend it was measured on; null: the configured SKILLET_ESTIMATE_TOKENS_PER_SECOND.' })),
+    calibrated_jobs: Type.Integer({ description: 'Finished jobs on this base model it was measured on (a moving average); 0: the configured default.' }),
+  }, { description: 'The speed estimated_seconds came from.' })),
 })
 export type JobEstimateView = Static<typeof JobEstimateObject>
 

@@ -63,3 +63,35 @@ t.test('a dry run counts tokens as the trainer does', async (t) => {
     t.match(event?.message, /tokens guessed as characters \/ 4 \(the tokenizer of tiny-test could not be read/)
   })
 })
+
+t.test("the estimate's seconds come from the speed finished jobs measured on the base model", async (t) => {
+  const ctx = await startJobsApp(t)
+  const { client } = ctx
+  const file = await uploadDataset(client, Array.from({ length: 12 }, (_, i) => chatExample(i)))
+  const dryRun = async () => {
+    const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: file.id, dry_run: true, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2, batch_size: 4 } } } } as never)
+    const done = await waitForJob(client, job.id, ['succeeded', 'failed'])
+    return { estimate: (done as unknown as { estimate: Estimate & { estimated_seconds: number; speed: { tokens_per_second: number; overhead_seconds: number; backend: string | null; calibrated_jobs: number } } }).estimate, events: await allEvents(client, job.id) }
+  }
+  const train = async (speed: { backend: string; tokens_per_second: number; overhead_seconds: number }) => {
+    const trained = await uploadDataset(client, Array.from({ length: 10 }, (_, i) => chatExample(i + 100)), `speed-${speed.tokens_per_second}.jsonl`)
+    ctx.script(trained.id, { steps: 2, stepMs: 1, speed })
+    const job = await client.fineTuning.jobs.create({ model: TEST_BASE_MODEL, training_file: trained.id })
+    t.equal((await waitForJob(client, job.id, ['succeeded', 'failed'])).status, 'succeeded')
+  }
+
+  const before = await dryRun()
+  t.same(before.estimate.speed, { tokens_per_second: 2000, overhead_seconds: 0, backend: null, calibrated_jobs: 0 }, 'no job finished yet: SKILLET_ESTIMATE_TOKENS_PER_SECOND')
+  t.equal(before.estimate.estimated_seconds, Math.max(1, Math.ceil(before.estimate.trained_tokens / 2000)))
+
+  await train({ backend: 'wasm', tokens_per_second: 10, overhead_seconds: 4 })
+  const once = await dryRun()
+  t.same(once.estimate.speed, { tokens_per_second: 10, overhead_seconds: 4, backend: 'wasm', calibrated_jobs: 1 }, "the finished job's measurement")
+  t.equal(once.estimate.estimated_seconds, Math.ceil(4 + once.estimate.trained_tokens / 10), 'overhead plus tokens at the measured speed')
+  t.match(once.events.find((e) => e.message.startsWith('Estimated '))?.message, /; speed measured on 1 finished job \(wasm\)/)
+
+  await train({ backend: 'wasm', tokens_per_second: 30, overhead_seconds: 2 })
+  const twice = await dryRun()
+  t.same(twice.estimate.speed, { tokens_per_second: 20, overhead_seconds: 3, backend: 'wasm', calibrated_jobs: 2 }, 'a moving average over finished jobs')
+  t.equal(twice.estimate.estimated_seconds, Math.ceil(3 + twice.estimate.trained_tokens / 20))
+})

@@ -170,6 +170,17 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
   }
 }
 
+/**
+ * What this attempt measured, for the estimates of later jobs (src/jobs/training-speed.ts): the
+ * steady-state speed, and the rest of the process's life (start, model load, warm-up, exports) as
+ * overhead. Only an attempt that trained the whole run (not a resumed one) says how long a run takes.
+ */
+function measuredSpeed(reporter: ProtocolReporter, backend: SelectedBackend, trainedTokens: number, wholeRun: boolean) {
+  const tokensPerSecond = reporter.tokensPerSecond
+  if (!wholeRun || tokensPerSecond === null) return {}
+  return { speed: { backend: backend.name, tokens_per_second: tokensPerSecond, overhead_seconds: Math.max(0, process.uptime() - trainedTokens / tokensPerSecond) } }
+}
+
 /** The artifact name of a succeeded job's reproducibility record. */
 export const RUN_RECORD_NAME = 'run.json'
 
@@ -313,7 +324,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     reporter.event('run-record', `Recorded how the model was made in ${RUN_RECORD_NAME}: base model, data and tokenizer hashes, resolved settings, seed, backend`,
       { data: { name: RUN_RECORD_NAME, backend: record.trainer.backend, git_commit: record.skillet.git_commit } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts })
+    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts, ...measuredSpeed(reporter, backend, set.tokensPerEpoch * hp.nEpochs, state.latest_checkpoint === null) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()
