@@ -1,11 +1,11 @@
 // Writes a tiny, randomly initialised model in real Hugging Face format, for tests and demos.
-//   node src/cli/make-tiny-model.ts --arch llama --out /tmp/tiny-llama [--seed 0] [--hidden 64]
+//   node src/cli/make-tiny-model.ts --arch llama|mistral|qwen2|phi3|gemma2|gpt2 --out /tmp/tiny-llama [--seed 0] [--hidden 64]
 //     [--layers 2] [--heads 4] [--kv-heads 2] [--intermediate 128] [--vocab 512]
 //     [--max-positions 256] [--init-std 0.02] [--tie] [--rope-theta 500000]
 //     [--llama3-rope-factor 8 --original-max-positions 64] [--tokenizer byte-level|sentencepiece]
+//     [--sliding-window 16]  (mistral, phi3, gemma2)
 import { parseArgs } from 'node:util'
-import type { Architecture } from '../trainer/model/types.ts'
-import { makeTinyModel } from '../trainer/tiny/make-tiny-model.ts'
+import { makeTinyModel, TINY_FAMILIES, type TinyFamily } from '../trainer/tiny/make-tiny-model.ts'
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +25,12 @@ const { values } = parseArgs({
     'llama3-rope-factor': { type: 'string' },
     'original-max-positions': { type: 'string' },
     tokenizer: { type: 'string' },
+    'sliding-window': { type: 'string' },
   },
 })
 
-const architectures: Architecture[] = ['llama', 'qwen2', 'gpt2']
-const arch = values.arch as Architecture | undefined
+const architectures = TINY_FAMILIES
+const arch = values.arch as TinyFamily | undefined
 if (!arch || !architectures.includes(arch) || !values.out) {
   process.stderr.write(`usage: make-tiny-model --arch ${architectures.join('|')} --out DIR [options]\n`)
   process.exit(2)
@@ -56,6 +57,7 @@ const made = await makeTinyModel({
   ropeTheta: num(values['rope-theta']),
   tieWordEmbeddings: values.tie,
   tokenizer: values.tokenizer as 'byte-level' | 'sentencepiece' | undefined,
+  slidingWindow: num(values['sliding-window']),
   ropeScaling:
     ropeFactor === undefined
       ? null

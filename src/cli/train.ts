@@ -6,7 +6,8 @@
 //        [--max-length N] [--grad-accum N] [--seed 42] [--backend auto|tensorflow|webgpu|wasm|cpu] [--require-gpu]
 //        [--checkpoint-every N] [--gguf F16|F32|Q8_0|Q4_0|Q4_K_M[,…]]
 //
-// --backend and --require-gpu default to SKILLET_TRAINER_BACKEND and SKILLET_TRAINER_REQUIRE_GPU.
+// --backend and --require-gpu default to SKILLET_TRAINER_BACKEND and SKILLET_TRAINER_REQUIRE_GPU;
+// the wasm backend's threads come from SKILLET_TRAINER_THREADS (default: the cores it may use).
 //
 // Data is OpenAI fine-tuning JSONL: {"messages": [...]}, {"prompt", "completion"} or, for dpo,
 // {"input", "preferred_output", "non_preferred_output"}. Output: OUT/adapter (PEFT) for lora
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const outDir = required('out')
   const log = (line: string) => process.stderr.write(line + '\n')
   const fromEnv = backendSettingsFromEnv(process.env)
-  await selectBackend(args.backend ? parseBackendName(args.backend) : fromEnv.requested, log, { requireGpu: args['require-gpu'] ?? fromEnv.requireGpu })
+  await selectBackend(args.backend ? parseBackendName(args.backend) : fromEnv.requested, log, { requireGpu: args['require-gpu'] ?? fromEnv.requireGpu, threads: fromEnv.threads })
 
   const gguf = (args.gguf ? args.gguf.toUpperCase().split(',') : []) as GgufFileType[]
   const badGguf = gguf.find((type) => !(GGUF_FILE_TYPES as readonly string[]).includes(type))

@@ -3,7 +3,8 @@
 import { randomInt } from 'node:crypto'
 import { invalidRequest } from '../lib/errors.ts'
 import type { RequestedHyperparameters, RequestedMethod, TrainingExtensions } from '../db/schema/jobs.ts'
-import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../protocol/training-settings.ts'
+import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../protocol/training-settings.ts'
+import { CHECKPOINT_METRIC_NAMES, CHECKPOINT_METRICS, isCheckpointMetric, SERVED_CHECKPOINTS } from '../protocol/checkpoint-metrics.ts'
 
 type Hyper = Record<string, unknown>
 
@@ -54,7 +55,8 @@ const RANGES: Record<NumericHyperparameter, Range> = {
   beta: { min: 0, max: 2, exclusiveMin: true },
 }
 
-const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type']
+const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type',
+  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint']
 const LORA_SHAPE: (keyof TrainingExtensions)[] = ['lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules']
 
 const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
@@ -102,7 +104,48 @@ function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dp
     if (unknown !== undefined) throw bad('gguf_type', expected, unknown)
     out.gguf_type = [...new Set(list as string[])]
   }
+  return { ...out, ...checkEvaluation(given, where) }
+}
+
+const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+
+/** The validation schedule, early stopping and the served checkpoint (README, Evaluation during training). */
+function checkEvaluation(given: Hyper, where: string): TrainingExtensions {
+  const out: TrainingExtensions = {}
+  const bad = (name: string, expected: string, value: unknown) =>
+    invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
+  const { eval_every: every, early_stopping_patience: patience, early_stopping_min_delta: minDelta, best_checkpoint_metric: metric, serve_checkpoint: serve } = given
+  if (every !== undefined && every !== 'auto') {
+    if (!isIntegerIn(every, 1, EVALUATION_LIMITS.maxEvalEvery)) throw bad('eval_every', `an integer number of steps between 1 and ${EVALUATION_LIMITS.maxEvalEvery}`, every)
+    out.eval_every = every
+  }
+  if (patience !== undefined) {
+    if (!isIntegerIn(patience, 1, EVALUATION_LIMITS.maxPatience)) throw bad('early_stopping_patience', `an integer number of validation points between 1 and ${EVALUATION_LIMITS.maxPatience}`, patience)
+    out.early_stopping_patience = patience
+  }
+  if (minDelta !== undefined) {
+    if (!(typeof minDelta === 'number' && Number.isFinite(minDelta) && minDelta >= 0)) throw bad('early_stopping_min_delta', 'a number of at least 0', minDelta)
+    if (patience === undefined) throw invalidRequest(`Invalid '${where}.early_stopping_min_delta': it applies only with '${where}.early_stopping_patience', which turns early stopping on.`, `${where}.early_stopping_min_delta`)
+    out.early_stopping_min_delta = minDelta
+  }
+  if (metric !== undefined) {
+    if (!isCheckpointMetric(metric)) throw bad('best_checkpoint_metric', `one of ${quoted(CHECKPOINT_METRIC_NAMES)}`, metric)
+    out.best_checkpoint_metric = metric
+  }
+  if (serve !== undefined) {
+    if (!(SERVED_CHECKPOINTS as readonly unknown[]).includes(serve)) throw bad('serve_checkpoint', `one of ${quoted(SERVED_CHECKPOINTS)}`, serve)
+    out.serve_checkpoint = serve as TrainingExtensions['serve_checkpoint']
+  }
   return out
+}
+
+/** Settings that read the validation file are refused without one (they would silently do nothing). */
+function refuseEvaluationWithoutValidationFile(method: RequestedMethod): void {
+  const hyper = method.type === 'supervised' ? method.supervised.hyperparameters : method.dpo.hyperparameters
+  const where = `method.${method.type}.hyperparameters`
+  const needing = (['eval_every', 'early_stopping_patience'] as const).find((k) => hyper[k] !== undefined)
+    ?? (hyper.best_checkpoint_metric !== undefined && isCheckpointMetric(hyper.best_checkpoint_metric) && CHECKPOINT_METRICS[hyper.best_checkpoint_metric].needsValidationFile ? 'best_checkpoint_metric' : undefined)
+  if (needing) throw invalidRequest(`Invalid '${where}.${needing}': it needs a 'validation_file' to validate on.`, `${where}.${needing}`)
 }
 
 /**
@@ -194,6 +237,8 @@ export function normalizeCreateJob(body: CreateJobBody): NormalizedJobRequest {
     throw invalidRequest(`Invalid value for 'seed': an integer between 0 and 2147483647.`, 'seed')
   }
   if (body.integrations && body.integrations.length > 5) throw invalidRequest("Invalid 'integrations': at most 5 are allowed.", 'integrations')
+  const method = checkMethod(body)
+  if (!body.validation_file) refuseEvaluationWithoutValidationFile(method)
   return {
     model: body.model,
     trainingFile: body.training_file,
@@ -201,7 +246,7 @@ export function normalizeCreateJob(body: CreateJobBody): NormalizedJobRequest {
     suffix: body.suffix ?? null,
     seed: body.seed ?? randomInt(0, 2147483647),
     metadata: checkMetadata(body.metadata),
-    method: checkMethod(body),
+    method,
     integrations: body.integrations ?? null,
     dryRun: body.dry_run === true,
   }

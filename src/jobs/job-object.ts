@@ -2,6 +2,7 @@
 // validated and then the numbers training uses; fine_tuned_model appears once the job succeeded.
 import { estimateEventData } from './estimate.ts'
 import type { fineTuningJobs, RequestedHyperparameters, TrainingExtensions } from '../db/schema/jobs.ts'
+import { checkpointModelName } from './naming.ts'
 
 export type JobRow = typeof fineTuningJobs.$inferSelect
 
@@ -12,8 +13,25 @@ export function hyperparametersOf(row: JobRow): RequestedHyperparameters {
 
 /** The Skillet extensions among a job's hyperparameters (those it set; the rest are defaults). */
 export function trainingExtensions(h: RequestedHyperparameters): TrainingExtensions {
-  const { adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type } = h
-  return Object.fromEntries(Object.entries({ adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type }).filter(([, v]) => v !== undefined))
+  const { adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint } = h
+  return Object.fromEntries(Object.entries({ adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint })
+    .filter(([, v]) => v !== undefined))
+}
+
+/**
+ * The job's evaluation (an extension; null until it succeeds): the best checkpoint and the model the
+ * fine-tuned model serves, by their checkpoint model names, the early stop, and the forgetting check.
+ */
+export function evaluationOf(row: JobRow) {
+  const e = row.evaluation
+  if (!e || !row.fineTunedModel || row.status !== 'succeeded') return null
+  const name = (step: number) => checkpointModelName(row.fineTunedModel!, step)
+  return {
+    best_checkpoint: e.best_checkpoint ? { step_number: e.best_checkpoint.step, fine_tuned_model_checkpoint: name(e.best_checkpoint.step), metric: e.best_checkpoint.metric, value: e.best_checkpoint.value } : null,
+    served_step: e.served_step,
+    stopped_early: e.stopped_early ? { step_number: e.stopped_early.step, reason: e.stopped_early.reason } : null,
+    forgetting: e.forgetting,
+  }
 }
 
 export function toFineTuningJob(row: JobRow) {
@@ -47,6 +65,7 @@ export function toFineTuningJob(row: JobRow) {
     /** Skillet extensions: the pre-training estimate, and whether this was a dry run. */
     estimate: row.estimate ? estimateEventData(row.estimate, hyper.n_epochs === 'auto' ? 1 : (hyper.n_epochs ?? 1)) : null,
     dry_run: row.dryRun,
+    evaluation: evaluationOf(row),
   }
 }
 

@@ -2,7 +2,8 @@
 // handed to the trainer through its environment (trainer-env.ts), checked against this schema by
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
-import { ADAPTERS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+import { CHECKPOINT_METRIC_NAMES, SERVED_CHECKPOINTS } from './checkpoint-metrics.ts'
 
 const Hyperparameters = {
   nEpochs: Type.Integer({ minimum: 1 }),
@@ -23,6 +24,16 @@ export const TrainingChoicesSchema = Type.Object({
   })),
   /** GGUF files to export; absent: the trainer's SKILLET_TRAINER_GGUF_TYPE. */
   ggufTypes: Type.Optional(Type.Array(Type.Enum(GGUF_FILE_TYPES), { minItems: 1 })),
+  /** Validation schedule, early stopping, the best checkpoint and which checkpoint the model is. */
+  evaluation: Type.Optional(Type.Object({
+    everySteps: Type.Optional(Type.Integer({ minimum: 1, maximum: EVALUATION_LIMITS.maxEvalEvery })),
+    earlyStopping: Type.Optional(Type.Object({
+      patience: Type.Integer({ minimum: 1, maximum: EVALUATION_LIMITS.maxPatience }),
+      minDelta: Type.Number({ minimum: 0 }),
+    })),
+    bestMetric: Type.Optional(Type.Enum(CHECKPOINT_METRIC_NAMES)),
+    serve: Type.Optional(Type.Enum(SERVED_CHECKPOINTS)),
+  })),
 })
 export type TrainingChoices = Static<typeof TrainingChoicesSchema>
 

@@ -34,12 +34,17 @@ export const MetricsReportSchema = Type.Object({
   train_mean_token_accuracy: Type.Optional(Type.Number()),
   valid_loss: Type.Optional(Type.Number()),
   valid_mean_token_accuracy: Type.Optional(Type.Number()),
+  /** Over the whole validation file (the valid_* pair is a fixed sample of it): at checkpoints. */
+  full_valid_loss: Type.Optional(Type.Number()),
+  full_valid_mean_token_accuracy: Type.Optional(Type.Number()),
   /** Tokens trained so far (all epochs); updates trained_tokens. */
   trained_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Seconds the trainer expects to still need; updates estimated_finish. */
   remaining_seconds: Type.Optional(Type.Number({ minimum: 0 })),
 })
 export type ReportedMetrics = Static<typeof MetricsReportSchema>
+
+const Step = Type.Integer({ minimum: 0 })
 
 /** A checkpoint whose files were uploaded under `blob_prefix`. */
 /** A file the trainer uploaded under the job's output prefix, to be registered as a model artifact (docs/model-artifacts.md). */
@@ -55,9 +60,27 @@ export const CheckpointReportSchema = Type.Object({
 })
 export type CheckpointReport = Static<typeof CheckpointReportSchema>
 
+/** What the trainer's evaluation concluded, reported with success (README, Evaluation during training). */
+export const ReportedEvaluationSchema = Type.Object({
+  /** The best checkpoint by the job's metric; null when no checkpoint had it (no validation file). */
+  best_checkpoint: Type.Union([Type.Object({ step: Step, metric: Type.String(), value: Type.Number() }), Type.Null()]),
+  /** The step whose weights the fine-tuned model is: the best checkpoint's or the last step's. */
+  served_step: Step,
+  stopped_early: Type.Union([Type.Object({ step: Step, reason: Type.String({ maxLength: 1000 }) }), Type.Null()]),
+  /** Loss on a general held-out text set, base model vs fine-tuned: a rise is forgetting. */
+  forgetting: Type.Union([Type.Object({
+    texts: Type.Integer({ minimum: 1 }),
+    base_loss: Type.Number(),
+    fine_tuned_loss: Type.Number(),
+    /** (fine_tuned_loss − base_loss) / base_loss. */
+    relative_change: Type.Number(),
+    warning: Type.Boolean(),
+  }), Type.Null()]),
+})
+export type ReportedEvaluation = Static<typeof ReportedEvaluationSchema>
+
 const TrainerError = Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })
 const TrainedTokens = Type.Integer({ minimum: 0 })
-const Step = Type.Integer({ minimum: 0 })
 /** What a succeeded attempt measured, for the next estimates (src/jobs/training-speed.ts). */
 const Speed = Type.Object({
   backend: Type.String({ minLength: 1, maxLength: 64 }),
@@ -69,7 +92,7 @@ const Speed = Type.Object({
 
 /** How an attempt ended, as the trainer says it. */
 export const StatusReportSchema = Type.Union([
-  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }), speed: Type.Optional(Speed) }),
+  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }), evaluation: Type.Optional(ReportedEvaluationSchema), speed: Type.Optional(Speed) }),
   Type.Object({ status: Type.Literal('failed'), error: TrainerError }),
   Type.Object({ status: Type.Literal('paused'), step: Type.Optional(Step) }),
 ])
@@ -84,6 +107,7 @@ export const StatusReportBodySchema = Type.Object({
   trained_tokens: Type.Optional(TrainedTokens),
   step: Type.Optional(Step),
   artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
+  evaluation: Type.Optional(ReportedEvaluationSchema),
   speed: Type.Optional(Speed),
   error: Type.Optional(TrainerError),
 })

@@ -7,12 +7,18 @@ export type GgufFileType = (typeof GGUF_FILE_TYPES)[number]
 
 /** LoRA-adaptable projections by their Hugging Face module names, per architecture family. */
 export const LLAMA_LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const
+/** Phi-3's fused projections, as PEFT names them (q/k/v in one qkv_proj, gate and up in one gate_up_proj). */
+export const PHI3_LORA_MODULES = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'] as const
 export const GPT2_LORA_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const
-export const LORA_MODULES = [...LLAMA_LORA_MODULES, ...GPT2_LORA_MODULES] as const
+/** Every name above, once each. */
+export const LORA_MODULES = [...LLAMA_LORA_MODULES, 'qkv_proj', 'gate_up_proj', ...GPT2_LORA_MODULES] as const
 
 /** How the weights are trained: LoRA adapters on a frozen base, or every weight. */
 export const ADAPTERS = ['lora', 'full'] as const
 export type Adapter = (typeof ADAPTERS)[number]
+
+/** Limits of the evaluation settings a request may ask for (README, Evaluation during training). */
+export const EVALUATION_LIMITS = { maxEvalEvery: 1_000_000, maxPatience: 1000 } as const
 
 /** Limits of the LoRA shape a request may ask for. */
 export const LORA_LIMITS = { maxRank: 256, maxAlpha: 4096 } as const

@@ -189,7 +189,7 @@ async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusRep
     await tx.insert(files).values({ id: result.id, projectId: job.projectId, filename: 'step_metrics.csv', purpose: 'fine-tune-results', bytes: result.bytes, status: 'processed', blobKey: result.blobKey, createdAt: now })
     let updated: JobRow
     try {
-      updated = await applyAction(tx, locked, 'succeed', { resultFiles: [result.id], trainedTokens: report.trained_tokens ?? locked.trainedTokens, stopRequested: null }, [
+      updated = await applyAction(tx, locked, 'succeed', { resultFiles: [result.id], trainedTokens: report.trained_tokens ?? locked.trainedTokens, stopRequested: null, evaluation: report.evaluation ?? null }, [
         { message: 'New fine-tuned model created', data: { fine_tuned_model: locked.fineTunedModel }, idempotencyKey: 'model-created' },
         { message: 'The job has successfully completed', idempotencyKey: 'succeeded' },
       ])

@@ -1,5 +1,5 @@
 // Wires a scheduler to the service: the executor (local child processes by default), base model
-// resolution (with the one-time Hub fetch), and the wake-up hook the API calls on new work.
+// resolution (with the one-time Hub fetch, which the scheduler runs off its tick), and the wake-up hook the API calls on new work.
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Executor } from './executor/executor.ts'
@@ -50,10 +50,10 @@ export function startScheduler(
     onClaimed: opts.onClaimed,
     countTokens: tokenCounts.lookup,
     reclaimAtStart: opts.reclaimAtStart,
-    resolveModel: async (job) => {
+    resolveModel: async (job, { signal, onProgress }) => {
       // Checked again at launch: the model a job continues from may have been deleted since.
       const start = await jobStartingPoint({ db: services.database.db, baseModels: config.jobs.baseModels }, job.projectId, job.model, job.method.type)
-      const model = await resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, start.baseModel)
+      const model = await resolveBaseModel({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, hubEndpoint: config.jobs.hubEndpoint, hubToken: config.jobs.hubToken }, start.baseModel, { signal, onProgress })
       return { model, initAdapter: start.initAdapter }
     },
   })

@@ -11,8 +11,13 @@ const TrainingExtensions = {
   lora_r: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA rank, an integer 1–256 (default 8).' })),
   lora_alpha: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA alpha, > 0 and ≤ 4096 (default 16); the update is scaled by alpha / r.' })),
   lora_dropout: Type.Optional(Type.Number({ description: 'Skillet extension: dropout on the LoRA input, 0 ≤ p < 1 (default 0.05).' })),
-  lora_target_modules: Type.Optional(Type.Array(Type.String(), { description: 'Skillet extension: the projections to adapt, by Hugging Face module name (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; GPT-2: c_attn, c_proj, c_fc). Default: all of the architecture\'s.' })),
+  lora_target_modules: Type.Optional(Type.Array(Type.String(), { description: 'Skillet extension: the projections to adapt, by Hugging Face module name (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; Phi-3: qkv_proj, o_proj, gate_up_proj, down_proj; GPT-2: c_attn, c_proj, c_fc). Default: all of the architecture\'s.' })),
   gguf_type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: "Skillet extension: the GGUF file(s) to export, one of 'F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M' or a list of them. Default: the trainer's SKILLET_TRAINER_GGUF_TYPE (F16)." })),
+  eval_every: Type.Optional(Type.Union([Type.Literal('auto'), Type.Number()], { description: 'Skillet extension: validate on a fixed sample of the validation file (up to 64 examples) every N optimizer steps, an integer 1–1000000, or \'auto\' (the default: ceil(total steps / 20), 10–20 points per job); also at each epoch end and checkpoint. Needs a validation_file.' })),
+  early_stopping_patience: Type.Optional(Type.Number({ description: 'Skillet extension: stop training after this many validation points in a row (an integer 1–1000) without the validation loss improving by more than early_stopping_min_delta; the job succeeds with the best checkpoint. Default: no early stopping. Needs a validation_file.' })),
+  early_stopping_min_delta: Type.Optional(Type.Number({ description: 'Skillet extension: the improvement of the validation loss (≥ 0, default 0) that resets early stopping\'s patience. Only with early_stopping_patience.' })),
+  best_checkpoint_metric: Type.Optional(Type.String({ description: "Skillet extension: the checkpoint metric the best checkpoint is chosen by: 'valid_loss' (default), 'valid_mean_token_accuracy', 'full_valid_loss' or 'full_valid_mean_token_accuracy'. Needs a validation_file." })),
+  serve_checkpoint: Type.Optional(Type.String({ description: "Skillet extension: 'best' (default: the fine-tuned model is the best checkpoint's weights) or 'last' (the last step's)." })),
 }
 const Hyperparameters = Type.Object(
   { n_epochs: Type.Optional(AutoOrNumber), batch_size: Type.Optional(AutoOrNumber), learning_rate_multiplier: Type.Optional(AutoOrNumber), beta: Type.Optional(AutoOrNumber), ...TrainingExtensions },
@@ -93,6 +98,23 @@ export const FineTuningJob = Type.Object(
     seed: Type.Integer(),
     estimated_finish: Nullable(Unixtime),
     estimate: Type.Optional(Nullable(JobEstimateObject)),
+    evaluation: Type.Optional(Nullable(Type.Object({
+      best_checkpoint: Nullable(Type.Object({
+        step_number: Type.Integer(),
+        fine_tuned_model_checkpoint: Type.String(),
+        metric: Type.String(),
+        value: Type.Number(),
+      }, { description: 'The best checkpoint by best_checkpoint_metric; null without a validation file.' })),
+      served_step: Type.Integer({ description: "The step whose weights fine_tuned_model is: the best checkpoint's, or the last step's (serve_checkpoint 'last', or no best)." }),
+      stopped_early: Nullable(Type.Object({ step_number: Type.Integer(), reason: Type.String() }, { description: 'Set when early stopping ended the run.' })),
+      forgetting: Nullable(Type.Object({
+        texts: Type.Integer(),
+        base_loss: Type.Number(),
+        fine_tuned_loss: Type.Number(),
+        relative_change: Type.Number(),
+        warning: Type.Boolean(),
+      }, { description: 'Loss on a general held-out text set, base model vs fine-tuned model; warning when it rose by more than 10%.' })),
+    }, { description: "Skillet extension: what the job's evaluation concluded; null until the job succeeds." }))),
   },
   { $id: 'FineTuningJob', additionalProperties: true },
 )

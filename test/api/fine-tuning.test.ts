@@ -58,9 +58,9 @@ t.test('a job runs end to end through the fake trainer', async (t) => {
   t.equal(resultFile.purpose, 'fine-tune-results')
   const csv = await (await client.files.content(done.result_files[0])).text()
   const lines = csv.trim().split('\n')
-  t.equal(lines[0], 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy')
+  t.equal(lines[0], 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy')
   t.equal(lines.length, 7)
-  t.equal(lines[1], '1,2,0.16666666666666666,,')
+  t.equal(lines[1], '1,2,0.16666666666666666,,,,')
 
   const retrieved = await client.fineTuning.jobs.retrieve(created.id)
   t.same(retrieved, done)

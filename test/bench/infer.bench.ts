@@ -6,11 +6,13 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import pino from 'pino'
 import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { baseModelGguf } from '../../src/inference/base-model-gguf.ts'
+import { generateTokens } from '../../src/inference/generate-tokens.ts'
 import { getLlamaRuntime } from '../../src/inference/llama-runtime.ts'
 import { createAppServices } from '../../src/services/app-services.ts'
 import { createApiKey } from '../../src/services/projects.ts'
@@ -55,25 +57,44 @@ const rssMiB = () => process.memoryUsage().rss / 2 ** 20
 
 interface Run { ttftMs: number; tokens: number; ms: number }
 
-/** One streamed chat completion through the API: time to the first content chunk, tokens, total time. */
-async function viaApi(model: string): Promise<Run> {
+// The API's client runs in a worker thread, as a real client is another process: its HTTP parsing
+// must not share the event loop that serves the stream (the direct path has no client at all).
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads')
+parentPort.on('message', async ({ id, model }) => {
   const t0 = performance.now()
-  const res = await fetch(`${base}/chat/completions`, {
+  const res = await fetch(workerData.base + '/chat/completions', {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: PROMPT }], max_tokens: TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+    headers: { authorization: 'Bearer ' + workerData.key, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: workerData.prompt }], max_tokens: workerData.tokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
   })
   let ttft = 0
-  let tokens = 0
   const decoder = new TextDecoder()
   let text = ''
-  for await (const chunk of res.body!) {
+  for await (const chunk of res.body) {
     text += decoder.decode(chunk, { stream: true })
-    if (!ttft && text.includes('"content":"') && /"delta":\{"content":"/.test(text)) ttft = performance.now() - t0
+    if (!ttft && /"delta":\\{"content":"/.test(text)) ttft = performance.now() - t0
   }
-  const usage = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(text)
-  tokens = usage ? Number(usage[1]) : 0
-  return { ttftMs: ttft, tokens, ms: performance.now() - t0 }
+  const usage = /"usage":\\{"prompt_tokens":\\d+,"completion_tokens":(\\d+)/.exec(text)
+  parentPort.postMessage({ id, ttftMs: ttft, tokens: usage ? Number(usage[1]) : 0, ms: performance.now() - t0 })
+})
+`
+const client = new Worker(CLIENT, { eval: true, workerData: { base, key, prompt: PROMPT, tokens: TOKENS } })
+client.unref()
+const waiting = new Map<number, (r: Run) => void>()
+client.on('message', (m: Run & { id: number }) => waiting.get(m.id)?.(m))
+let nextId = 0
+
+/** One streamed chat completion through the API: time to the first content chunk, tokens, total time. */
+function viaApi(model: string): Promise<Run> {
+  const id = nextId++
+  return new Promise((resolve) => {
+    waiting.set(id, (r) => {
+      waiting.delete(id)
+      resolve(r)
+    })
+    client.postMessage({ id, model })
+  })
 }
 
 console.log(`bench:infer — tiny Llama ${HIDDEN} wide, ${LAYERS} layers, F16 GGUF; ${TOKENS} tokens per answer, greedy; ${THREADS || 'default'} llama.cpp thread(s); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`)
@@ -111,6 +132,24 @@ async function direct(): Promise<Run> {
   return { ttftMs: ttft, tokens, ms: performance.now() - t0 }
 }
 
+/** The API's own token loop on the same context, without HTTP: where the API's overhead sits. */
+async function loopOnly(): Promise<Run> {
+  const t0 = performance.now()
+  const sequence = context.getSequence()
+  let ttft = 0
+  let tokens = 0
+  try {
+    const loop = generateTokens(model, sequence, promptTokens, { maxTokens: TOKENS, temperature: 0, topP: 1, seed: undefined, frequencyPenalty: 0, presencePenalty: 0, stop: [], topLogprobs: null, grammar: undefined }, new AbortController().signal)
+    for await (const event of loop) {
+      if (!ttft) ttft = performance.now() - t0
+      if (event.text) tokens++
+    }
+  } finally {
+    await sequence.dispose()
+  }
+  return { ttftMs: ttft, tokens: TOKENS, ms: performance.now() - t0 }
+}
+
 async function measure(streams: number, one: () => Promise<Run>) {
   const started = performance.now()
   const runs = await Promise.all(Array.from({ length: streams }, one))
@@ -120,23 +159,24 @@ async function measure(streams: number, one: () => Promise<Run>) {
 }
 
 for (const streams of [1, 8]) {
-  const api = { tps: 0, ttft: 0 }
-  const dir = { tps: 0, ttft: 0 }
+  const sum = { api: { tps: 0, ttft: 0 }, loop: { tps: 0, ttft: 0 }, direct: { tps: 0, ttft: 0 } }
+  const contenders = { api: () => viaApi(ids[0]), loop: loopOnly, direct }
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate who goes first, so the machine's other load falls on both alike.
-    const order = round % 2 === 0 ? ['api', 'direct'] : ['direct', 'api']
+    // Rotate who goes first, so the machine's other load falls on all alike.
+    const order = (['api', 'loop', 'direct'] as const).map((_, i, all) => all[(i + round) % all.length])
     for (const who of order) {
-      const r = who === 'api' ? await measure(streams, () => viaApi(ids[0])) : await measure(streams, direct)
-      const into = who === 'api' ? api : dir
-      into.tps += r.tokensPerSecond / ROUNDS
-      into.ttft += r.ttftMs / ROUNDS
+      const r = await measure(streams, contenders[who])
+      sum[who].tps += r.tokensPerSecond / ROUNDS
+      sum[who].ttft += r.ttftMs / ROUNDS
     }
   }
-  console.log(`${streams} stream${streams > 1 ? 's' : ''}: API ${api.tps.toFixed(0)} tokens/s, TTFT ${api.ttft.toFixed(1)} ms | direct ${dir.tps.toFixed(0)} tokens/s, TTFT ${dir.ttft.toFixed(1)} ms | API/direct ${(api.tps / dir.tps).toFixed(2)}`)
+  const { api, loop, direct: dir } = sum
+  console.log(`${streams} stream${streams > 1 ? 's' : ''}: API ${api.tps.toFixed(0)} tokens/s, TTFT ${api.ttft.toFixed(1)} ms | token loop without HTTP ${loop.tps.toFixed(0)} tokens/s | direct ${dir.tps.toFixed(0)} tokens/s, TTFT ${dir.ttft.toFixed(1)} ms | API/direct ${(api.tps / dir.tps).toFixed(2)}`)
 }
 
 await context.dispose()
 await model.dispose()
 await app.close()
 await database.close()
+await client.terminate()
 await fs.rm(dir, { recursive: true, force: true })

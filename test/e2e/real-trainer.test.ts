@@ -19,6 +19,7 @@ import { ModelWeights } from '../../src/trainer/model/weights.ts'
 import { makeTinyModel } from '../../src/trainer/tiny/make-tiny-model.ts'
 import { TextTokenizer } from '../../src/trainer/tokenizer/text-tokenizer.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
+import { assertSpec } from '../helpers/openai-spec.ts'
 import { startRealTrainerApp } from '../helpers/real-trainer-app.ts'
 import { tmpDir } from '../helpers/test-app.ts'
 import { untar } from '../helpers/untar.ts'
@@ -67,7 +68,14 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   t.match(metrics[0].message, /^Step 1\/10: training loss=\d+\.\d\d$/)
   for (const e of metrics) t.match(e.data, { total_steps: 10, train_loss: Number, train_mean_token_accuracy: Number })
   const validated = metrics.filter((e) => 'valid_loss' in (e.data as object)).map((e) => (e.data as { step: number }).step)
-  t.same(validated, [5, 10], 'validation loss at the end of each epoch')
+  t.same(validated, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'validation points during the run (10 steps: every step), more than the 2 epochs')
+  const fullyValidated = metrics.filter((e) => 'full_valid_loss' in (e.data as object)).map((e) => (e.data as { step: number }).step)
+  t.same(fullyValidated, [5, 10], 'the whole validation file at each checkpoint')
+  for (const e of metrics.filter((m) => 'full_valid_loss' in (m.data as object))) t.match(e.data, { valid_loss: Number, valid_mean_token_accuracy: Number, full_valid_loss: Number, full_valid_mean_token_accuracy: Number })
+  const bestEvent = events.find((e) => e.message.startsWith('Best checkpoint: step '))
+  t.match(bestEvent?.data, { step: Number, metric: 'valid_loss', value: Number }, bestEvent?.message ?? 'the best checkpoint is named')
+  const bestStep = (bestEvent?.data as { step: number }).step
+  t.equal((bestEvent?.data as { served_step: number }).served_step, bestStep, 'the fine-tuned model is the best checkpoint')
   const loss = metrics.map((e) => (e.data as { train_loss: number }).train_loss)
   t.ok(loss.at(-1)! < loss[0], `training loss fell from ${loss[0].toFixed(3)} to ${loss.at(-1)!.toFixed(3)}`)
 
@@ -75,11 +83,18 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data
   t.same(checkpoints.map((c) => c.step_number).sort((a, b) => a - b), [5, 10])
   t.ok(checkpoints.every((c) => c.fine_tuned_model_checkpoint.startsWith(`${model}:ckpt-step-`)), 'checkpoint models are named after the model')
-  t.match(checkpoints.find((c) => c.step_number === 10)?.metrics, { train_loss: Number, valid_loss: Number })
+  assertSpec(t, 'ListFineTuningJobCheckpointsResponse', { object: 'list', data: checkpoints, first_id: checkpoints[0]?.id ?? null, last_id: checkpoints.at(-1)?.id ?? null, has_more: false })
+  for (const c of checkpoints) {
+    t.same(Object.keys(c.metrics).sort(), ['full_valid_loss', 'full_valid_mean_token_accuracy', 'step', 'train_loss', 'train_mean_token_accuracy', 'valid_loss', 'valid_mean_token_accuracy'],
+      `checkpoint ${c.step_number}: every metric of the spec, filled`)
+  }
+  const bestValue = (bestEvent?.data as { value: number }).value
+  t.equal(bestValue, Math.min(...checkpoints.map((c) => c.metrics.valid_loss!)), 'the best checkpoint has the lowest valid_loss')
   const csv = (await (await client.files.content(done.result_files[0])).text()).trim().split('\n')
-  t.equal(csv[0], 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy')
+  t.equal(csv[0], 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy')
   t.equal(csv.length, 11, 'a row per step')
-  t.match(csv[10], /^10,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+$/, 'the last row has validation metrics')
+  t.match(csv[10], /^10,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+$/, 'the last row has validation metrics, the whole file\'s too')
+  t.match(csv[3], /^3,[\d.e-]+,[\d.e-]+,[\d.e-]+,[\d.e-]+,,$/, 'a step between checkpoints has the sample\'s')
   const listed = []
   for await (const m of client.models.list()) listed.push(m.id)
   t.ok(listed.includes(model), 'GET /v1/models lists the fine-tuned model')
@@ -153,9 +168,9 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   t.same(ckptNames, [...names.filter((n) => n.startsWith('adapter/')), 'model-f16.gguf', 'Modelfile'].sort(), 'a checkpoint model has the adapter folder, the GGUF and the Modelfile')
   const adapterOf = async (m: string) => Buffer.from(await (await fetch(`${ctx.baseURL}/models/${m}/artifacts/adapter/adapter_model.safetensors`, { headers })).arrayBuffer())
   const final = await fs.readFile(path.join(dir, 'adapter/adapter_model.safetensors'))
-  t.ok((await adapterOf(`${model}:ckpt-step-10`)).equals(final), "the last checkpoint's adapter is the final model's")
-  const step5 = await adapterOf(ckpt5)
-  t.notOk(step5.equals(final), 'an earlier checkpoint has its own weights')
+  t.ok((await adapterOf(`${model}:ckpt-step-${bestStep}`)).equals(final), `the best checkpoint's (step ${bestStep}) adapter is the final model's`)
+  const other = await adapterOf(`${model}:ckpt-step-${bestStep === 5 ? 10 : 5}`)
+  t.notOk(other.equals(final), 'the other checkpoint has its own weights')
   const ckptGguf = await fetch(`${ctx.baseURL}/models/${ckpt5}/artifacts/model-f16.gguf`, { headers })
   t.equal(Buffer.from(await ckptGguf.arrayBuffer()).subarray(0, 4).toString('latin1'), 'GGUF', "the checkpoint's GGUF")
 

@@ -123,6 +123,22 @@ t.test('chat.completions on the demo base model', async (t) => {
     t.ok(second.usage!.prompt_tokens > first.usage!.prompt_tokens, 'the call and its result are in the prompt')
     t.notOk(second.choices[0].message.tool_calls, 'tool_choice none: no call')
 
+    // auto (also what no tool_choice means): the model may call or answer; either way the answer is
+    // well formed — a call parses and follows the schema, text never leaks the call syntax.
+    for (const tool_choice of ['auto', undefined] as const) {
+      const auto = await client.chat.completions.create({ model: DEMO_MODEL_ID, messages: messages.slice(0, 1), tools, ...(tool_choice ? { tool_choice } : {}), max_tokens: 200, temperature: 0 })
+      assertSpec(t, 'CreateChatCompletionResponse', auto)
+      const c = auto.choices[0]
+      if (c.message.tool_calls?.length) {
+        t.equal(c.finish_reason, 'tool_calls', `tool_choice ${tool_choice}: a call ends the answer`)
+        const a = c.message.tool_calls[0]
+        t.ok(a.type === 'function' && a.function.name === 'f' && ['P', 'R'].includes((JSON.parse(a.function.arguments) as { c: string }).c), `tool_choice ${tool_choice}: the call follows the schema`)
+      } else {
+        t.ok(['stop', 'length'].includes(c.finish_reason), `tool_choice ${tool_choice}: text ends with ${c.finish_reason}`)
+        t.notMatch(c.message.content ?? '', /^\s*</, `tool_choice ${tool_choice}: no call syntax in the text`)
+      }
+    }
+
     const named = await client.chat.completions.create({ model: DEMO_MODEL_ID, messages: messages.slice(0, 1), tools, tool_choice: { type: 'function', function: { name: 'f' } }, max_tokens: 200, temperature: 0, stream: true })
     const chunks: ChatCompletionChunk[] = []
     for await (const c of named) chunks.push(c)

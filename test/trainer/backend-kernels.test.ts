@@ -11,7 +11,7 @@ t.test('auto picks the first backend that loads and says why', async (t) => {
   const chosen = await selectBackend('auto', (l) => lines.push(l))
   t.equal(chosen.name, 'wasm', 'tfjs-node is not installed here, so wasm')
   t.equal(tf.getBackend(), 'wasm')
-  t.equal(lines[0], 'trainer backend: wasm on the CPU (chosen automatically)', 'what was chosen, in one line')
+  t.match(lines[0], /^trainer backend: wasm on the CPU, \d+ threads? \(chosen automatically\)$/, 'what was chosen, and on how many threads, in one line')
   t.match(lines[1], /^no GPU in use \(tensorflow: .*tfjs-node.*; webgpu: .*\); a GPU needs @tensorflow\/tfjs-node-gpu with CUDA, or a Vulkan driver for WebGPU: see docs\/gpu\.md$/,
     'and, on one informational line, why no GPU backend loaded and what a GPU needs')
   t.equal(lines.length, 2)

@@ -62,3 +62,20 @@ t.test('a SentencePiece tokenizer in GGUF: metadata, the same token ids as HF to
 
   await checkGoldenCases(t, dir, [{ label: 'llama with a SentencePiece vocabulary', model, reference: (tokens) => referenceLogits(model.config, model.weights, tokens) }])
 })
+
+t.test('a Gemma-style SentencePiece tokenizer (no ▁ prepended): add_space_prefix false, the same ids in llama.cpp', async (t) => {
+  const dir = t.testdir()
+  await makeTinyModel({ architecture: 'gemma2', dir: join(dir, 'm'), seed: 7, initStd: 0.1 })
+  const model = await loadModelDir(join(dir, 'm'))
+  // Gemma's tokenizer.json normalizer only replaces spaces; Llama-2's also prepends one.
+  const normalizer = model.tokenizerJson.normalizer as { normalizers: { type: string }[] }
+  normalizer.normalizers = normalizer.normalizers.filter((n) => n.type !== 'Prepend')
+  const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
+  const hf = STRINGS.map((s) => tokenizer.encode(s, { addSpecialTokens: false }))
+  await exportGguf(model, join(dir, 'm.gguf'), { dtype: 'F32' })
+  const info = await readGgufFileInfo(join(dir, 'm.gguf'), { sourceType: 'filesystem', logWarnings: false })
+  t.equal((info.metadata as any).tokenizer.ggml.add_space_prefix, false)
+  const cpp = await llamaCppTokenize(join(dir, 'm.gguf'), STRINGS)
+  const differing = STRINGS.map((s, i) => ({ s, hf: hf[i], cpp: cpp[i] })).filter((d) => d.hf.join() !== d.cpp.join())
+  t.same(differing, [], `llama.cpp tokenises all ${STRINGS.length} strings as HF tokenizers does`)
+})

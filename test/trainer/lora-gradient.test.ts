@@ -29,12 +29,15 @@ async function scalar(f: () => tf.Scalar): Promise<number> {
   return v
 }
 
-for (const arch of ['llama', 'gpt2'] as const) {
+const LORA_TARGETS = { llama: ['q_proj', 'v_proj', 'down_proj'], phi3: ['qkv_proj', 'gate_up_proj'], gemma2: ['q_proj', 'v_proj', 'down_proj'], gpt2: ['c_attn', 'c_fc'] }
+
+// Gemma-2's fixture soft-caps attention scores and logits hard enough for the caps' gradients to matter.
+for (const arch of ['llama', 'phi3', 'gemma2', 'gpt2'] as const) {
   t.test(`${arch}: LoRA gradients match finite differences`, async (t) => {
     await selectBackend('cpu')
     const config: ModelConfig = tinyConfig(arch)
     const weights = ModelWeights.fromHost(config, randomWeights(config, 5, 0.2), { trainable: false })
-    const targetsModules = arch === 'gpt2' ? ['c_attn', 'c_fc'] : ['q_proj', 'v_proj', 'down_proj']
+    const targetsModules = LORA_TARGETS[arch]
     const lora = LoraAdapters.create(weights, { rank: 4, alpha: 8, dropout: 0, targetModules: targetsModules }, Random.fromSeed(1))
     // B starts at zero (so A's gradient would be zero): give it values to test both.
     const rng = Random.fromSeed(9)
@@ -82,8 +85,9 @@ for (const arch of ['llama', 'gpt2'] as const) {
   })
 }
 
-t.test('full fine-tuning: every gradient, embedding included, agrees between wasm and cpu; embedding matches finite differences', async (t) => {
-  const config = tinyConfig('qwen2') // tied: the embedding gets gradient from the lookup and the head
+// Both tied: the embedding gets gradient from the lookup and the head (Gemma-2's soft-capped).
+for (const arch of ['qwen2', 'gemma2'] as const) t.test(`${arch} full fine-tuning: every gradient, embedding included, agrees between wasm and cpu; embedding matches finite differences`, async (t) => {
+  const config = tinyConfig(arch)
   const gradsOn = async (backend: 'cpu' | 'wasm') => {
     await selectBackend(backend)
     const weights = ModelWeights.fromHost(config, randomWeights(config, 5, 0.2), { trainable: true })

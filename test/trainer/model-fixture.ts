@@ -8,7 +8,7 @@ export function tinyConfig(architecture: Architecture, over: Partial<ModelConfig
   const numHeads = over.numHeads ?? 4
   return {
     architecture,
-    hfArchitecture: { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', gpt2: 'GPT2LMHeadModel' }[architecture],
+    hfArchitecture: { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gemma2: 'Gemma2ForCausalLM', gpt2: 'GPT2LMHeadModel' }[architecture],
     vocabSize: 64,
     hiddenSize,
     intermediateSize: architecture === 'gpt2' ? 4 * hiddenSize : 48,
@@ -20,8 +20,10 @@ export function tinyConfig(architecture: Architecture, over: Partial<ModelConfig
     normEps: 1e-5,
     ropeTheta: 10000,
     ropeScaling: null,
-    tieWordEmbeddings: architecture !== 'llama',
+    tieWordEmbeddings: architecture === 'qwen2' || architecture === 'gemma2' || architecture === 'gpt2',
     attentionBias: architecture === 'qwen2',
+    slidingWindow: null,
+    gemma2: architecture === 'gemma2' ? { queryPreAttnScalar: 8, attnLogitSoftcap: 0.5, finalLogitSoftcap: 3 } : null,
     bosTokenId: null,
     eosTokenId: null,
     raw: {},
@@ -55,9 +57,28 @@ export function randomWeights(c: ModelConfig, seed = 1, std = 0.1): HostTensors 
     return w
   }
   put('model.embed_tokens.weight', [V, D])
+  if (c.architecture === 'phi3') {
+    // Fused: qkv_proj [(H + 2·Hkv)·Dh, D], gate_up_proj [2I, D] (gate rows first).
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`
+      put(`${p}.input_layernorm.weight`, [D], 1)
+      put(`${p}.self_attn.qkv_proj.weight`, [(c.numHeads + 2 * c.numKvHeads) * Dh, D])
+      put(`${p}.self_attn.o_proj.weight`, [D, c.numHeads * Dh])
+      put(`${p}.post_attention_layernorm.weight`, [D], 1)
+      put(`${p}.mlp.gate_up_proj.weight`, [2 * I, D])
+      put(`${p}.mlp.down_proj.weight`, [D, I])
+    }
+    put('model.norm.weight', [D], 1)
+    if (!c.tieWordEmbeddings) put('lm_head.weight', [V, D])
+    return w
+  }
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`
     put(`${p}.input_layernorm.weight`, [D], 1)
+    if (c.architecture === 'gemma2') {
+      put(`${p}.pre_feedforward_layernorm.weight`, [D])
+      put(`${p}.post_feedforward_layernorm.weight`, [D])
+    }
     put(`${p}.self_attn.q_proj.weight`, [c.numHeads * Dh, D])
     put(`${p}.self_attn.k_proj.weight`, [c.numKvHeads * Dh, D])
     put(`${p}.self_attn.v_proj.weight`, [c.numKvHeads * Dh, D])

@@ -1,7 +1,8 @@
 // An independent reference forward pass: plain float64 loops over HF-layout host weights,
-// written from the transformers modelling code (LlamaForCausalLM, Qwen2ForCausalLM,
-// GPT2LMHeadModel) with no tfjs, no reshapes and no shared code with src/trainer/model
-// except the rope frequency rule (checked on its own in model-rope.test.ts).
+// written from the transformers modelling code (LlamaForCausalLM, MistralForCausalLM,
+// Qwen2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, GPT2LMHeadModel) with no tfjs, no reshapes and no shared
+// code with src/trainer/model except the rope frequency rule (which the llama.cpp golden tests
+// check against an independent implementation in helpers/reference-forward.ts).
 import { ropeInverseFrequencies } from '../../src/trainer/model/rope.ts'
 import type { HostTensors, ModelConfig } from '../../src/trainer/model/types.ts'
 
@@ -62,11 +63,13 @@ function layerNorm(x: Mat, g: Float32Array, b: Float32Array, eps: number): Mat {
 const add = (a: Mat, b: Mat): Mat => a.map((row, t) => row.map((v, i) => v + b[t][i]))
 
 /** One sequence's causal attention; mask[j] = 0 hides key j. q: [T, H·Dh], k/v: [T, Hkv·Dh]. */
-function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope: boolean): Mat {
+function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope: boolean, window: number | null): Mat {
   const T = q.length
   const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = c
   const half = Dh / 2
-  const inv = ropeInverseFrequencies(c)
+  const inv = ropeInverseFrequencies(c, T)
+  // longrope scales cos and sin (transformers' attention_scaling).
+  const scale = c.ropeScaling?.type === 'longrope' ? c.ropeScaling.attentionFactor : 1
   const rot = (vec: Float64Array, head: number, pos: number) => {
     const out = new Float64Array(Dh)
     for (let i = 0; i < Dh; i++) out[i] = vec[head * Dh + i]
@@ -74,8 +77,9 @@ function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope:
     const x = out.slice()
     for (let i = 0; i < half; i++) {
       const a = pos * inv[i]
-      out[i] = x[i] * Math.cos(a) - x[i + half] * Math.sin(a)
-      out[i + half] = x[i + half] * Math.cos(a) + x[i] * Math.sin(a)
+      const [cos, sin] = [Math.cos(a) * scale, Math.sin(a) * scale]
+      out[i] = x[i] * cos - x[i + half] * sin
+      out[i + half] = x[i + half] * cos + x[i] * sin
     }
     return out
   }
@@ -87,10 +91,15 @@ function attention(c: ModelConfig, q: Mat, k: Mat, v: Mat, mask: number[], rope:
       const qi = rot(q[i], h, i)
       const scores: number[] = []
       for (let j = 0; j < T; j++) {
-        if (j > i || mask[j] === 0) { scores.push(-Infinity); continue }
+        // Sliding window: only the last `window` keys, itself included.
+        const outside = window !== null && i - j >= window
+        if (j > i || outside || mask[j] === 0) { scores.push(-Infinity); continue }
         let s = 0
         for (let d = 0; d < Dh; d++) s += qi[d] * keys[j][d]
-        scores.push(s / Math.sqrt(Dh))
+        // Gemma2Attention: scaling query_pre_attn_scalar^-½, then cap·tanh(score / cap).
+        const scaled = s / Math.sqrt(c.gemma2 ? c.gemma2.queryPreAttnScalar : Dh)
+        const cap = c.gemma2?.attnLogitSoftcap ?? null
+        scores.push(cap === null ? scaled : cap * Math.tanh(scaled / cap))
       }
       const max = Math.max(...scores)
       // A padded query whose keys are all hidden: uniform over all keys (what a large
@@ -120,7 +129,7 @@ export function referenceLogits(c: ModelConfig, w: HostTensors, ids: number[], m
       const h = layerNorm(x, g(`${p}.ln_1.weight`).data, g(`${p}.ln_1.bias`).data, c.normEps)
       const qkv = conv1d(h, g(`${p}.attn.c_attn.weight`), g(`${p}.attn.c_attn.bias`))
       const q = qkv.map((r) => r.slice(0, D)), k = qkv.map((r) => r.slice(D, 2 * D)), v = qkv.map((r) => r.slice(2 * D))
-      x = add(x, conv1d(attention(c, q, k, v, mask, false), g(`${p}.attn.c_proj.weight`), g(`${p}.attn.c_proj.bias`)))
+      x = add(x, conv1d(attention(c, q, k, v, mask, false, null), g(`${p}.attn.c_proj.weight`), g(`${p}.attn.c_proj.bias`)))
       const m = layerNorm(x, g(`${p}.ln_2.weight`).data, g(`${p}.ln_2.bias`).data, c.normEps)
       const fc = conv1d(m, g(`${p}.mlp.c_fc.weight`), g(`${p}.mlp.c_fc.bias`))
       const act = fc.map((r) => r.map((u) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)))))
@@ -130,22 +139,50 @@ export function referenceLogits(c: ModelConfig, w: HostTensors, ids: number[], m
     return linear(x, { shape: [c.vocabSize, D], data: wte })
   }
   const emb = g('model.embed_tokens.weight').data
-  let x: Mat = ids.map((id) => Float64Array.from({ length: D }, (_, i) => emb[id * D + i]))
+  const gemma = c.gemma2
+  // Gemma2Model: embeddings times √D as a float32; Gemma2RMSNorm: x̂ · (1 + w).
+  const embScale = gemma ? Math.fround(Math.sqrt(D)) : 1
+  let x: Mat = ids.map((id) => Float64Array.from({ length: D }, (_, i) => emb[id * D + i] * embScale))
+  const norm = (y: Mat, name: string) => rmsNorm(y, gemma ? g(name).data.map((w) => 1 + w) : g(name).data, c.normEps)
   const bias = (name: string) => (c.attentionBias ? g(name) : undefined)
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`
-    const h = rmsNorm(x, g(`${p}.input_layernorm.weight`).data, c.normEps)
-    const q = linear(h, g(`${p}.self_attn.q_proj.weight`), bias(`${p}.self_attn.q_proj.bias`))
-    const k = linear(h, g(`${p}.self_attn.k_proj.weight`), bias(`${p}.self_attn.k_proj.bias`))
-    const v = linear(h, g(`${p}.self_attn.v_proj.weight`), bias(`${p}.self_attn.v_proj.bias`))
-    x = add(x, linear(attention(c, q, k, v, mask, true), g(`${p}.self_attn.o_proj.weight`)))
-    const m = rmsNorm(x, g(`${p}.post_attention_layernorm.weight`).data, c.normEps)
-    const gate = linear(m, g(`${p}.mlp.gate_proj.weight`))
-    const up = linear(m, g(`${p}.mlp.up_proj.weight`))
-    const act = gate.map((r, t) => r.map((u, i) => (u / (1 + Math.exp(-u))) * up[t][i]))
-    x = add(x, linear(act, g(`${p}.mlp.down_proj.weight`)))
+    const h = norm(x, `${p}.input_layernorm.weight`)
+    let q: Mat, k: Mat, v: Mat
+    if (c.architecture === 'phi3') {
+      // Phi3Attention: qkv_proj's output is q, then k, then v.
+      const qkv = linear(h, g(`${p}.self_attn.qkv_proj.weight`))
+      const [nq, nkv] = [c.numHeads * c.headDim, c.numKvHeads * c.headDim]
+      ;[q, k, v] = [qkv.map((r) => r.slice(0, nq)), qkv.map((r) => r.slice(nq, nq + nkv)), qkv.map((r) => r.slice(nq + nkv))]
+    } else {
+      q = linear(h, g(`${p}.self_attn.q_proj.weight`), bias(`${p}.self_attn.q_proj.bias`))
+      k = linear(h, g(`${p}.self_attn.k_proj.weight`), bias(`${p}.self_attn.k_proj.bias`))
+      v = linear(h, g(`${p}.self_attn.v_proj.weight`), bias(`${p}.self_attn.v_proj.bias`))
+    }
+    // Gemma-2 windows its even layers only (layer_types: sliding, full, sliding, …).
+    const window = gemma && l % 2 === 1 ? null : c.slidingWindow
+    const attn = linear(attention(c, q, k, v, mask, true, window), g(`${p}.self_attn.o_proj.weight`))
+    // Gemma2DecoderLayer: post_attention_layernorm on the attention's output, pre_feedforward_layernorm before the MLP.
+    x = add(x, gemma ? norm(attn, `${p}.post_attention_layernorm.weight`) : attn)
+    const m = norm(x, gemma ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`)
+    let gate: Mat, up: Mat
+    if (c.architecture === 'phi3') {
+      // Phi3MLP: gate_up_proj's output chunks into gate, then up.
+      const gateUp = linear(m, g(`${p}.mlp.gate_up_proj.weight`))
+      ;[gate, up] = [gateUp.map((r) => r.slice(0, c.intermediateSize)), gateUp.map((r) => r.slice(c.intermediateSize))]
+    } else {
+      gate = linear(m, g(`${p}.mlp.gate_proj.weight`))
+      up = linear(m, g(`${p}.mlp.up_proj.weight`))
+    }
+    // SiLU, or Gemma's gelu_pytorch_tanh.
+    const gelu = (u: number) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)))
+    const act = gate.map((r, t) => r.map((u, i) => (gemma ? gelu(u) : u / (1 + Math.exp(-u))) * up[t][i]))
+    const mlp = linear(act, g(`${p}.mlp.down_proj.weight`))
+    x = add(x, gemma ? norm(mlp, `${p}.post_feedforward_layernorm.weight`) : mlp)
   }
-  x = rmsNorm(x, g('model.norm.weight').data, c.normEps)
+  x = norm(x, 'model.norm.weight')
   const head = c.tieWordEmbeddings ? { shape: [c.vocabSize, D], data: emb } : g('lm_head.weight')
-  return linear(x, head)
+  const cap = gemma?.finalLogitSoftcap ?? null
+  const logits = linear(x, head)
+  return cap === null ? logits : logits.map((row) => row.map((z) => cap * Math.tanh(z / cap)))
 }

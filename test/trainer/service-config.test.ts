@@ -31,16 +31,19 @@ t.test('a valid environment', async (t) => {
   t.same(c.spec, spec)
   t.equal(c.callbackUrl, spec.callbackUrl, 'the spec gives the callback URL unless SKILLET_CALLBACK_URL does')
   t.same(c.blobStore, { kind: 'fs', root: '/srv/skillet/blobs' }, 'the API\'s filesystem store')
-  t.same(c.backend, { requested: 'auto', requireGpu: false })
+  t.same(c.backend, { requested: 'auto', requireGpu: false, threads: 'auto' })
   t.equal(c.gguf, 'F16', 'GGUF F16 by default')
   t.equal(c.heartbeatSeconds, 10)
   t.equal(c.parentPid, null)
 
   const s3 = loadTrainerConfig(env({ SKILLET_S3_BUCKET: 'b', SKILLET_S3_ENDPOINT: 'http://minio:9000', SKILLET_S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'eu-west-1',
-    SKILLET_CALLBACK_URL: 'http://api:8080/internal/v1', SKILLET_TRAINER_BACKEND: 'wasm', SKILLET_TRAINER_GGUF_TYPE: 'none', SKILLET_PARENT_PID: '123' }))
+    SKILLET_CALLBACK_URL: 'http://api:8080/internal/v1', SKILLET_TRAINER_BACKEND: 'wasm', SKILLET_TRAINER_GGUF_TYPE: 'none', SKILLET_PARENT_PID: '123', SKILLET_TRAINER_THREADS: '3' }))
   t.same(s3.blobStore, { kind: 's3', bucket: 'b', endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true, prefix: '' })
   t.equal(s3.callbackUrl, 'http://api:8080/internal/v1')
   t.equal(s3.backend.requested, 'wasm')
+  t.equal(s3.backend.threads, 3, 'SKILLET_TRAINER_THREADS sets the wasm backend\'s threads')
+  const badThreads = t.throws(() => loadTrainerConfig(env({ SKILLET_TRAINER_THREADS: 'many' }))) as TrainerConfigError
+  t.match(badThreads.problems, [/^SKILLET_TRAINER_THREADS must be auto or an integer of at least 1 \(got "many"\)/])
   t.equal(s3.gguf, null)
   t.equal(s3.parentPid, 123)
 })

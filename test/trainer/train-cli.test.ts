@@ -32,7 +32,7 @@ t.test('train CLI: lora, full and dpo on a tiny qwen2', async (t) => {
   t.equal(lora.status, 0, lora.stderr)
   const lines = lora.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; validLoss?: number })
   t.equal(lines.filter((l) => l.type === 'step').length, 6, '3 batches × 2 epochs, reported as JSON lines (stdout is not a TTY)')
-  t.equal(lines.filter((l) => l.type === 'eval').length, 2, 'validation each epoch')
+  t.equal(lines.filter((l) => l.type === 'eval').length, 6, 'a validation point at every step of a 6-step run')
   t.same((await readdir(join(dir, 'lora', 'adapter'))).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json', 'tokenizer_config.json'], 'the adapter and the tokenizer files, as PEFT and tokenizer.save_pretrained write them')
 
   const full = run('full', 'sft.jsonl')

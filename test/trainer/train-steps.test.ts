@@ -56,7 +56,7 @@ for (const method of ['lora', 'full', 'dpo'] as const) {
     const run = trainer(method, method === 'dpo' ? preference : sft, reporter)
     await run.run()
     t.equal(steps.length, 8)
-    t.equal(evals.length, 4, 'one validation per epoch')
+    t.equal(evals.length, 8, 'a validation point at every step of an 8-step run: more than the 4 epochs')
     const counts = steps.map((s) => s.numTensors)
     t.same(new Set(counts).size, 1, `numTensors after every step: ${counts.join(', ')}`)
     t.ok(steps.every((s) => Number.isFinite(s.trainLoss) && s.tokensPerSec > 0), 'finite loss and throughput every step')

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { projects } from './core.ts'
+import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 
 const unixSeconds = (name: string) => bigint(name, { mode: 'number' })
 
@@ -35,6 +36,8 @@ export const fineTuningJobs = pgTable(
     /** Token count, total steps and estimated seconds, computed before training. */
     estimate: jsonb('estimate').$type<JobEstimate | null>(),
     estimatedFinish: unixSeconds('estimated_finish'),
+    /** What the trainer's evaluation concluded (best checkpoint, early stop, forgetting check), set when the job succeeds. */
+    evaluation: jsonb('evaluation').$type<JobEvaluation | null>(),
     resultFiles: jsonb('result_files').$type<string[]>().notNull().default([]),
     createdAt: unixSeconds('created_at').notNull(),
     finishedAt: unixSeconds('finished_at'),
@@ -61,7 +64,7 @@ export const fineTuningJobs = pgTable(
 
 /**
  * Skillet's extensions to a method's hyperparameters (absent: the trainer's defaults): full
- * fine-tuning or LoRA and its shape, and the GGUF file types to export.
+ * fine-tuning or LoRA and its shape, the GGUF file types to export, and how the run is evaluated.
  */
 export interface TrainingExtensions {
   adapter?: 'lora' | 'full'
@@ -70,6 +73,12 @@ export interface TrainingExtensions {
   lora_dropout?: number
   lora_target_modules?: string[]
   gguf_type?: string[]
+  /** Validation schedule, early stopping and the served checkpoint (src/protocol/checkpoint-metrics.ts). */
+  eval_every?: number
+  early_stopping_patience?: number
+  early_stopping_min_delta?: number
+  best_checkpoint_metric?: string
+  serve_checkpoint?: 'best' | 'last'
 }
 
 export interface RequestedHyperparameters extends TrainingExtensions {
@@ -89,6 +98,9 @@ export interface ResolvedJobHyperparameters extends TrainingExtensions {
   learning_rate_multiplier: number
   beta?: number
 }
+
+/** The trainer's evaluation of a succeeded job, as it reported it (src/protocol/trainer-reports.ts). */
+export type JobEvaluation = ReportedEvaluation
 
 export interface JobEstimate {
   /** Training tokens in one epoch: the trainer's count (tokenizer), or characters / 4 without one. */

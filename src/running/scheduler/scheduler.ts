@@ -3,11 +3,16 @@
 //   2. reaps active jobs whose trainer stopped heartbeating (retry from checkpoint, or fail),
 //   3. supervises the trainers this instance launched (crash → failed with the log tail; stopped
 //      when their job was cancelled or paused),
-//   4. claims runnable jobs while the executor has room, and launches their trainers.
+//   4. polls the jobs it claimed whose start is still being prepared in the background (a base
+//      model fetched from the Hugging Face Hub, possibly gigabytes): keeps their lease alive, reports
+//      the download's progress as events, stops it when the job is cancelled or paused, and launches
+//      the trainer (or fails the job) once it is done,
+//   5. claims runnable jobs while the executor has room, and starts preparing them.
+// No step waits for a download: a tick stays short whatever the fetch is doing.
 // Every step is safe with several schedulers on one database: rows are claimed and locked with
 // SKIP LOCKED, and all status changes go through the state machine.
 import { randomBytes } from 'node:crypto'
-import { eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../../db/database.ts'
 import { fineTuningJobs } from '../../db/schema/index.ts'
@@ -19,6 +24,8 @@ import { jobsToValidate, validateJob, type TokenCountLookup } from '../../jobs/j
 import type { JobsConfig } from '../../config/index.ts'
 import { unixNow } from '../../lib/ids.ts'
 import { startLoop, type Loop } from '../../lib/loop.ts'
+import { HubFetchError } from '../../models/hub-fetch.ts'
+import type { BaseModelProgress } from '../../models/base-models.ts'
 import { claimNextJob } from './claim.ts'
 import { decide, type Decision } from './decide.ts'
 import { buildJobSpec } from './trainer-job-spec.ts'
@@ -33,8 +40,11 @@ export interface SchedulerOptions {
   capacity: number
   /** Base URL of the internal trainer endpoints. */
   callbackUrl: string
-  /** What the job trains: its base model's location, and the adapter it continues from (a job on an `ft:` model). */
-  resolveModel: (job: JobRow) => Promise<Pick<TrainerJobSpec, 'model' | 'initAdapter'>>
+  /**
+   * What the job trains: its base model's location, and the adapter it continues from (a job on an
+   * `ft:` model). Runs in the background (it may fetch a Hub model); stops when `signal` aborts.
+   */
+  resolveModel: (job: JobRow, ctx: { signal: AbortSignal; onProgress: (progress: BaseModelProgress) => void }) => Promise<JobStart>
   /** Identifies this instance in lease_owner. */
   owner?: string
   /**
@@ -49,11 +59,43 @@ export interface SchedulerOptions {
   onClaimed?: (job: JobRow) => void
 }
 
+type JobStart = Pick<TrainerJobSpec, 'model' | 'initAdapter'>
+
+/** A claimed job whose start is being prepared (its base model resolved, maybe fetched) before its trainer launches. */
+interface Preparation {
+  job: JobRow
+  token: string
+  controller: AbortController
+  outcome?: { ok: true; start: JobStart } | { ok: false; error: Error }
+  progress?: BaseModelProgress
+  /** The last progress step reported as an event (-1: none yet). */
+  reportedStep: number
+  /** When the lease (heartbeat_at) was last renewed. */
+  renewedAt: number
+}
+
+const MB = 1_000_000
+/** Without a known size, a progress event every this many bytes. */
+const PROGRESS_EVENT_BYTES = 500 * MB
+
+/** Which progress step `p` is in: tenths of the download, or every PROGRESS_EVENT_BYTES when the size is unknown. */
+export function progressStep(p: { bytes: number; totalBytes: number | null }): number {
+  return p.totalBytes ? Math.min(10, Math.floor((p.bytes * 10) / p.totalBytes)) : Math.floor(p.bytes / PROGRESS_EVENT_BYTES)
+}
+
+export function progressMessage(p: BaseModelProgress): string {
+  const mb = (n: number) => (n / MB).toFixed(1)
+  const of = p.totalBytes ? ` of ${mb(p.totalBytes)} MB (${Math.floor((p.bytes * 100) / p.totalBytes)}%)` : ' MB'
+  return `Fetching base model ${p.repo} from the Hugging Face Hub: ${mb(p.bytes)}${of}`
+}
+
 export class Scheduler {
   readonly owner: string
   private readonly o: SchedulerOptions
   /** Jobs whose trainer this instance launched and still supervises. */
   private readonly launched = new Set<string>()
+  /** Jobs this instance claimed whose trainer is not launched yet (their start is being prepared). */
+  private readonly preparing = new Map<string, Preparation>()
   private loop: Loop | null = null
   private stopped = false
   private reclaimed = false
@@ -80,6 +122,10 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true
     await this.loop?.stop()
+    // A fetch in flight stops; its job keeps its lease until the heartbeat reaper retries it (the
+    // retry resumes the download from the parts already stored).
+    for (const prep of this.preparing.values()) prep.controller.abort(new Error('the scheduler stopped'))
+    this.preparing.clear()
   }
 
   async tick(): Promise<void> {
@@ -92,18 +138,88 @@ export class Scheduler {
     const reaped = await reapLostJobs(this.o.db, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
     if (Object.keys(reaped).length > 0) this.o.log.warn({ reaped }, 'reaped jobs with lost trainers')
     await this.supervise()
-    while (!this.stopped && this.launched.size < this.o.capacity) {
+    await this.pollPreparing()
+    while (!this.stopped && this.launched.size + this.preparing.size < this.o.capacity) {
       const claimed = await claimNextJob(this.o.db, this.owner, { maxRunning: this.o.jobs.maxRunningJobs, maxRunningPerProject: this.o.jobs.maxRunningJobsPerProject })
       if (!claimed) break
       this.o.onClaimed?.(claimed.job)
-      await this.launch(claimed.job, claimed.token)
+      this.prepare(claimed.job, claimed.token)
     }
   }
 
-  private async launch(job: JobRow, token: string): Promise<void> {
+  /** Starts resolving a claimed job's model in the background; a later tick launches its trainer. */
+  private prepare(job: JobRow, token: string): void {
+    const prep: Preparation = { job, token, controller: new AbortController(), reportedStep: -1, renewedAt: unixNow() }
+    this.preparing.set(job.id, prep)
+    this.o
+      .resolveModel(job, { signal: prep.controller.signal, onProgress: (p) => (prep.progress = p) })
+      .then(
+        (start) => (prep.outcome = { ok: true, start }),
+        (error: Error) => (prep.outcome = { ok: false, error }),
+      )
+      .finally(() => this.wake())
+  }
+
+  /** Moves each job being prepared on: launched, failed, stopped — or still fetching, its lease renewed. */
+  private async pollPreparing(): Promise<void> {
+    for (const [jobId, prep] of [...this.preparing]) {
+      const [row] = await this.o.db.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, jobId))
+      const ours = row && row.leaseOwner === this.owner && row.attempts === prep.job.attempts && (row.status === 'running' || row.status === 'pausing')
+      if (!ours || row.status === 'pausing') {
+        // Cancelled (or retried elsewhere): the download stops (unless another job waits for the same model).
+        this.preparing.delete(jobId)
+        prep.controller.abort(new Error(`the job is ${row?.status ?? 'gone'}`))
+        if (ours) await this.pauseUnstarted(jobId, prep.job.attempts)
+        continue
+      }
+      const log = this.o.log.child({ jobId, projectId: row.projectId })
+      if (prep.progress) await this.reportProgress(row, prep, prep.progress)
+      if (prep.outcome?.ok === false) {
+        this.preparing.delete(jobId)
+        const { error } = prep.outcome
+        log.error({ err: error }, 'preparing the job failed')
+        if (error instanceof HubFetchError) await this.failIfActive(jobId, 'model_fetch_failed', `The base model could not be fetched from the Hugging Face Hub: ${error.message}`, ['running'])
+        else await this.failIfActive(jobId, 'launch_failed', `The trainer could not be started: ${error.message}`, ['running'])
+      } else if (prep.outcome?.ok) {
+        this.preparing.delete(jobId)
+        await this.launch(row, prep.token, prep.outcome.start)
+      } else if (unixNow() > prep.renewedAt) {
+        // The job has no trainer to heartbeat yet: its lease is renewed here, so no reaper (ours or
+        // another worker's) takes it for lost while the fetch goes on.
+        prep.renewedAt = unixNow()
+        await this.o.db
+          .update(fineTuningJobs)
+          .set({ heartbeatAt: prep.renewedAt })
+          .where(and(eq(fineTuningJobs.id, jobId), eq(fineTuningJobs.leaseOwner, this.owner), eq(fineTuningJobs.attempts, prep.job.attempts), inArray(fineTuningJobs.status, ['running', 'pausing'])))
+      }
+    }
+  }
+
+  /** One event per tenth of the download (and one when it is done). */
+  private async reportProgress(row: JobRow, prep: Preparation, p: BaseModelProgress): Promise<void> {
+    const done = prep.outcome?.ok === true
+    const step = done ? Number.MAX_SAFE_INTEGER : progressStep(p)
+    if (step <= prep.reportedStep) return
+    prep.reportedStep = step
+    const message = done ? `Fetched base model ${p.repo} from the Hugging Face Hub (${(p.bytes / MB).toFixed(1)} MB)` : progressMessage(p)
+    const data = { repo: p.repo, bytes: p.bytes, total_bytes: p.totalBytes }
+    await addEvents(this.o.db, row.id, [{ message, data, idempotencyKey: `model-fetch:${row.attempts}:${done ? 'done' : step}` }])
+  }
+
+  /** A job paused while its model was still being fetched: paused at once (it has no trainer to stop). */
+  private async pauseUnstarted(jobId: string, attempt: number): Promise<void> {
+    await this.o.db.transaction(async (tx) => {
+      const job = await lockJob(tx, jobId)
+      if (job.status !== 'pausing' || job.attempts !== attempt) return
+      await applyAction(tx, job, 'paused', { leaseOwner: null, trainerTokenHash: null, heartbeatAt: null, estimatedFinish: null }, [
+        { message: 'Fine-tuning job paused before its trainer started', idempotencyKey: `paused:${attempt}` },
+      ])
+    })
+  }
+
+  private async launch(job: JobRow, token: string, start: JobStart): Promise<void> {
     this.launched.add(job.id)
     try {
-      const start = await this.o.resolveModel(job)
       const spec = await buildJobSpec(this.o.db, job, start, this.o.callbackUrl)
       await this.o.executor.launch({ spec, token })
       this.o.log.info({ jobId: job.id, projectId: job.projectId, attempt: job.attempts, executor: this.o.executor.kind }, 'job launched')

@@ -4,6 +4,7 @@ import type { Db } from '../../db/database.ts'
 import { files } from '../../db/schema/index.ts'
 import type { TrainerJobSpec, TrainingChoices } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
+import type { CheckpointMetricName } from '../../protocol/checkpoint-metrics.ts'
 import type { ResolvedJobHyperparameters } from '../../db/schema/jobs.ts'
 import type { JobRow } from '../../jobs/job-object.ts'
 import { jobOutputPrefix } from '../../jobs/trainer-token.ts'
@@ -13,10 +14,17 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
   const lora = Object.fromEntries(
     Object.entries({ rank: h.lora_r, alpha: h.lora_alpha, dropout: h.lora_dropout, targetModules: h.lora_target_modules }).filter(([, v]) => v !== undefined),
   )
+  const evaluation: NonNullable<TrainingChoices['evaluation']> = {
+    ...(h.eval_every !== undefined ? { everySteps: h.eval_every } : {}),
+    ...(h.early_stopping_patience !== undefined ? { earlyStopping: { patience: h.early_stopping_patience, minDelta: h.early_stopping_min_delta ?? 0 } } : {}),
+    ...(h.best_checkpoint_metric !== undefined ? { bestMetric: h.best_checkpoint_metric as CheckpointMetricName } : {}),
+    ...(h.serve_checkpoint !== undefined ? { serve: h.serve_checkpoint } : {}),
+  }
   const choices: TrainingChoices = {
     ...(h.adapter ? { adapter: h.adapter } : {}),
     ...(Object.keys(lora).length ? { lora } : {}),
     ...(h.gguf_type ? { ggufTypes: h.gguf_type as GgufFileType[] } : {}),
+    ...(Object.keys(evaluation).length ? { evaluation } : {}),
   }
   return Object.keys(choices).length ? choices : undefined
 }

@@ -73,6 +73,10 @@ function weightShapes(c: ModelConfig): WeightShape[] {
       { what: 'attn.c_attn', shape: [D, 3 * D], copies: L }, { what: 'attn.c_proj', shape: [D, D], copies: L },
       { what: 'mlp.c_fc', shape: [D, I], copies: L }, { what: 'mlp.c_proj', shape: [I, D], copies: L }]
   }
+  if (c.architecture === 'phi3') {
+    return [...globals, { what: 'qkv_proj', shape: [D, q + 2 * kv], copies: L }, { what: 'o_proj', shape: [q, D], copies: L },
+      { what: 'gate_up_proj', shape: [D, 2 * I], copies: L }, { what: 'down_proj', shape: [I, D], copies: L }]
+  }
   return [...globals, { what: 'q_proj', shape: [D, q], copies: L }, { what: 'k_proj / v_proj', shape: [D, kv], copies: 2 * L },
     { what: 'o_proj', shape: [q, D], copies: L }, { what: 'gate_proj / up_proj', shape: [D, I], copies: 2 * L },
     { what: 'down_proj', shape: [I, D], copies: L }]
@@ -88,6 +92,7 @@ function activationShapes(c: ModelConfig, B: number, T: number, chunkRows: numbe
     ['queries', [N, q]],
     ['keys / values', [N, kv]],
     ...(c.architecture === 'gpt2' ? [['packed q/k/v', [N, 3 * D]] as [string, number[]]] : []),
+    ...(c.architecture === 'phi3' ? [['packed q/k/v', [N, q + 2 * kv]], ['packed gate/up', [N, 2 * I]]] as [string, number[]][] : []),
     ['attention scores', [B, c.numHeads, T, T]],
     ['MLP activations', [N, I]],
     ['logits chunk', [Math.min(chunkRows, N), c.vocabSize]],

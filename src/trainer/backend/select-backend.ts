@@ -18,6 +18,8 @@ import { installWasmBatchMatMul } from './wasm-batch-matmul.ts'
 import { installWasmRowGather } from './wasm-gather-rows.ts'
 import { installWasmSharedCopies } from './wasm-shared-copies.ts'
 import { currentWebGpu, gpuFailure, registerWebGpu, unregisterWebGpu } from './webgpu.ts'
+import { cpuBudget } from './cpu-budget.ts'
+import { MAX_WASM_THREADS, registerThreadedWasm, wasmThreadCount } from './wasm-threads.ts'
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu']
@@ -38,17 +40,29 @@ export interface SelectedBackend {
   gpu: boolean
   /** The WebGPU adapter, for the webgpu backend. */
   adapter: AdapterReport | null
+  /** Threads the wasm backend computes with (1 elsewhere: the other backends manage their own). */
+  threads: number
 }
+
+/** A thread count, or 'auto': the cores this process may use (cpu-budget.ts). */
+export type ThreadSetting = number | 'auto'
 
 export interface SelectOptions {
   /** Refuse to start unless the chosen backend computes on a GPU. */
   requireGpu?: boolean
+  /**
+   * Threads for the wasm backend (default 'auto'). Fixed by the first initialisation of the wasm
+   * backend in a process: a later, different count is not applied (the line says what runs).
+   */
+  threads?: ThreadSetting
 }
 
 /** What a loader made ready: tfjs's name for it, and what it runs on. */
 interface Loaded {
   tfName: string
   adapter?: AdapterReport
+  /** Why the wasm backend runs on fewer threads than asked for, if it does. */
+  threadNote?: string
 }
 
 const require = createRequire(import.meta.url)
@@ -73,22 +87,37 @@ async function loadTensorflow(): Promise<Loaded> {
   throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed')
 }
 
-async function loadWasm(): Promise<Loaded> {
+async function loadWasm(threads: number): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
-  // In Node the .wasm binaries are read from the package's dist folder. Threads stay off:
-  // the threaded build needs browser workers (tfjs reports no thread support in Node).
-  const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))
+  // In Node the .wasm binaries are read from the package's dist folder. With more than one
+  // thread, the threaded-SIMD binary is started by our own loader (wasm-threads.ts); tfjs's
+  // would refuse in Node. The first initialisation in a process decides.
+  const loaded: Loaded = { tfName: 'wasm' }
   if (tf.findBackend('wasm') === null || !wasmPathsSet) {
+    const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))
     wasm.setWasmPaths(distDir + path.sep)
     wasmPathsSet = true
+    if (threads > 1) {
+      try {
+        // The callback runs during tf.setBackend, before selectBackend logs the note.
+        registerThreadedWasm(threads, (reason) => { loaded.threadNote = `one thread: ${reason}` })
+      } catch (err) {
+        loaded.threadNote = `one thread: ${(err as Error).message}`
+      }
+    }
   }
   installWasmBatchMatMul()
   installWasmSharedCopies()
   installWasmRowGather()
   installSegmentSum('wasm')
-  return { tfName: 'wasm' }
+  return loaded
 }
 let wasmPathsSet = false
+
+/** The thread count a setting means here: 'auto' is the cores this process may use; at most MAX_WASM_THREADS. */
+export function resolveThreads(setting: ThreadSetting, budget: () => number = cpuBudget): number {
+  return Math.min(MAX_WASM_THREADS, Math.max(1, setting === 'auto' ? budget() : setting))
+}
 
 /**
  * tfjs-backend-webgpu on a device we open (webgpu.ts). In auto mode a software adapter is passed
@@ -111,10 +140,10 @@ async function loadCpu(): Promise<Loaded> {
   return { tfName: 'cpu' }
 }
 
-const LOADERS: Record<BackendName, (auto: boolean) => Promise<Loaded>> = {
+const LOADERS: Record<BackendName, (auto: boolean, threads: number) => Promise<Loaded>> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebGpu,
-  wasm: loadWasm,
+  wasm: (_auto, threads) => loadWasm(threads),
   cpu: loadCpu,
 }
 
@@ -131,17 +160,29 @@ export function notAGpuReason(name: BackendName, adapter: AdapterReport | null, 
   return `${name} computes on the CPU`
 }
 
-/** SKILLET_TRAINER_BACKEND (auto|tensorflow|webgpu|wasm|cpu) and SKILLET_TRAINER_REQUIRE_GPU (1/true). */
-export function backendSettingsFromEnv(env: Record<string, string | undefined>): { requested: BackendName | 'auto'; requireGpu: boolean } {
+/**
+ * SKILLET_TRAINER_BACKEND (auto|tensorflow|webgpu|wasm|cpu), SKILLET_TRAINER_REQUIRE_GPU (1/true)
+ * and SKILLET_TRAINER_THREADS (auto, or a count of at least 1: the wasm backend's threads).
+ */
+export function backendSettingsFromEnv(env: Record<string, string | undefined>): { requested: BackendName | 'auto'; requireGpu: boolean; threads: ThreadSetting } {
   const flag = (env.SKILLET_TRAINER_REQUIRE_GPU ?? '').toLowerCase()
   if (!['', '0', 'false', 'no', '1', 'true', 'yes'].includes(flag)) throw new Error(`SKILLET_TRAINER_REQUIRE_GPU must be true or false (got "${flag}")`)
-  return { requested: parseBackendName(env.SKILLET_TRAINER_BACKEND), requireGpu: ['1', 'true', 'yes'].includes(flag) }
+  return { requested: parseBackendName(env.SKILLET_TRAINER_BACKEND), requireGpu: ['1', 'true', 'yes'].includes(flag), threads: parseThreads(env.SKILLET_TRAINER_THREADS) }
 }
 
-/** One line for a job event: the backend and, for webgpu, the adapter and its limits. */
+/** SKILLET_TRAINER_THREADS: '', 'auto' or undefined mean the cores this process may use. */
+export function parseThreads(value: string | undefined): ThreadSetting {
+  const v = (value ?? '').trim().toLowerCase()
+  if (v === '' || v === 'auto') return 'auto'
+  if (/^\d+$/.test(v) && Number(v) >= 1) return Number(v)
+  throw new Error(`SKILLET_TRAINER_THREADS must be auto or an integer of at least 1 (got "${value}")`)
+}
+
+/** One line for a job event: the backend and, for webgpu, the adapter and its limits; for wasm, its threads. */
 export function describeBackend(selected: SelectedBackend): string {
   const on = selected.adapter ? ` on ${describeAdapter(selected.adapter)}` : selected.gpu ? ' on a CUDA GPU' : ' on the CPU'
-  return `trainer backend: ${selected.name}${on} (${selected.detail})`
+  const threads = selected.name === 'wasm' ? `, ${selected.threads} thread${selected.threads === 1 ? '' : 's'}` : ''
+  return `trainer backend: ${selected.name}${on}${threads} (${selected.detail})`
 }
 
 /**
@@ -175,7 +216,7 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
   const passedOver: string[] = []
   for (const name of candidates) {
     try {
-      const loaded = await LOADERS[name](auto)
+      const loaded = await LOADERS[name](auto, resolveThreads(options.threads ?? 'auto'))
       if (!(await tf.setBackend(loaded.tfName))) throw new Error(`tf.setBackend('${loaded.tfName}') returned false`)
       await tf.ready()
       const adapter = loaded.adapter ?? null
@@ -189,8 +230,10 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
       // Sync reads crash in Node on webgpu: make the crash say so (forbid-sync-reads.ts).
       if (name === 'webgpu') liftSyncReadBan ??= forbidSyncReads()
       else if (liftSyncReadBan) { liftSyncReadBan(); liftSyncReadBan = null }
-      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail: auto ? 'chosen automatically' : 'requested', passedOver, gpu: notGpu === null, adapter }
+      const threads = name === 'wasm' ? wasmThreadCount() : 1
+      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail: auto ? 'chosen automatically' : 'requested', passedOver, gpu: notGpu === null, adapter, threads }
       log(describeBackend(selected))
+      if (loaded.threadNote) log(`wasm backend on ${loaded.threadNote}`)
       const hint = gpuHint(selected)
       if (hint) log(hint)
       return selected

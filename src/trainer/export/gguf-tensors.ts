@@ -4,7 +4,13 @@
 // - qwen2: no permutation (llama.cpp runs Qwen2 with NEOX rope, which rotates halves like HF).
 // - gpt2: Conv1D weights are stored [in, out] and are transposed to [out, in]; the tied lm_head is
 //   written out as output.weight.
-// - Llama-3 rope_scaling becomes a rope_freqs tensor of per-frequency divisors.
+// - phi3: no permutation (NEOX rope); the fused qkv_proj and gate_up_proj keep their packing
+//   (attn_qkv, and ffn_up with the gate half first, which llama.cpp's SWIGLU splits).
+// - Llama-3 rope_scaling becomes a rope_freqs tensor of per-frequency divisors; Phi-3's longrope
+//   the rope_factors_short / rope_factors_long tensors.
+// - gemma2: no permutation; its four norms per block get their own names, and every norm weight
+//   is written as 1 + w (HF's Gemma RMSNorm multiplies by 1 + w, llama.cpp's by w); the tied
+//   head is not written (llama.cpp reuses token_embd).
 import type { HostTensor, HostTensors, ModelConfig } from '../model/types.ts'
 import { ggufTensorTypes, type GgufFileType } from './gguf-tensor-types.ts'
 import type { GgufTensor } from './gguf-writer.ts'
@@ -75,6 +81,9 @@ const LLAMA_LAYER_NAMES: Record<string, string> = {
   'mlp.gate_proj.weight': 'ffn_gate.weight',
   'mlp.up_proj.weight': 'ffn_up.weight',
   'mlp.down_proj.weight': 'ffn_down.weight',
+  // Phi-3's fused projections.
+  'self_attn.qkv_proj.weight': 'attn_qkv.weight',
+  'mlp.gate_up_proj.weight': 'ffn_up.weight',
 }
 
 const GPT2_LAYER_NAMES: Record<string, string> = {
@@ -90,6 +99,19 @@ const GPT2_LAYER_NAMES: Record<string, string> = {
   'mlp.c_fc.bias': 'ffn_up.bias',
   'mlp.c_proj.weight': 'ffn_down.weight',
   'mlp.c_proj.bias': 'ffn_down.bias',
+}
+
+/** Gemma-2's sandwich norms: post_attention_layernorm is not the MLP's input norm there. */
+const GEMMA2_LAYER_NAMES: Record<string, string> = {
+  ...LLAMA_LAYER_NAMES,
+  'post_attention_layernorm.weight': 'post_attention_norm.weight',
+  'pre_feedforward_layernorm.weight': 'ffn_norm.weight',
+  'post_feedforward_layernorm.weight': 'post_ffw_norm.weight',
+}
+
+/** 1 + w, for Gemma's norm weights. */
+function plusOne(tensor: HostTensor): HostTensor {
+  return { shape: tensor.shape, data: tensor.data.map((w) => 1 + w) }
 }
 
 function unknownTensor(name: string): never {
@@ -130,15 +152,21 @@ function llamaCppTensors(config: ModelConfig, weights: HostTensors): Omit<GgufTe
   if (config.ropeScaling?.type === 'llama3') {
     out.push({ name: 'rope_freqs.weight', shape: [config.headDim / 2], data: llama3RopeFactors(config) })
   }
+  if (config.ropeScaling?.type === 'longrope') {
+    out.push({ name: 'rope_factors_long.weight', shape: [config.headDim / 2], data: Float32Array.from(config.ropeScaling.longFactor) })
+    out.push({ name: 'rope_factors_short.weight', shape: [config.headDim / 2], data: Float32Array.from(config.ropeScaling.shortFactor) })
+  }
+  const gemma = config.architecture === 'gemma2'
+  const layerNames = gemma ? GEMMA2_LAYER_NAMES : LLAMA_LAYER_NAMES
   for (const [name, tensor] of weights) {
     if (name === 'model.embed_tokens.weight') add('token_embd.weight', tensor)
-    else if (name === 'model.norm.weight') add('output_norm.weight', tensor)
+    else if (name === 'model.norm.weight') add('output_norm.weight', gemma ? plusOne(tensor) : tensor)
     else if (name === 'lm_head.weight') {
       if (!config.tieWordEmbeddings) add('output.weight', tensor)
     } else {
       const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name) ?? unknownTensor(name)
-      const mapped = LLAMA_LAYER_NAMES[match[2]] ?? unknownTensor(name)
-      let value = tensor
+      const mapped = layerNames[match[2]] ?? unknownTensor(name)
+      let value = gemma && name.endsWith('norm.weight') ? plusOne(tensor) : tensor
       if (permute && mapped.startsWith('attn_q.')) value = permuteForRope(tensor, config.numHeads)
       if (permute && mapped.startsWith('attn_k.')) value = permuteForRope(tensor, config.numKvHeads)
       add(`blk.${match[1]}.${mapped}`, value)

@@ -47,10 +47,24 @@ const BYTE_TOKEN = /^<0x[0-9A-F]{2}>$/
 export function isSentencePieceBpe(tokenizerJson: Json): boolean {
   const model = tokenizerJson.model as Json
   if (model.type !== 'BPE' || model.byte_fallback !== true) return false
-  const parts = (x: Json | null | undefined, key: string): Json[] => (!x ? [] : x.type === 'Sequence' ? (x[key] as Json[]) : [x])
-  const normalizers = parts(tokenizerJson.normalizer as Json | null, 'normalizers')
-  const pres = parts(tokenizerJson.pre_tokenizer as Json | null, 'pretokenizers')
+  const { normalizers, pres } = normalizerSteps(tokenizerJson)
   return normalizers.some((n) => n.type === 'Replace' && n.content === '\u2581') || pres.some((p) => p.type === 'Metaspace')
+}
+
+/** The normalizer and pre-tokenizer steps of a tokenizer.json, Sequences flattened one level. */
+function normalizerSteps(tokenizerJson: Json): { normalizers: Json[]; pres: Json[] } {
+  const parts = (x: Json | null | undefined, key: string): Json[] => (!x ? [] : x.type === 'Sequence' ? (x[key] as Json[]) : [x])
+  return { normalizers: parts(tokenizerJson.normalizer as Json | null, 'normalizers'), pres: parts(tokenizerJson.pre_tokenizer as Json | null, 'pretokenizers') }
+}
+
+/**
+ * Whether a SentencePiece tokenizer puts ▁ before the text (tokenizer.ggml.add_space_prefix):
+ * Llama-2's Prepend normalizer, or a Metaspace pre-tokenizer that prepends; Gemma's does neither.
+ */
+function addsSpacePrefix(tokenizerJson: Json): boolean {
+  const { normalizers, pres } = normalizerSteps(tokenizerJson)
+  if (normalizers.some((n) => n.type === 'Prepend' && n.prepend === '\u2581')) return true
+  return pres.some((p) => p.type === 'Metaspace' && (p.prepend_scheme !== undefined ? p.prepend_scheme !== 'never' : p.add_prefix_space !== false))
 }
 
 /** Does the post-processor prepend a special token (Llama-3's BOS) to every encoding? */
@@ -112,7 +126,7 @@ export function ggufVocabMetadata(
     meta.set('tokenizer.ggml.tokens', { type: 'string[]', value: tokens })
     meta.set('tokenizer.ggml.scores', { type: 'float32[]', value: types.map((type, id) => (type === TokenType.NORMAL ? -id : 0)) })
     meta.set('tokenizer.ggml.token_type', { type: 'int32[]', value: types })
-    meta.set('tokenizer.ggml.add_space_prefix', { type: 'bool', value: true })
+    meta.set('tokenizer.ggml.add_space_prefix', { type: 'bool', value: addsSpacePrefix(tokenizerJson) })
     const unk = seen.get(model.unk_token as string)
     if (unk !== undefined) meta.set('tokenizer.ggml.unknown_token_id', { type: 'uint32', value: unk })
   } else {

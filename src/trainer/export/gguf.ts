@@ -1,5 +1,5 @@
 // Exports a Hugging Face model (config + weights + tokenizer) to a llama.cpp GGUF file, with the
-// metadata keys llama.cpp reads for llama / qwen2 / gpt2 (see convert_hf_to_gguf.py).
+// metadata keys llama.cpp reads for llama / qwen2 / phi3 / gemma2 / gpt2 (see convert_hf_to_gguf.py).
 import type { HostTensors, ModelConfig } from '../model/types.ts'
 import { LLAMA_FTYPE, type GgufFileType } from './gguf-tensor-types.ts'
 import { ggufTensors } from './gguf-tensors.ts'
@@ -38,6 +38,8 @@ export function ggufModelMetadata(config: ModelConfig, dtype: GgufFileType, name
     f32('attention.layer_norm_epsilon', config.normEps)
     return meta
   }
+  if (arch === 'phi3') return phi3Metadata(config, meta)
+  if (arch === 'gemma2') return gemma2Metadata(config, meta)
   u32('attention.head_count_kv', config.numKvHeads)
   f32('attention.layer_norm_rms_epsilon', config.normEps)
   f32('rope.freq_base', config.ropeTheta)
@@ -54,6 +56,47 @@ export function ggufModelMetadata(config: ModelConfig, dtype: GgufFileType, name
     meta.set(`${arch}.rope.scaling.type`, { type: 'string', value: 'linear' })
     f32('rope.scaling.factor', config.ropeScaling.factor)
   }
+  return meta
+}
+
+/**
+ * Phi3MiniModel.set_gguf_parameters writes its own short list (no vocab_size, no key/value
+ * lengths), the original context length always, and attention.sliding_window (0 for none; the
+ * llama.cpp bundled here ignores Phi SWA). longrope adds the attention factor here and the
+ * factor tensors in gguf-tensors.ts; llama.cpp picks the long ones when its context exceeds the
+ * original length, as transformers does past that many positions.
+ */
+function phi3Metadata(config: ModelConfig, meta: Map<string, GgufValue>): Map<string, GgufValue> {
+  const u32 = (key: string, value: number) => meta.set(`phi3.${key}`, { type: 'uint32', value })
+  const f32 = (key: string, value: number) => meta.set(`phi3.${key}`, { type: 'float32', value })
+  const original = config.raw.original_max_position_embeddings
+  u32('rope.scaling.original_context_length', typeof original === 'number' ? original : config.maxPositions)
+  u32('attention.head_count_kv', config.numKvHeads)
+  f32('attention.layer_norm_rms_epsilon', config.normEps)
+  u32('rope.dimension_count', config.headDim)
+  f32('rope.freq_base', config.ropeTheta)
+  u32('attention.sliding_window', config.slidingWindow ?? 0)
+  if (config.ropeScaling?.type === 'longrope') f32('rope.scaling.attn_factor', config.ropeScaling.attentionFactor)
+  return meta
+}
+
+/**
+ * Gemma2Model.set_gguf_parameters: key/value lengths always, both soft-caps, the sliding window
+ * (llama.cpp's gemma2 graph windows the even layers, as transformers). rope.freq_base is added
+ * (the converter leaves it to llama.cpp's default of 10000) so another rope_theta survives.
+ */
+function gemma2Metadata(config: ModelConfig, meta: Map<string, GgufValue>): Map<string, GgufValue> {
+  const u32 = (key: string, value: number) => meta.set(`gemma2.${key}`, { type: 'uint32', value })
+  const f32 = (key: string, value: number) => meta.set(`gemma2.${key}`, { type: 'float32', value })
+  const gemma = config.gemma2!
+  u32('attention.head_count_kv', config.numKvHeads)
+  f32('attention.layer_norm_rms_epsilon', config.normEps)
+  u32('attention.key_length', config.headDim)
+  u32('attention.value_length', config.headDim)
+  f32('rope.freq_base', config.ropeTheta)
+  if (gemma.attnLogitSoftcap !== null) f32('attn_logit_softcapping', gemma.attnLogitSoftcap)
+  if (gemma.finalLogitSoftcap !== null) f32('final_logit_softcapping', gemma.finalLogitSoftcap)
+  u32('attention.sliding_window', config.slidingWindow ?? 4096)
   return meta
 }
 

@@ -1,8 +1,11 @@
 // The forward pass of a decoder-only transformer, top to bottom, in the spirit of nanoGPT.
 //
 // Supported: Llama family (RMSNorm, RoPE with optional Llama-3 scaling, grouped-query
-// attention, SwiGLU MLP, tied or untied head), Qwen2 (Llama + q/k/v biases) and GPT-2
-// (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
+// attention, SwiGLU MLP, tied or untied head; Mistral's sliding-window attention), Qwen2
+// (Llama + q/k/v biases), Phi-3 (Llama with fused qkv_proj and gate_up_proj, longrope),
+// Gemma-2 (Llama with scaled embeddings, (1 + w) RMSNorms before and after each sub-block,
+// GELU-tanh gating, soft-capped attention scores and logits, a sliding window on even layers)
+// and GPT-2 (LayerNorm, learned positions, GELU-tanh MLP, Conv1D weights).
 //
 // Activations are kept as 2-D [tokens, features] (tokens = batch·seq) between blocks so every
 // projection is one plain 2-D product; only attention reshapes into heads. With a frozen base
@@ -33,14 +36,18 @@ export interface ForwardOptions {
   dropoutSeed?: number | null
 }
 
-/** Additive attention bias [B, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not padding), else -1e9. */
-function attentionBias(batch: TokenBatch): tf.Tensor4D {
+/**
+ * Additive attention bias [B, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not
+ * padding, and with a sliding window `window`, i - j < window), else -1e9.
+ */
+function attentionBias(batch: TokenBatch, window: number | null): tf.Tensor4D {
   const { batchSize: B, seqLen: T, attentionMask } = batch
   const bias = new Float32Array(B * T * T)
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < T; i++) {
       for (let j = 0; j < T; j++) {
-        if (j > i || attentionMask[b * T + j] === 0) bias[(b * T + i) * T + j] = -1e9
+        const outside = window !== null && i - j >= window
+        if (j > i || outside || attentionMask[b * T + j] === 0) bias[(b * T + i) * T + j] = -1e9
       }
     }
   }
@@ -108,9 +115,12 @@ class Forward {
     return frozenLinear(x, { weight, bias }, lora, xTrains)
   }
 
+  /** RMSNorm; Gemma's stores its gain as an offset from 1 (x̂ · (1 + w)). */
   private rmsNorm(x: tf.Tensor2D, weightName: string): tf.Tensor2D {
     const meanSquare = tf.mean(tf.square(x), -1, true) // [tokens, 1]
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.config.normEps))), this.w.get(weightName)) as tf.Tensor2D
+    const weight = this.w.get(weightName) // [D]
+    const gain = this.config.gemma2 ? tf.add(weight, 1) : weight // [D]
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.config.normEps))), gain) as tf.Tensor2D
   }
 
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
@@ -151,7 +161,9 @@ class Forward {
     const qh = tf.reshape(tf.transpose(q4, [0, 2, 1, 3]), [B * Hkv, G * T, Dh]) // [B·Hkv, G·T, Dh]
     const kh = tf.reshape(tf.transpose(k4, [0, 2, 1, 3]), [B * Hkv, T, Dh]) // [B·Hkv, T, Dh]
     const vh = tf.reshape(tf.transpose(v4, [0, 2, 1, 3]), [B * Hkv, T, Dh]) // [B·Hkv, T, Dh]
-    const scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(Dh)) // [B·Hkv, G·T, T]
+    const gemma = this.config.gemma2
+    const scale = 1 / Math.sqrt(gemma ? gemma.queryPreAttnScalar : Dh)
+    const scores = softcap(tf.mul(tf.matMul(qh, kh, false, true), scale), gemma?.attnLogitSoftcap ?? null) // [B·Hkv, G·T, T]
     const masked = tf.add(tf.reshape(scores, [B, H, T, T]), bias) // [B, H, T, T]
     const probs = tf.reshape(tf.softmax(masked, -1), [B * Hkv, G * T, T]) // [B·Hkv, G·T, T]
     const out = tf.reshape(tf.matMul(probs, vh), [B, H, T, Dh]) // [B, H, T, Dh]
@@ -168,24 +180,56 @@ class Forward {
   private llamaBlock(x: tf.Tensor2D, xTrains: boolean, layer: number, B: number, T: number, bias: tf.Tensor4D,
     rope: RopeTensors): [tf.Tensor2D, boolean] {
     const p = `model.layers.${layer}`
-    const [qPath, kPath, vPath, oPath, gatePath, upPath, downPath] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj',
-      'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((m) => `${p}.${m}`)
+    const gemma = this.config.gemma2 !== null
+    const [oPath, downPath] = [`${p}.self_attn.o_proj`, `${p}.mlp.down_proj`]
+    // Gemma-2 also norms each sub-block's output before the residual add ("sandwich" norms).
+    const post = (y: tf.Tensor2D, norm: string) => (gemma ? this.rmsNorm(y, `${p}.${norm}.weight`) : y) // [B·T, D]
     // Attention sub-block: x + o(attn(norm(x)))
     const h = this.rmsNorm(x, `${p}.input_layernorm.weight`) // [B·T, D]
+    const { q, k, v, trains: attnTrains } = this.queryKeyValue(h, p, xTrains)
+    const attn = this.attention(q, k, v, B, T, bias, rope) // [B·T, H·Dh]
+    x = tf.add(x, post(this.linear(attn, oPath, attnTrains), 'post_attention_layernorm')) // [B·T, D]
+    const midTrains = attnTrains || this.adapted(oPath)
+    // MLP sub-block: x + down(act(gate(norm(x))) * up(norm(x))), act SiLU (SwiGLU) or Gemma's GELU-tanh.
+    const m = this.rmsNorm(x, `${p}.${gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`) // [B·T, D]
+    const { gate, up, trains: actTrains } = this.gateUp(m, p, midTrains)
+    const act = tf.mul<tf.Tensor2D>(gemma ? geluTanh(gate) : tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
+    const out = post(this.linear(act, downPath, actTrains), 'post_feedforward_layernorm') // [B·T, D]
+    return [tf.add(x, out), actTrains || this.adapted(downPath)] // [B·T, D]
+  }
+
+  /**
+   * q [B·T, H·Dh], k and v [B·T, Hkv·Dh] of block `p` from h [B·T, D]: three projections, or
+   * Phi-3's one qkv_proj whose output packs q, k, v along the features. `trains`: whether the
+   * result carries a gradient.
+   */
+  private queryKeyValue(h: tf.Tensor2D, p: string, xTrains: boolean): { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D; trains: boolean } {
+    const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = this.config
+    if (this.config.architecture === 'phi3') {
+      const path = `${p}.self_attn.qkv_proj`
+      const qkv = this.linear(h, path, xTrains) // [B·T, (H + 2·Hkv)·Dh]
+      const [q, k, v] = tf.split(qkv, [H * Dh, Hkv * Dh, Hkv * Dh], 1) as tf.Tensor2D[] // [B·T, H·Dh], [B·T, Hkv·Dh] ×2
+      return { q, k, v, trains: xTrains || this.adapted(path) }
+    }
+    const [qPath, kPath, vPath] = ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.self_attn.${m}`)
     const q = this.linear(h, qPath, xTrains) // [B·T, H·Dh]
     const k = this.linear(h, kPath, xTrains) // [B·T, Hkv·Dh]
     const v = this.linear(h, vPath, xTrains) // [B·T, Hkv·Dh]
-    const attn = this.attention(q, k, v, B, T, bias, rope) // [B·T, H·Dh]
-    const attnTrains = xTrains || this.adapted(qPath, kPath, vPath)
-    x = tf.add(x, this.linear(attn, oPath, attnTrains)) // [B·T, D]
-    const midTrains = attnTrains || this.adapted(oPath)
-    // MLP sub-block (SwiGLU): x + down(silu(gate(norm(x))) * up(norm(x)))
-    const m = this.rmsNorm(x, `${p}.post_attention_layernorm.weight`) // [B·T, D]
-    const gate = this.linear(m, gatePath, midTrains) // [B·T, I]
-    const up = this.linear(m, upPath, midTrains) // [B·T, I]
-    const act = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up) // [B·T, I]
-    const actTrains = midTrains || this.adapted(gatePath, upPath)
-    return [tf.add(x, this.linear(act, downPath, actTrains)), actTrains || this.adapted(downPath)] // [B·T, D]
+    return { q, k, v, trains: xTrains || this.adapted(qPath, kPath, vPath) }
+  }
+
+  /** gate and up [B·T, I] of block `p` from m [B·T, D]: two projections, or Phi-3's gate_up_proj (gate first). */
+  private gateUp(m: tf.Tensor2D, p: string, mTrains: boolean): { gate: tf.Tensor2D; up: tf.Tensor2D; trains: boolean } {
+    const I = this.config.intermediateSize
+    if (this.config.architecture === 'phi3') {
+      const path = `${p}.mlp.gate_up_proj`
+      const [gate, up] = tf.split(this.linear(m, path, mTrains), [I, I], 1) as tf.Tensor2D[] // [B·T, 2I] → [B·T, I] ×2
+      return { gate, up, trains: mTrains || this.adapted(path) }
+    }
+    const [gatePath, upPath] = [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`]
+    const gate = this.linear(m, gatePath, mTrains) // [B·T, I]
+    const up = this.linear(m, upPath, mTrains) // [B·T, I]
+    return { gate, up, trains: mTrains || this.adapted(gatePath, upPath) }
   }
 
   /** As llamaBlock. */
@@ -213,15 +257,20 @@ class Forward {
     const { batchSize: B, seqLen: T } = batch
     const config = this.config
     const ids = tf.tensor1d(batch.ids, 'int32') // [B·T]
-    const bias = attentionBias(batch) // [B, 1, T, T]
+    // Gemma-2 windows only its even layers; Mistral and Phi-3 every layer.
+    const windowed = config.slidingWindow === null ? null : attentionBias(batch, config.slidingWindow) // [B, 1, T, T]
+    const full = windowed && !config.gemma2 ? windowed : attentionBias(batch, null) // [B, 1, T, T]
+    const biasAt = (layer: number) => (windowed && (!config.gemma2 || layer % 2 === 0) ? windowed : full)
     let x = tf.gather(this.w.get(this.w.embeddingName()), ids) as tf.Tensor2D // [B·T, D]
+    // Gemma scales the embeddings by √D (in the weights' dtype: f32 here).
+    if (config.gemma2) x = tf.mul(x, Math.fround(Math.sqrt(config.hiddenSize)))
 
     if (config.architecture === 'gpt2') {
       const positions = tf.tile(tf.range(0, T, 1, 'int32'), [B]) // [B·T]: 0..T-1 per row
       x = tf.add(x, tf.gather(this.w.get('wpe.weight'), positions)) // [B·T, D]
       // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
       let trains = this.w.trainable
-      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, bias)
+      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, full)
       return this.layerNorm(x, 'ln_f')
     }
 
@@ -233,12 +282,17 @@ class Forward {
     }
     // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
     let trains = this.w.trainable
-    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, bias, rope)
+    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, biasAt(layer), rope)
     return this.rmsNorm(x, 'model.norm.weight')
   }
 }
 
-/** GELU, tanh approximation (GPT-2's "gelu_new"). */
+/** cap·tanh(x / cap), Gemma-2's soft-capping; x itself when cap is null. */
+export function softcap<T extends tf.Tensor>(x: T, cap: number | null): T {
+  return cap === null ? x : tf.mul(tf.tanh(tf.div(x, cap)), cap)
+}
+
+/** GELU, tanh approximation (GPT-2's "gelu_new", Gemma's "gelu_pytorch_tanh"). */
 function geluTanh(x: tf.Tensor2D): tf.Tensor2D {
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1))
@@ -249,10 +303,10 @@ export function forwardHidden(weights: ModelWeights, batch: TokenBatch, opts: Fo
   return new Forward(weights, opts).hidden(batch)
 }
 
-/** hidden [rows, D] → logits [rows, V] through the (possibly tied) head. */
+/** hidden [rows, D] → logits [rows, V] through the (possibly tied) head (Gemma-2: soft-capped). */
 export function projectToVocab(weights: ModelWeights, hidden: tf.Tensor2D): tf.Tensor2D {
   const { weight, vocabMajor } = weights.headWeight()
-  return tf.matMul(hidden, weight as tf.Tensor2D, false, vocabMajor)
+  return softcap(tf.matMul(hidden, weight as tf.Tensor2D, false, vocabMajor), weights.config.gemma2?.finalLogitSoftcap ?? null)
 }
 
 /** Full logits [B, T, V]. For tests and short generation only: training never builds these. */

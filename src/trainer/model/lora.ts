@@ -21,13 +21,18 @@ export interface LoraOptions {
   targetModules: string[]
 }
 
-import { GPT2_LORA_MODULES, LLAMA_LORA_MODULES } from '../../protocol/training-settings.ts'
+import { GPT2_LORA_MODULES, LLAMA_LORA_MODULES, PHI3_LORA_MODULES } from '../../protocol/training-settings.ts'
 
-export { GPT2_LORA_MODULES, LLAMA_LORA_MODULES }
+export { GPT2_LORA_MODULES, LLAMA_LORA_MODULES, PHI3_LORA_MODULES }
+
+/** The module names LoRA may target on this architecture: every projection of a block. */
+export function loraModulesOf(config: ModelConfig): readonly string[] {
+  return config.architecture === 'gpt2' ? GPT2_LORA_MODULES : config.architecture === 'phi3' ? PHI3_LORA_MODULES : LLAMA_LORA_MODULES
+}
 
 /** All projections of every block: the usual "all-linear" choice for small models. */
 export function defaultLoraTargets(config: ModelConfig): string[] {
-  return config.architecture === 'gpt2' ? [...GPT2_LORA_MODULES] : [...LLAMA_LORA_MODULES]
+  return [...loraModulesOf(config)]
 }
 
 /** The module paths (canonical HF names without ".weight") of one block's projections. */
@@ -36,6 +41,9 @@ export function blockProjectionPaths(config: ModelConfig, layer: number): string
     return [`h.${layer}.attn.c_attn`, `h.${layer}.attn.c_proj`, `h.${layer}.mlp.c_fc`, `h.${layer}.mlp.c_proj`]
   }
   const p = `model.layers.${layer}`
+  if (config.architecture === 'phi3') {
+    return [`${p}.self_attn.qkv_proj`, `${p}.self_attn.o_proj`, `${p}.mlp.gate_up_proj`, `${p}.mlp.down_proj`]
+  }
   return [...['q', 'k', 'v', 'o'].map((m) => `${p}.self_attn.${m}_proj`), ...['gate', 'up', 'down'].map((m) => `${p}.mlp.${m}_proj`)]
 }
 
@@ -62,7 +70,7 @@ export class LoraAdapters {
 
   static create(weights: ModelWeights, options: LoraOptions, rng: Random): LoraAdapters {
     const config = weights.config
-    const allowed = new Set<string>(config.architecture === 'gpt2' ? GPT2_LORA_MODULES : LLAMA_LORA_MODULES)
+    const allowed = new Set<string>(loraModulesOf(config))
     for (const m of options.targetModules) {
       if (!allowed.has(m)) throw new Error(`LoRA target "${m}" is not a projection of ${config.architecture} (expected one of ${[...allowed].join(', ')})`)
     }

@@ -6,15 +6,23 @@ import type { ModelConfig } from './types.ts'
  * inv_freq[i] = 1 / theta^(2i / headDim), i < headDim/2, adjusted by `rope_scaling`:
  * - linear: every frequency divided by `factor` (positions stretched uniformly);
  * - llama3: long wavelengths divided by `factor`, short ones kept, a smooth blend between
- *   (transformers' `_compute_llama3_parameters`).
+ *   (transformers' `_compute_llama3_parameters`);
+ * - longrope: frequency i divided by short_factor[i], or by long_factor[i] when the sequence is
+ *   longer than the original context (transformers' `_compute_longrope_parameters` and its
+ *   dynamic update, which looks at the longest position of the batch: `seqLen` here).
  */
-export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
+export function ropeInverseFrequencies(config: ModelConfig, seqLen = 0): Float64Array {
   const half = config.headDim / 2
   const invFreq = new Float64Array(half)
   for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / config.headDim)
   const scaling = config.ropeScaling
   if (!scaling) return invFreq
   if (scaling.type === 'linear') return invFreq.map((f) => f / scaling.factor)
+  if (scaling.type === 'longrope') {
+    const divisors = seqLen > scaling.originalMaxPositionEmbeddings ? scaling.longFactor : scaling.shortFactor
+    if (divisors.length !== half) throw new Error(`rope_scaling: ${divisors.length} longrope factors for ${half} frequencies (head_dim / 2)`)
+    return invFreq.map((f, i) => f / divisors[i])
+  }
 
   const lowFreqFactor = scaling.lowFreqFactor ?? 1
   const highFreqFactor = scaling.highFreqFactor ?? 4
@@ -30,9 +38,15 @@ export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
   })
 }
 
+/** What cos and sin are multiplied by: longrope's attention factor, else 1. */
+export function ropeAttentionScale(config: ModelConfig): number {
+  return config.ropeScaling?.type === 'longrope' ? config.ropeScaling.attentionFactor : 1
+}
+
 /** cos/sin of position·inv_freq for positions 0..seqLen-1, each [seqLen, headDim/2] row-major. */
 export function ropeTables(config: ModelConfig, seqLen: number): { cos: Float32Array; sin: Float32Array } {
-  const invFreq = ropeInverseFrequencies(config)
+  const invFreq = ropeInverseFrequencies(config, seqLen)
+  const scale = ropeAttentionScale(config)
   const half = invFreq.length
   const cos = new Float32Array(seqLen * half)
   const sin = new Float32Array(seqLen * half)
@@ -40,8 +54,8 @@ export function ropeTables(config: ModelConfig, seqLen: number): { cos: Float32A
     for (let i = 0; i < half; i++) {
       // HF computes the angle in float32; doing it in float64 differs by < 1 ulp of the result.
       const angle = pos * invFreq[i]
-      cos[pos * half + i] = Math.cos(angle)
-      sin[pos * half + i] = Math.sin(angle)
+      cos[pos * half + i] = Math.cos(angle) * scale
+      sin[pos * half + i] = Math.sin(angle) * scale
     }
   }
   return { cos, sin }

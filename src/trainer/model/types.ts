@@ -1,17 +1,35 @@
 // Shared shapes between model I/O (loading, generating, exporting) and model compute (tfjs).
 // Everything here is plain data: no tfjs, no I/O.
 
-/** The architectures the trainer supports; anything else is refused by name. */
-export type Architecture = 'llama' | 'qwen2' | 'gpt2'
+/**
+ * The architectures the trainer supports; anything else is refused by name. 'llama' also covers
+ * Mistral; 'phi3' is Llama's block with fused qkv_proj and gate_up_proj; 'gemma2' Llama's with
+ * four norms per block, GELU, soft-capping and sliding-window attention on every other layer.
+ */
+export type Architecture = 'llama' | 'qwen2' | 'phi3' | 'gemma2' | 'gpt2'
 
-/** Llama-3 style `rope_scaling` (config.json), or null for plain RoPE. */
-export interface RopeScaling {
-  type: 'llama3' | 'linear'
-  factor: number
-  lowFreqFactor?: number
-  highFreqFactor?: number
-  originalMaxPositionEmbeddings?: number
+/** What only Gemma-2 has (config.json's names in the comments). */
+export interface Gemma2Options {
+  /** Attention scores are scaled by queryPreAttnScalar^-½, not head_dim^-½ (query_pre_attn_scalar). */
+  queryPreAttnScalar: number
+  /** Attention scores become cap·tanh(score / cap) before the mask (attn_logit_softcapping); null: not capped. */
+  attnLogitSoftcap: number | null
+  /** The logits become cap·tanh(logit / cap) (final_logit_softcapping); null: not capped. */
+  finalLogitSoftcap: number | null
 }
+
+/**
+ * config.json's `rope_scaling`, or null for plain RoPE:
+ * - linear: every frequency divided by `factor`;
+ * - llama3: Llama-3.1's banded rule;
+ * - longrope (Phi-3 / Phi-3.5, also spelt "su"): per-frequency divisors, the short list up to
+ *   `originalMaxPositionEmbeddings` positions and the long one beyond, with cos and sin scaled by
+ *   `attentionFactor`.
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor?: number; highFreqFactor?: number; originalMaxPositionEmbeddings?: number }
+  | { type: 'longrope'; shortFactor: number[]; longFactor: number[]; originalMaxPositionEmbeddings: number; attentionFactor: number }
 
 /** A Hugging Face config.json, normalised to the fields the trainer needs. */
 export interface ModelConfig {
@@ -33,6 +51,13 @@ export interface ModelConfig {
   tieWordEmbeddings: boolean
   /** q/k/v projections carry a bias (Qwen2). */
   attentionBias: boolean
+  /**
+   * Sliding-window attention (config.json's `sliding_window`; Mistral and Phi-3 on every layer,
+   * Gemma-2 on the even ones): query i sees keys j with i - window < j ≤ i. null: every earlier key.
+   */
+  slidingWindow: number | null
+  /** Gemma-2's extras; null for every other architecture. */
+  gemma2: Gemma2Options | null
   bosTokenId: number | null
   eosTokenId: number | null
   /** The original config.json, kept verbatim for exports. */

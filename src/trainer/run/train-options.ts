@@ -4,6 +4,7 @@ import { defaultLoraTargets, type LoraOptions } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
 import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import { TRAIN_DEFAULTS, type TrainOptions } from '../train/trainer.ts'
+import type { EvaluationOptions } from '../train/evaluation-schedule.ts'
 
 /** PEFT's customary LoRA shape; the targets default to every linear layer of the architecture. */
 export const DEFAULT_LORA = { rank: 8, alpha: 16, dropout: 0.05 } as const
@@ -17,6 +18,7 @@ export interface RunSettings {
   dpoBeta?: number
   checkpointEverySteps?: number
   lora?: Partial<LoraOptions>
+  evaluation?: Partial<EvaluationOptions>
 }
 
 export function trainOptions(config: ModelConfig, s: RunSettings): TrainOptions {
@@ -29,6 +31,7 @@ export function trainOptions(config: ModelConfig, s: RunSettings): TrainOptions 
     gradAccumSteps: s.gradAccumSteps ?? TRAIN_DEFAULTS.gradAccumSteps,
     dpoBeta: s.dpoBeta ?? TRAIN_DEFAULTS.dpoBeta,
     checkpointEverySteps: s.checkpointEverySteps ?? TRAIN_DEFAULTS.checkpointEverySteps,
+    evaluation: { ...TRAIN_DEFAULTS.evaluation, ...s.evaluation },
     lora: {
       rank: s.lora?.rank ?? DEFAULT_LORA.rank,
       alpha: s.lora?.alpha ?? DEFAULT_LORA.alpha,

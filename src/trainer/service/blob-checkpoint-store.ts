@@ -31,12 +31,22 @@ export class BlobCheckpointStore implements CheckpointStore {
 
   async latest(): Promise<StoredCheckpoint | null> {
     if (!this.registered) return null
-    const dir = this.registered.blob_prefix
+    const found = await this.read(this.registered.step, this.registered.blob_prefix)
+    if (!found) throw new Error(`the checkpoint at step ${this.registered.step} has no files under ${this.registered.blob_prefix}`)
+    return found
+  }
+
+  /** A checkpoint this job saved (the best one, to serve it); null when its files are gone. */
+  async load(step: number): Promise<StoredCheckpoint | null> {
+    return this.read(step, checkpointFolder(this.prefix, step))
+  }
+
+  private async read(step: number, dir: string): Promise<StoredCheckpoint | null> {
     // The training state only: the checkpoint model's artifacts/ folder is not needed to resume.
     const blobs = (await this.blobs.list(dir)).filter((b) => !b.key.slice(dir.length).includes('/'))
-    if (blobs.length === 0) throw new Error(`the checkpoint at step ${this.registered.step} has no files under ${dir}`)
+    if (blobs.length === 0) return null
     const files = new Map<string, Uint8Array>()
     for (const blob of blobs) files.set(blob.key.slice(dir.length), new Uint8Array(Buffer.concat(await (await this.blobs.get(blob.key)).toArray())))
-    return { step: this.registered.step, files }
+    return { step, files }
   }
 }

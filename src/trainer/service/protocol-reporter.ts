@@ -31,7 +31,6 @@ export class ProtocolReporter implements Reporter {
   private failure: Error | null = null
   /** The latest step's report, held back until we know whether validation metrics join it. */
   private pending: MetricsReport | null = null
-  private last: MetricsReport | null = null
   /** This attempt's timing, leaving out its first step (backend warm-up, kernel compilation). */
   private stepsThisAttempt = 0
   private timed = { steps: 0, ms: 0, tokens: 0 }
@@ -84,7 +83,6 @@ export class ProtocolReporter implements Reporter {
       trained_tokens: this.trainedTokens(m.step),
       remaining_seconds: remaining,
     }
-    this.last = this.pending
     // A few steps after the warm-up show the speed this attempt will keep.
     if (this.timed.steps === SPEED_AFTER_STEPS || (m.step === m.totalSteps && this.timed.steps < SPEED_AFTER_STEPS)) {
       const tokensPerSecond = this.timed.ms ? (this.timed.tokens * 1000) / this.timed.ms : m.tokensPerSec
@@ -96,21 +94,22 @@ export class ProtocolReporter implements Reporter {
 
   onEval(m: EvalMetrics): void {
     // A non-finite number would become null in JSON: report only what is a number.
-    if (this.pending?.step === m.step && Number.isFinite(m.validLoss) && Number.isFinite(m.validAccuracy)) {
-      this.pending.valid_loss = m.validLoss
-      this.pending.valid_mean_token_accuracy = m.validAccuracy
+    const p = this.pending
+    if (p?.step === m.step) {
+      const put = (key: 'valid_loss' | 'valid_mean_token_accuracy' | 'full_valid_loss' | 'full_valid_mean_token_accuracy', v: number | undefined) => {
+        if (v !== undefined && Number.isFinite(v)) p[key] = v
+      }
+      put('valid_loss', m.validLoss)
+      put('valid_mean_token_accuracy', m.validAccuracy)
+      put('full_valid_loss', m.fullValidLoss)
+      put('full_valid_mean_token_accuracy', m.fullValidAccuracy)
     }
     this.sendPending()
   }
 
   onCheckpoint(info: CheckpointInfo): void {
     this.sendPending()
-    const m = this.last
-    const metrics: Record<string, number> = {}
-    for (const key of ['train_loss', 'train_mean_token_accuracy', 'valid_loss', 'valid_mean_token_accuracy'] as const) {
-      const v = m?.step === info.step ? m[key] : undefined
-      if (v !== undefined && Number.isFinite(v)) metrics[key] = v
-    }
+    const metrics = Object.fromEntries(Object.entries(info.metrics).filter(([, v]) => Number.isFinite(v)))
     this.send(() => this.client.checkpoint({ step: info.step, metrics, blob_prefix: info.location, ...(info.artifacts ? { artifacts: info.artifacts } : {}) }))
   }
 

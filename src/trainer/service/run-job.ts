@@ -25,7 +25,11 @@ import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainOptions } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
+import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
+import { encodeGeneralTexts, GENERAL_TEXTS } from '../run/general-texts.ts'
+import { ModelWeights } from '../model/weights.ts'
+import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 import type { RunRecord } from '../../protocol/run-record.ts'
 import { tokenizerFingerprint } from '../tokenizer/tokenizer-fingerprint.ts'
 import { sha256Of, sha256OfFile, skilletBuild, weightsSha256 } from './run-record.ts'
@@ -225,6 +229,32 @@ async function runRecord(r: {
   }
 }
 
+/**
+ * The forgetting check on the trained model (the served checkpoint's weights): the base is the same
+ * weights with the adapters off, or for full fine-tuning the base model's weights, loaded again.
+ */
+async function checkForgetting(model: LoadedModel, tokenizer: TextTokenizer, trained: TrainedWeights, maxLength: number, reporter: ProtocolReporter): Promise<ForgettingResult> {
+  const base = trained.lora ? null : ModelWeights.fromHost(model.config, model.weights, { trainable: false })
+  try {
+    const r = await forgettingCheck(trained, base, encodeGeneralTexts(tokenizer, maxLength), GENERAL_TEXTS.length)
+    const change = `${r.relative_change >= 0 ? '+' : ''}${(r.relative_change * 100).toFixed(1)}%`
+    reporter.event('forgetting', `Forgetting check on ${r.texts} general texts: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
+      (r.warning ? `: more than ${FORGETTING_WARN_RISE * 100}% worse on text unlike the training data; fewer epochs, a lower learning rate or early stopping may keep more of the base model` : ''),
+    { level: r.warning ? 'warn' : 'info', data: r })
+    return r
+  } finally {
+    base?.dispose()
+  }
+}
+
+/** What the job's result says about its evaluation. */
+const evaluationOf = (result: TrainResult, forgetting: ForgettingResult): ReportedEvaluation => ({
+  best_checkpoint: result.best,
+  served_step: result.servedStep,
+  stopped_early: result.earlyStopped,
+  forgetting,
+})
+
 async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
   const { spec } = config
   const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
@@ -236,7 +266,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   }
 
   const backendLines: string[] = []
-  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu })
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads })
   backendLines.forEach(log)
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
@@ -274,6 +304,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       learningRate,
       seed: spec.seed,
       checkpointEverySteps: config.checkpointEverySteps,
+      ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
       ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
@@ -315,6 +346,18 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return { kind: 'stopped', why: `stop requested (${why})` }
     }
 
+    const trainedTokens = Math.round((set.tokensPerEpoch * result.steps) / stepsPerEpoch)
+    if (result.earlyStopped) {
+      reporter.event('early-stopped', `Stopped early at step ${result.earlyStopped.step} of ${trainer.totalSteps}: ${result.earlyStopped.reason}`,
+        { data: { step: result.earlyStopped.step, total_steps: trainer.totalSteps, reason: result.earlyStopped.reason } })
+    }
+    if (result.best) {
+      const served = result.servedStep === result.best.step
+      reporter.event('best-checkpoint', `Best checkpoint: step ${result.best.step} (${result.best.metric} ${result.best.value.toFixed(4)}); ` +
+        `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
+        { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
+    }
+    const forgetting = await checkForgetting(model, tokenizer, result, set.maxLength, reporter)
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     const record = await runRecord({ spec, backend, model, parameters, datasetFiles, set, method, learningRate, totalSteps: trainer.totalSteps, options, initial, ggufTypes: ggufTypesOf(config) })
@@ -324,7 +367,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     reporter.event('run-record', `Recorded how the model was made in ${RUN_RECORD_NAME}: base model, data and tokenizer hashes, resolved settings, seed, backend`,
       { data: { name: RUN_RECORD_NAME, backend: record.trainer.backend, git_commit: record.skillet.git_commit } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: set.tokensPerEpoch * hp.nEpochs, artifacts, ...measuredSpeed(reporter, backend, set.tokensPerEpoch * hp.nEpochs, state.latest_checkpoint === null) })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting), ...measuredSpeed(reporter, backend, trainedTokens, state.latest_checkpoint === null) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()

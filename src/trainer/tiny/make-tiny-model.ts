@@ -11,14 +11,18 @@ import { chatMlTemplate } from './chat-template.ts'
 import { seededRandom, type Random } from './seeded-random.ts'
 import { tinyCorpus } from './tiny-corpus.ts'
 
+/** What makeTinyModel can write: each trainer architecture, and Mistral (Llama's graph as MistralForCausalLM). */
+export type TinyFamily = Architecture | 'mistral'
+export const TINY_FAMILIES: TinyFamily[] = ['llama', 'mistral', 'qwen2', 'phi3', 'gemma2', 'gpt2']
+
 export interface TinyModelOptions {
-  architecture: Architecture
+  architecture: TinyFamily
   dir: string
   seed?: number
   hiddenSize?: number
   numLayers?: number
   numHeads?: number
-  /** llama/qwen2 only; defaults to numHeads / 2 (GQA). */
+  /** Not GPT-2; defaults to numHeads / 2 (GQA). */
   numKvHeads?: number
   intermediateSize?: number
   /** Total vocabulary including 256 byte tokens and the special tokens. */
@@ -29,12 +33,21 @@ export interface TinyModelOptions {
   initStd?: number
   ropeTheta?: number
   /**
-   * 'byte-level' BPE (GPT-2 / Llama-3 / Qwen2 style, the default) or 'sentencepiece': a
-   * Llama-2-style BPE with ▁ spaces and byte fallback (llama only).
+   * 'byte-level' BPE (GPT-2 / Llama-3 / Qwen2 style) or 'sentencepiece': a Llama-2-style BPE
+   * with ▁ spaces and byte fallback (llama, mistral, phi3 and gemma2 only; their default, except llama's).
    */
   tokenizer?: 'byte-level' | 'sentencepiece'
   /** Llama-3 style rope scaling (llama only). */
   ropeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number } | null
+  /** config.json's sliding_window (mistral and phi3, default null: none; gemma2, default 4096). */
+  slidingWindow?: number | null
+  /** Gemma-2's attn_logit_softcapping and final_logit_softcapping (gemma2 only; default 50 and 30, as Gemma-2's). */
+  softcaps?: { attention: number | null; final: number | null }
+  /**
+   * Phi-3's longrope (phi3 only): headDim/2 factors each, and the pre-extension context length
+   * (original_max_position_embeddings; maxPositions is the extended one).
+   */
+  longRope?: { shortFactor: number[]; longFactor: number[]; originalMaxPositionEmbeddings: number } | null
 }
 
 /** Specials appended after the learned vocabulary, in this order. */
@@ -42,7 +55,10 @@ export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<|begin_of_text|>', '<|im_
 /** The SentencePiece tokenizer's chat specials, appended after its pieces (<unk> <s> </s> come first). */
 const SPM_ADDED_TOKENS = ['<|im_start|>', '<|im_end|>']
 
-const STYLE: Record<Architecture, PreTokenizerStyle> = { llama: 'llama3', qwen2: 'qwen2', gpt2: 'gpt2' }
+const STYLE: Record<TinyFamily, PreTokenizerStyle> = { llama: 'llama3', mistral: 'llama3', qwen2: 'qwen2', phi3: 'llama3', gemma2: 'llama3', gpt2: 'gpt2' }
+const HF_CLASS: Record<TinyFamily, string> = {
+  llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', phi3: 'Phi3ForCausalLM', gemma2: 'Gemma2ForCausalLM', gpt2: 'GPT2LMHeadModel',
+}
 
 export interface TinyModelFiles {
   dir: string
@@ -64,19 +80,24 @@ export async function makeTinyModel(options: TinyModelOptions): Promise<TinyMode
     intermediate: options.intermediateSize ?? (arch === 'gpt2' ? 4 * hidden : 2 * hidden),
     vocab: options.vocabSize ?? 512,
     positions: options.maxPositions ?? 256,
-    tie: options.tieWordEmbeddings ?? arch !== 'llama',
+    tie: options.tieWordEmbeddings ?? (arch === 'qwen2' || arch === 'gemma2' || arch === 'gpt2'),
   }
 
-  const sentencePiece = options.tokenizer === 'sentencepiece'
-  if (sentencePiece && arch !== 'llama') throw new Error('a SentencePiece tokenizer is for the llama architecture only')
+  const spmFamilies: TinyFamily[] = ['llama', 'mistral', 'phi3', 'gemma2']
+  const sentencePiece = (options.tokenizer ?? (arch === 'llama' ? 'byte-level' : spmFamilies.includes(arch) ? 'sentencepiece' : 'byte-level')) === 'sentencepiece'
+  if (sentencePiece && !spmFamilies.includes(arch)) throw new Error(`a SentencePiece tokenizer is for ${spmFamilies.join(', ')} only`)
+  if (options.slidingWindow != null && arch !== 'mistral' && arch !== 'phi3' && arch !== 'gemma2') throw new Error('slidingWindow is for mistral, phi3 and gemma2 only')
+  if (options.softcaps && arch !== 'gemma2') throw new Error('softcaps is for gemma2 only')
+  if (options.longRope && arch !== 'phi3') throw new Error('longRope is for phi3 only')
+  if (options.ropeScaling && arch !== 'llama') throw new Error('ropeScaling (Llama-3 style) is for llama only')
   const specials = sentencePiece ? SPM_ADDED_TOKENS : TINY_SPECIAL_TOKENS
   const learned = dims.vocab - specials.length
   const bpe = sentencePiece ? null : trainByteLevelBpe(tinyCorpus(seed), learned)
   const spm = sentencePiece ? trainSentencePieceBpe(tinyCorpus(seed), learned) : null
   const pieceCount = spm ? spm.pieces.length : bpe!.vocab.size
   const idOf = (token: string) => (spm && spm.pieces.includes(token) ? spm.pieces.indexOf(token) : pieceCount + specials.indexOf(token))
-  const usesBos = arch === 'llama'
-  const bosToken = sentencePiece ? '<s>' : arch === 'llama' ? '<|begin_of_text|>' : '<|endoftext|>'
+  const usesBos = arch !== 'qwen2' && arch !== 'gpt2'
+  const bosToken = sentencePiece ? '<s>' : usesBos ? '<|begin_of_text|>' : '<|endoftext|>'
   const eosToken = arch === 'gpt2' ? '<|endoftext|>' : '<|im_end|>'
 
   const config = arch === 'gpt2' ? gpt2Config(dims, idOf(bosToken), idOf(eosToken)) : llamaLikeConfig(arch, dims, options, idOf(bosToken), idOf(eosToken))
@@ -133,9 +154,9 @@ type Dims = {
   tie: boolean
 }
 
-function llamaLikeConfig(arch: Architecture, d: Dims, options: TinyModelOptions, bos: number, eos: number): Record<string, unknown> {
+function llamaLikeConfig(arch: TinyFamily, d: Dims, options: TinyModelOptions, bos: number, eos: number): Record<string, unknown> {
   const common = {
-    architectures: [arch === 'llama' ? 'LlamaForCausalLM' : 'Qwen2ForCausalLM'],
+    architectures: [HF_CLASS[arch]],
     attention_dropout: 0.0,
     bos_token_id: bos,
     eos_token_id: eos,
@@ -149,7 +170,7 @@ function llamaLikeConfig(arch: Architecture, d: Dims, options: TinyModelOptions,
     num_hidden_layers: d.layers,
     num_key_value_heads: d.kvHeads,
     rms_norm_eps: 1e-6,
-    rope_theta: options.ropeTheta ?? (arch === 'llama' ? 500000.0 : 1000000.0),
+    rope_theta: options.ropeTheta ?? { llama: 500000.0, mistral: 1000000.0, qwen2: 1000000.0, phi3: 10000.0, gemma2: 10000.0, gpt2: 0 }[arch],
     tie_word_embeddings: d.tie,
     torch_dtype: 'float32',
     transformers_version: '4.46.0',
@@ -158,6 +179,40 @@ function llamaLikeConfig(arch: Architecture, d: Dims, options: TinyModelOptions,
   }
   if (arch === 'qwen2') {
     return { ...common, max_window_layers: d.layers, rope_scaling: null, sliding_window: d.positions, use_sliding_window: false }
+  }
+  if (arch === 'mistral') return { ...common, head_dim: d.headDim, sliding_window: options.slidingWindow ?? null }
+  if (arch === 'gemma2') {
+    // As Gemma-2-2B's config.json, scaled down: queries scaled by head_dim^-½ (query_pre_attn_scalar).
+    const caps = options.softcaps ?? { attention: 50.0, final: 30.0 }
+    const { hidden_act: _silu, ...rest } = common
+    return {
+      ...rest,
+      attention_bias: false,
+      attn_logit_softcapping: caps.attention,
+      cache_implementation: 'hybrid',
+      final_logit_softcapping: caps.final,
+      head_dim: d.headDim,
+      hidden_act: 'gelu_pytorch_tanh',
+      hidden_activation: 'gelu_pytorch_tanh',
+      pad_token_id: 0,
+      query_pre_attn_scalar: d.headDim,
+      sliding_window: options.slidingWindow ?? 4096,
+    }
+  }
+  if (arch === 'phi3') {
+    // As Phi-3-mini's config.json: rms_norm_eps 1e-5, the original context length always stated.
+    const lr = options.longRope
+    return {
+      ...common,
+      attention_bias: false,
+      embd_pdrop: 0.0,
+      original_max_position_embeddings: lr ? lr.originalMaxPositionEmbeddings : d.positions,
+      pad_token_id: eos,
+      resid_pdrop: 0.0,
+      rms_norm_eps: 1e-5,
+      rope_scaling: lr ? { long_factor: lr.longFactor, short_factor: lr.shortFactor, type: 'longrope' } : null,
+      sliding_window: options.slidingWindow ?? null,
+    }
   }
   const rs = options.ropeScaling
   return {
@@ -219,30 +274,38 @@ function randomTensor(shape: number[], random: Random, std: number, mean = 0): H
 
 /**
  * Norm scales are 1 ± noise rather than exactly 1, so a test that forgets to apply one fails.
- * Tensors are inserted in HF's module order.
+ * Tensors are inserted in HF's module order. Phi-3 packs q, k, v in one qkv_proj
+ * [(H + 2·Hkv)·Dh, D] and gate, up in one gate_up_proj [2I, D] (gate first).
  */
-function llamaLikeWeights(arch: Architecture, d: Dims, random: Random, std: number): HostTensors {
+function llamaLikeWeights(arch: TinyFamily, d: Dims, random: Random, std: number): HostTensors {
   const w: HostTensors = new Map()
   const q = d.heads * d.headDim
   const kv = d.kvHeads * d.headDim
-  w.set('model.embed_tokens.weight', randomTensor([d.vocab, d.hidden], random, std))
+  const put = (name: string, shape: number[]) => w.set(name, randomTensor(shape, random, std))
+  const normMean = arch === 'gemma2' ? 0 : 1
+  put('model.embed_tokens.weight', [d.vocab, d.hidden])
   for (let l = 0; l < d.layers; l++) {
     const p = `model.layers.${l}`
-    w.set(`${p}.self_attn.q_proj.weight`, randomTensor([q, d.hidden], random, std))
-    if (arch === 'qwen2') w.set(`${p}.self_attn.q_proj.bias`, randomTensor([q], random, std))
-    w.set(`${p}.self_attn.k_proj.weight`, randomTensor([kv, d.hidden], random, std))
-    if (arch === 'qwen2') w.set(`${p}.self_attn.k_proj.bias`, randomTensor([kv], random, std))
-    w.set(`${p}.self_attn.v_proj.weight`, randomTensor([kv, d.hidden], random, std))
-    if (arch === 'qwen2') w.set(`${p}.self_attn.v_proj.bias`, randomTensor([kv], random, std))
-    w.set(`${p}.self_attn.o_proj.weight`, randomTensor([d.hidden, q], random, std))
-    w.set(`${p}.mlp.gate_proj.weight`, randomTensor([d.intermediate, d.hidden], random, std))
-    w.set(`${p}.mlp.up_proj.weight`, randomTensor([d.intermediate, d.hidden], random, std))
-    w.set(`${p}.mlp.down_proj.weight`, randomTensor([d.hidden, d.intermediate], random, std))
-    w.set(`${p}.input_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
-    w.set(`${p}.post_attention_layernorm.weight`, randomTensor([d.hidden], random, 0.1, 1))
+    if (arch === 'phi3') {
+      put(`${p}.self_attn.o_proj.weight`, [d.hidden, q])
+      put(`${p}.self_attn.qkv_proj.weight`, [q + 2 * kv, d.hidden])
+      put(`${p}.mlp.gate_up_proj.weight`, [2 * d.intermediate, d.hidden])
+    } else {
+      for (const [name, rows] of [['q', q], ['k', kv], ['v', kv]] as const) {
+        put(`${p}.self_attn.${name}_proj.weight`, [rows, d.hidden])
+        if (arch === 'qwen2') put(`${p}.self_attn.${name}_proj.bias`, [rows])
+      }
+      put(`${p}.self_attn.o_proj.weight`, [d.hidden, q])
+      put(`${p}.mlp.gate_proj.weight`, [d.intermediate, d.hidden])
+      put(`${p}.mlp.up_proj.weight`, [d.intermediate, d.hidden])
+    }
+    put(`${p}.mlp.down_proj.weight`, [d.hidden, d.intermediate])
+    // Gemma's RMSNorm multiplies by (1 + weight): its gains are stored around 0, and it has two more.
+    const norms = arch === 'gemma2' ? ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'] : ['input_layernorm', 'post_attention_layernorm']
+    for (const norm of norms) w.set(`${p}.${norm}.weight`, randomTensor([d.hidden], random, 0.1, normMean))
   }
-  w.set('model.norm.weight', randomTensor([d.hidden], random, 0.1, 1))
-  if (!d.tie) w.set('lm_head.weight', randomTensor([d.vocab, d.hidden], random, std))
+  w.set('model.norm.weight', randomTensor([d.hidden], random, 0.1, normMean))
+  if (!d.tie) put('lm_head.weight', [d.vocab, d.hidden])
   return w
 }
 

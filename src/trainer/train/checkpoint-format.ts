@@ -1,5 +1,6 @@
 // What a training checkpoint holds and how it is laid out as files:
-//   state.json           — step, data position (epoch, next micro-batch), RNG state, optimizer step
+//   state.json           — step, data position (epoch, next micro-batch), RNG state, optimizer step,
+//                          evaluation bookkeeping (best checkpoint, early stopping)
 //   tensors.safetensors  — trainable tensors ("param/<key>") and AdamW moments ("adam_m/<key>",
 //                          "adam_v/<key>"), float32, so a restore is exact
 // Keys are the variables' stable keys (lora/<module>/A, w/<hf name>), not tfjs's unique names.
@@ -10,6 +11,7 @@ import type { HostTensors } from '../model/types.ts'
 import { variableKey } from '../model/variable-names.ts'
 import type { AdamW } from './adamw.ts'
 import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
+import type { EvaluationState } from './evaluation-schedule.ts'
 
 export interface CheckpointState {
   format: 1
@@ -21,6 +23,8 @@ export interface CheckpointState {
   nextBatch: number
   rng: RandomState
   adamStep: number
+  /** Early stopping and best-checkpoint bookkeeping (absent in checkpoints from before it existed). */
+  evaluation?: EvaluationState
 }
 
 const STATE_FILE = 'state.json'

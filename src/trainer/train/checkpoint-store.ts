@@ -14,6 +14,8 @@ export interface CheckpointStore {
   save(step: number, files: Map<string, Uint8Array>): Promise<string>
   /** The newest complete checkpoint, or null. */
   latest(): Promise<StoredCheckpoint | null>
+  /** The checkpoint at `step`, or null when it is not (or no longer) stored. */
+  load(step: number): Promise<StoredCheckpoint | null>
 }
 
 const DIR_PATTERN = /^step-(\d{8})$/
@@ -61,9 +63,12 @@ export class LocalCheckpointStore implements CheckpointStore {
   }
 
   async latest(): Promise<StoredCheckpoint | null> {
-    const steps = await this.steps()
-    const step = steps.at(-1)
-    if (step === undefined) return null
+    const step = (await this.steps()).at(-1)
+    return step === undefined ? null : this.load(step)
+  }
+
+  async load(step: number): Promise<StoredCheckpoint | null> {
+    if (!(await this.steps()).includes(step)) return null
     const dir = join(this.dir, `step-${String(step).padStart(8, '0')}`)
     const files = new Map<string, Uint8Array>()
     for (const file of await readdir(dir)) files.set(file, new Uint8Array(await readFile(join(dir, file))))

@@ -19,11 +19,14 @@ export interface StepMetrics {
   rewardMargin?: number
 }
 
+/** A validation point: the fixed sample always, the whole validation file at a checkpoint. */
 export interface EvalMetrics {
   step: number
   epoch: number
   validLoss: number
   validAccuracy: number
+  fullValidLoss?: number
+  fullValidAccuracy?: number
 }
 
 export interface CheckpointInfo {
@@ -31,6 +34,8 @@ export interface CheckpointInfo {
   epoch: number
   /** Where the checkpoint store put it (a directory, a blob prefix). */
   location: string
+  /** The checkpoint's metrics by OpenAI's names (train_loss, valid_loss, full_valid_loss, …): finite numbers only. */
+  metrics: Record<string, number>
   /** The checkpoint model's exported files, when the run exports them (the service does). */
   artifacts?: { name: string; key: string }[]
 }
@@ -82,7 +87,8 @@ export class ProgressLineReporter implements Reporter {
     if (m.step === m.totalSteps) this.write('\n')
   }
   onEval(m: EvalMetrics): void {
-    this.write(`\nepoch ${m.epoch}: validation loss ${m.validLoss.toFixed(4)}, accuracy ${(m.validAccuracy * 100).toFixed(1)}%\n`)
+    const full = m.fullValidLoss !== undefined ? `; whole file ${m.fullValidLoss.toFixed(4)}, ${((m.fullValidAccuracy ?? NaN) * 100).toFixed(1)}%` : ''
+    this.write(`\nstep ${m.step} (epoch ${m.epoch}): validation loss ${m.validLoss.toFixed(4)}, accuracy ${(m.validAccuracy * 100).toFixed(1)}%${full}\n`)
   }
   onCheckpoint(info: CheckpointInfo): void {
     this.write(`\ncheckpoint at step ${info.step} → ${info.location}\n`)

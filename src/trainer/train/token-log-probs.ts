@@ -7,6 +7,7 @@
 // trains, for the head weight. Peak memory is one chunk of logits, forward or backward; on a GPU a
 // chunk also stays under the device's storage-binding limit (see backend/memory-plan.ts).
 import * as tf from '@tensorflow/tfjs-core'
+import { softcap } from '../model/forward.ts'
 import type { ModelWeights } from '../model/weights.ts'
 import { addMany } from '../backend/add-many.ts'
 import { logitsChunkRows } from '../backend/memory-plan.ts'
@@ -38,8 +39,11 @@ export function labelLogProbs(weights: ModelWeights, hidden: tf.Tensor2D, labels
     const chunkLabels = tf.tensor1d(labelIds, 'int32') // [c]
     const h = size === rows ? hidden : tf.slice(hidden, [start, 0], [size, -1]) // [c, D]
 
-    // logits [c, V] = h · W  (W is [D, V]), or h · Wᵀ when the head is stored [V, D]
-    const logitsOf = (hc: tf.Tensor2D, w: tf.Tensor2D) => tf.matMul(hc, w, false, vocabMajor)
+    // logits [c, V] = h · W  (W is [D, V]), or h · Wᵀ when the head is stored [V, D]; Gemma-2
+    // soft-caps them: cap·tanh(u / cap) of that product u.
+    const cap = weights.config.gemma2?.finalLogitSoftcap ?? null
+    const productOf = (hc: tf.Tensor2D, w: tf.Tensor2D) => tf.matMul(hc, w, false, vocabMajor)
+    const logitsOf = (hc: tf.Tensor2D, w: tf.Tensor2D) => softcap(productOf(hc, w), cap)
 
     const forward = (hc: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
       save(headTrains ? [hc, w] : [hc])
@@ -51,10 +55,13 @@ export function labelLogProbs(weights: ModelWeights, hidden: tf.Tensor2D, labels
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const hs = saved[0] as tf.Tensor2D
         const ws = (headTrains ? saved[1] : head) as tf.Tensor2D
-        const lg = logitsOf(hs, ws) // [c, V]
+        const u = productOf(hs, ws) // [c, V]
+        const lg = softcap(u, cap) // [c, V]
         // d logp / d logits = onehot − softmax, scaled per row by the upstream gradient.
         // The backward pass runs after the forward's tensors are gone: rebuild the labels from host ids.
-        const dLogits = tf.mul(tf.sub(tf.oneHot(tf.tensor1d(labelIds, 'int32'), vocab), tf.softmax(lg, -1)), tf.reshape(dy, [-1, 1])) as tf.Tensor2D // [c, V]
+        const dCapped = tf.mul(tf.sub(tf.oneHot(tf.tensor1d(labelIds, 'int32'), vocab), tf.softmax(lg, -1)), tf.reshape(dy, [-1, 1])) as tf.Tensor2D // [c, V]
+        // Through the cap: d(cap·tanh(u / cap))/du = 1 − tanh²(u / cap).
+        const dLogits = cap === null ? dCapped : tf.mul(dCapped, tf.sub(1, tf.square(tf.tanh(tf.div(u, cap))))) as tf.Tensor2D // [c, V]
         // dh = dLogits · (h-to-logits matrix)ᵀ
         const dh = tf.matMul(dLogits, ws, false, !vocabMajor) // [c, D]
         if (!headTrains) return [dh]

@@ -1,5 +1,6 @@
 // The training loop: epochs of micro-batches, gradient accumulation, clipping, AdamW, a
-// learning-rate schedule, per-step metrics, per-epoch validation, checkpoints and resume.
+// learning-rate schedule, per-step metrics, validation on a schedule (evaluation-schedule.ts),
+// checkpoints with their metrics, early stopping, the best checkpoint, and resume.
 //
 // Reproducibility: everything random (LoRA init, dropout masks) comes from one seeded
 // Random whose state is checkpointed; batch order comes from the data source as a pure
@@ -19,10 +20,11 @@ import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import { type CheckpointState, readCheckpoint, writeCheckpoint } from './checkpoint-format.ts'
 import type { CheckpointStore } from './checkpoint-store.ts'
 import { clipByGlobalNorm } from './clip-gradients.ts'
+import { afterCheckpoint, afterValidation, EVALUATION_DEFAULTS, type EvaluationOptions, type EvaluationState, INITIAL_EVALUATION_STATE, sampleBatches, validationInterval } from './evaluation-schedule.ts'
 import { dpoLoss, type PreferenceBatch, referenceLogProbs } from './dpo-loss.ts'
 import { learningRateAt, type LrSchedule } from './lr-schedule.ts'
 import type { Reporter } from './reporter.ts'
-import { sftLoss } from './sft-loss.ts'
+import { sftEvaluation, sftLoss } from './sft-loss.ts'
 import { selectTargets, type Targets } from './targets.ts'
 
 /** A supervised micro-batch: token rows plus which tokens are targets. */
@@ -58,6 +60,8 @@ export interface TrainOptions {
   dpoBeta: number
   /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
   checkpointEverySteps: number
+  /** Validation schedule, early stopping, the best checkpoint and which one the run ends with. */
+  evaluation: EvaluationOptions
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'method' | 'lora'> = {
@@ -72,6 +76,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'method' | 'lora'> = {
   seed: 42,
   dpoBeta: 0.1,
   checkpointEverySteps: 0,
+  evaluation: EVALUATION_DEFAULTS,
 }
 
 export interface TrainResult {
@@ -85,6 +90,12 @@ export interface TrainResult {
   validAccuracy: number | null
   /** True when `stopRequested` ended the run before its last step. */
   interrupted: boolean
+  /** The best checkpoint by the chosen metric (null: no checkpoint had it, e.g. no validation data). */
+  best: { step: number; metric: string; value: number } | null
+  /** The step whose weights `weights`/`lora` hold: the best checkpoint's, or the last step's. */
+  servedStep: number
+  /** Set when early stopping ended the run: at which step, and why. */
+  earlyStopped: { step: number; reason: string } | null
 }
 
 /** The weights a run has so far: what a checkpoint's model is exported from. */
@@ -266,8 +277,8 @@ export class Trainer {
     let hits = 0
     let count = 0
     for (const batch of batches) {
-      const { targets, reference } = await this.prepare(batch)
       if (isPreference(batch)) {
+        const { targets, reference } = await this.prepare(batch)
         const out = tf.tidy(() => {
           const r = dpoLoss(this.weights, this.lora!, batch, targets, reference!, { beta: this.options.dpoBeta, normalizer: 1, dropoutSeed: null })
           r.correct.dispose()
@@ -281,30 +292,38 @@ export class Trainer {
         hits += w
         count += batch.pairs
       } else {
-        if (targets.rows.length === 0) continue
-        const out = tf.tidy(() => {
-          const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer: 1, dropoutSeed: null })
-          const both = tf.stack([r.loss, r.correct])
-          r.correct.dispose()
-          return both
-        })
-        const [l, c] = await out.data()
-        out.dispose()
-        lossSum += l
-        hits += c
-        count += targets.rows.length
+        const r = await sftEvaluation(this.weights, this.lora, batch)
+        lossSum += r.lossSum
+        hits += r.hits
+        count += r.count
       }
     }
     throwIfGpuFailed()
     return { loss: count ? lossSum / count : NaN, accuracy: count ? hits / count : NaN }
   }
 
-  private async saveCheckpoint(state: CheckpointState): Promise<void> {
+  private async saveCheckpoint(state: CheckpointState, metrics: Record<string, number>): Promise<void> {
     if (!this.checkpoints) return
     const files = await writeCheckpoint(state, this.params, this.optimizer)
     const location = await this.checkpoints.save(state.step, files)
     const artifacts = this.exportCheckpoint ? await this.exportCheckpoint(state.step, { weights: this.weights, lora: this.lora }) : undefined
-    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location, ...(artifacts ? { artifacts } : {}) })
+    this.reporter.onCheckpoint({ step: state.step, epoch: state.epoch, location, metrics, ...(artifacts ? { artifacts } : {}) })
+  }
+
+  /**
+   * Ends the run on the checkpoint it serves: the best one's weights replace the last step's, unless
+   * the job asked for the last or the last is the best. Returns the step the weights are from.
+   */
+  private async restoreServed(step: number, evaluation: EvaluationState): Promise<number> {
+    const best = evaluation.best
+    if (this.options.evaluation.serve === 'last' || !best || best.step === step || !this.checkpoints) return step
+    const stored = await this.checkpoints.load(best.step)
+    if (!stored) {
+      this.reporter.onEvent('warn', `the best checkpoint (step ${best.step}) is no longer stored: the model is the last step's (${step})`)
+      return step
+    }
+    readCheckpoint(stored.files, this.params, this.optimizer)
+    return best.step
   }
 
   /** Restores the newest checkpoint, if any; returns where to continue from. */
@@ -326,10 +345,15 @@ export class Trainer {
     let lastLoss = NaN
     let validLoss: number | null = null
     let validAccuracy: number | null = null
+    let evaluation = resumed?.evaluation ?? INITIAL_EVALUATION_STATE
+    let earlyStopped: TrainResult['earlyStopped'] = null
+    const validation = this.data.validation ?? []
+    const sample = sampleBatches(validation, (b) => (isPreference(b) ? b.pairs : b.batchSize))
+    const every = validationInterval(o.evaluation.everySteps, this.totalSteps)
     this.reporter.onEvent('info', `training ${o.method}: ${this.params.length} trainable tensors, ` +
       `${this.params.reduce((n, p) => n + p.size, 0)} parameters, ${this.totalSteps} steps`)
 
-    for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs; epoch++) {
+    training: for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs; epoch++) {
       const batches = this.data.batches(epoch)
       let next = epoch === resumed?.epoch ? resumed.nextBatch : 0
       while (next < batches.length) {
@@ -342,30 +366,62 @@ export class Trainer {
         step += 1
         lastLoss = r.loss
         const tokens = micro.reduce((n, b) => n + realTokens(b), 0)
+        const trainAccuracy = r.targets ? r.correct / r.targets : 0
         this.reporter.onStep({
           step, totalSteps: this.totalSteps, epoch: epoch + 1,
-          trainLoss: r.loss, trainAccuracy: r.targets ? r.correct / r.targets : 0,
+          trainLoss: r.loss, trainAccuracy,
           learningRate: lr, gradNorm: r.gradNorm, tokens: r.targets,
           tokensPerSec: tokens / (stepMs / 1000), stepMs,
           ...(r.margin !== undefined ? { rewardMargin: r.margin } : {}),
         })
         const endOfEpoch = next >= batches.length
         const position = endOfEpoch ? { epoch: epoch + 1, nextBatch: 0 } : { epoch, nextBatch: next }
-        if (endOfEpoch && this.data.validation?.length) {
-          const v = await this.evaluate(this.data.validation)
+        const stop = step < this.totalSteps ? await this.stopRequested() : null
+        let checkpoint = endOfEpoch || (o.checkpointEverySteps > 0 && step % o.checkpointEverySteps === 0) || stop === 'checkpoint'
+        // A checkpoint's metrics, by OpenAI's names; non-finite numbers are left out (they would be null in JSON).
+        const metrics: Record<string, number> = {}
+        const put = (name: string, v: number) => { if (Number.isFinite(v)) metrics[name] = v }
+        put('train_loss', r.loss)
+        put('train_mean_token_accuracy', trainAccuracy)
+        if (sample.length > 0 && stop !== 'discard' && (checkpoint || step % every === 0 || step === this.totalSteps)) {
+          const v = await this.evaluate(sample)
           validLoss = v.loss
           validAccuracy = v.accuracy
-          this.reporter.onEval({ step, epoch: epoch + 1, validLoss: v.loss, validAccuracy: v.accuracy })
+          put('valid_loss', v.loss)
+          put('valid_mean_token_accuracy', v.accuracy)
+          const decided = afterValidation(evaluation, v.loss, o.evaluation.earlyStopping)
+          evaluation = decided.state
+          if (o.evaluation.earlyStopping) {
+            // Each improvement is a checkpoint, so the best point can be served.
+            if (decided.improved) checkpoint = true
+            if (decided.stop && step < this.totalSteps) {
+              const { patience, minDelta } = o.evaluation.earlyStopping
+              earlyStopped = { step, reason: `the validation loss has not improved by more than ${minDelta} for ${patience} validation point${patience === 1 ? '' : 's'} ` +
+                `(lowest ${evaluation.lowestValidLoss!.toFixed(4)}, now ${v.loss.toFixed(4)})` }
+              checkpoint = true
+            }
+          }
+          const full = checkpoint ? (sample.length === validation.length ? v : await this.evaluate(validation)) : null
+          if (full) {
+            put('full_valid_loss', full.loss)
+            put('full_valid_mean_token_accuracy', full.accuracy)
+          }
+          this.reporter.onEval({ step, epoch: epoch + 1, validLoss: v.loss, validAccuracy: v.accuracy, ...(full ? { fullValidLoss: full.loss, fullValidAccuracy: full.accuracy } : {}) })
         }
-        const scheduled = endOfEpoch || (o.checkpointEverySteps > 0 && step % o.checkpointEverySteps === 0)
-        const stop = step < this.totalSteps ? await this.stopRequested() : null
-        if (scheduled || stop === 'checkpoint') {
-          await this.saveCheckpoint({ format: 1, method: o.method, step, ...position, rng: this.rng.state(), adamStep: this.optimizer.step })
+        if (checkpoint && this.checkpoints) {
+          evaluation = afterCheckpoint(evaluation, step, metrics, o.evaluation.bestMetric)
+          await this.saveCheckpoint({ format: 1, method: o.method, step, ...position, rng: this.rng.state(), adamStep: this.optimizer.step, evaluation }, metrics)
         }
-        if (stop) return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: true }
+        if (earlyStopped) {
+          this.reporter.onEvent('info', `stopped early at step ${step} of ${this.totalSteps}: ${earlyStopped.reason}`)
+          break training
+        }
+        if (stop) return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: true, best: null, servedStep: step, earlyStopped: null }
       }
     }
-    return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: false }
+    const best = evaluation.best ? { ...evaluation.best, metric: o.evaluation.bestMetric } : null
+    const servedStep = await this.restoreServed(step, evaluation)
+    return { weights: this.weights, lora: this.lora, steps: step, finalTrainLoss: lastLoss, validLoss, validAccuracy, interrupted: false, best, servedStep, earlyStopped }
   }
 
   /** Trainable tensors by stable key (for comparing runs and for exports). */

@@ -69,16 +69,23 @@ const roundToHalf = (v: number) => halfToFloat(floatToHalf(v))
 
 export interface ReferenceOptions {
   lora?: ReferenceLora
-  /** Use llama.cpp's f16-table GELU instead of the exact one (GPT-2 only). */
+  /** Use llama.cpp's f16-table GELU instead of the exact one (GPT-2, Gemma-2). */
   ggmlGelu?: boolean
 }
 
-/** HF's inverse frequencies, including its Llama-3 and linear rope_scaling rules. */
-function inverseFrequencies(config: ModelConfig): Float64Array {
+/**
+ * HF's inverse frequencies, including its Llama-3, linear and longrope rope_scaling rules
+ * (longrope: short factors unless the sequence, `seqLen` tokens, outgrows the original context).
+ */
+function inverseFrequencies(config: ModelConfig, seqLen: number): Float64Array {
   const dim = config.headDim
   const inv = new Float64Array(dim / 2).map((_, i) => 1 / config.ropeTheta ** ((2 * i) / dim))
   const rs = config.ropeScaling
   if (rs?.type === 'linear') return inv.map((f) => f / rs.factor)
+  if (rs?.type === 'longrope') {
+    const ext = seqLen > rs.originalMaxPositionEmbeddings ? rs.longFactor : rs.shortFactor
+    return Float64Array.from({ length: dim / 2 }, (_, i) => 1 / (ext[i] * config.ropeTheta ** ((2 * i) / dim)))
+  }
   if (rs?.type !== 'llama3') return inv
   const old = rs.originalMaxPositionEmbeddings ?? 8192
   const low = rs.lowFreqFactor ?? 1
@@ -92,13 +99,13 @@ function inverseFrequencies(config: ModelConfig): Float64Array {
   })
 }
 
-/** rotate_half RoPE on one head vector (pairs i and i + d/2). */
-function rope(x: Vec, offset: number, headDim: number, position: number, inv: Float64Array): void {
+/** rotate_half RoPE on one head vector (pairs i and i + d/2), cos and sin times `scale` (longrope). */
+function rope(x: Vec, offset: number, headDim: number, position: number, inv: Float64Array, scale: number): void {
   const half = headDim / 2
   for (let i = 0; i < half; i++) {
     const angle = position * inv[i]
-    const c = Math.cos(angle)
-    const s = Math.sin(angle)
+    const c = Math.cos(angle) * scale
+    const s = Math.sin(angle) * scale
     const x1 = x[offset + i]
     const x2 = x[offset + i + half]
     x[offset + i] = x1 * c - x2 * s
@@ -106,8 +113,9 @@ function rope(x: Vec, offset: number, headDim: number, position: number, inv: Fl
   }
 }
 
-/** Causal multi-head attention for the newest position over cached keys/values. */
-function attend(q: Vec, keys: Vec[], values: Vec[], numHeads: number, numKvHeads: number, headDim: number): Vec {
+/** Causal multi-head attention for the newest position over cached keys/values (only those given: a sliding window passes the last few). */
+function attend(q: Vec, keys: Vec[], values: Vec[], numHeads: number, numKvHeads: number, headDim: number,
+  scoring: { scale: number; cap: number | null } = { scale: 1 / Math.sqrt(headDim), cap: null }): Vec {
   const out = new Float64Array(numHeads * headDim)
   const group = numHeads / numKvHeads
   for (let h = 0; h < numHeads; h++) {
@@ -115,7 +123,8 @@ function attend(q: Vec, keys: Vec[], values: Vec[], numHeads: number, numKvHeads
     const scores = keys.map((k) => {
       let s = 0
       for (let i = 0; i < headDim; i++) s += q[h * headDim + i] * k[kvh * headDim + i]
-      return s / Math.sqrt(headDim)
+      const scaled = s * scoring.scale
+      return scoring.cap === null ? scaled : scoring.cap * Math.tanh(scaled / scoring.cap)
     })
     const max = Math.max(...scores)
     const exps = scores.map((s) => Math.exp(s - max))
@@ -135,12 +144,15 @@ function toVec(t: HostTensor, row: number, width: number): Vec {
 export function referenceLogits(config: ModelConfig, weights: HostTensors, tokens: number[], options: ReferenceOptions = {}): Float64Array[] {
   return config.architecture === 'gpt2'
     ? gpt2Logits(config, weights, tokens, options.lora, options.ggmlGelu ? geluFp16Table : geluNew)
-    : llamaLogits(config, weights, tokens, options.lora)
+    : llamaLogits(config, weights, tokens, options.lora, options.ggmlGelu ? geluFp16Table : geluNew)
 }
 
-function llamaLogits(config: ModelConfig, w: HostTensors, tokens: number[], lora?: ReferenceLora): Float64Array[] {
-  const { hiddenSize: d, numHeads, numKvHeads, headDim, normEps: eps } = config
-  const inv = inverseFrequencies(config)
+function llamaLogits(config: ModelConfig, w: HostTensors, tokens: number[], lora: ReferenceLora | undefined, gelu: (v: number) => number): Float64Array[] {
+  const { hiddenSize: d, numHeads, numKvHeads, headDim, normEps: eps, slidingWindow } = config
+  const inv = inverseFrequencies(config, tokens.length)
+  const scale = config.ropeScaling?.type === 'longrope' ? config.ropeScaling.attentionFactor : 1
+  const nq = numHeads * headDim
+  const nkv = numKvHeads * headDim
   const linear = (module: string, x: Vec): Vec => {
     const y = matVec(get(w, `${module}.weight`), x)
     const bias = w.get(`${module}.bias`)
@@ -152,25 +164,42 @@ function llamaLogits(config: ModelConfig, w: HostTensors, tokens: number[], lora
   const cache = Array.from({ length: config.numLayers }, () => ({ keys: [] as Vec[], values: [] as Vec[] }))
   const embed = get(w, 'model.embed_tokens.weight')
   const head = config.tieWordEmbeddings ? embed : get(w, 'lm_head.weight')
+  // Gemma-2: √D embeddings, (1 + w) norm gains, sandwich norms, GELU gate, query_pre_attn_scalar, caps, even layers windowed.
+  const gemma = config.gemma2
+  const norm = (x: Vec, name: string) => {
+    const weight = get(w, name)
+    return rmsNorm(x, gemma ? { shape: weight.shape, data: weight.data.map((g) => 1 + g) } : weight, eps)
+  }
+  const scoring = { scale: 1 / Math.sqrt(gemma ? gemma.queryPreAttnScalar : headDim), cap: gemma?.attnLogitSoftcap ?? null }
   return tokens.map((token, position) => {
     let x = toVec(embed, token, d)
+    if (gemma) x = x.map((v) => v * Math.fround(Math.sqrt(d)))
     for (let l = 0; l < config.numLayers; l++) {
       const p = `model.layers.${l}`
-      const h = rmsNorm(x, get(w, `${p}.input_layernorm.weight`), eps)
-      const q = linear(`${p}.self_attn.q_proj`, h)
-      const k = linear(`${p}.self_attn.k_proj`, h)
-      const v = linear(`${p}.self_attn.v_proj`, h)
-      for (let hh = 0; hh < numHeads; hh++) rope(q, hh * headDim, headDim, position, inv)
-      for (let hh = 0; hh < numKvHeads; hh++) rope(k, hh * headDim, headDim, position, inv)
+      const h = norm(x, `${p}.input_layernorm.weight`)
+      // Phi-3 packs q, k, v in qkv_proj and gate, up in gate_up_proj; the others have one projection each.
+      const qkv = config.architecture === 'phi3' ? linear(`${p}.self_attn.qkv_proj`, h) : null
+      const q = qkv ? qkv.slice(0, nq) : linear(`${p}.self_attn.q_proj`, h)
+      const k = qkv ? qkv.slice(nq, nq + nkv) : linear(`${p}.self_attn.k_proj`, h)
+      const v = qkv ? qkv.slice(nq + nkv) : linear(`${p}.self_attn.v_proj`, h)
+      for (let hh = 0; hh < numHeads; hh++) rope(q, hh * headDim, headDim, position, inv, scale)
+      for (let hh = 0; hh < numKvHeads; hh++) rope(k, hh * headDim, headDim, position, inv, scale)
       cache[l].keys.push(k)
       cache[l].values.push(v)
-      x = addInPlace(x, linear(`${p}.self_attn.o_proj`, attend(q, cache[l].keys, cache[l].values, numHeads, numKvHeads, headDim)))
-      const h2 = rmsNorm(x, get(w, `${p}.post_attention_layernorm.weight`), eps)
-      const gate = linear(`${p}.mlp.gate_proj`, h2)
-      const up = linear(`${p}.mlp.up_proj`, h2)
-      x = addInPlace(x, linear(`${p}.mlp.down_proj`, gate.map((g, i) => silu(g) * up[i])))
+      const window = gemma && l % 2 === 1 ? null : slidingWindow
+      const from = window === null ? 0 : Math.max(0, position + 1 - window)
+      const attn = linear(`${p}.self_attn.o_proj`, attend(q, cache[l].keys.slice(from), cache[l].values.slice(from), numHeads, numKvHeads, headDim, scoring))
+      x = addInPlace(x, gemma ? norm(attn, `${p}.post_attention_layernorm.weight`) : attn)
+      const h2 = norm(x, gemma ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`)
+      const gateUp = config.architecture === 'phi3' ? linear(`${p}.mlp.gate_up_proj`, h2) : null
+      const gate = gateUp ? gateUp.slice(0, config.intermediateSize) : linear(`${p}.mlp.gate_proj`, h2)
+      const up = gateUp ? gateUp.slice(config.intermediateSize) : linear(`${p}.mlp.up_proj`, h2)
+      const mlp = linear(`${p}.mlp.down_proj`, gate.map((g, i) => (gemma ? gelu(g) : silu(g)) * up[i]))
+      x = addInPlace(x, gemma ? norm(mlp, `${p}.post_feedforward_layernorm.weight`) : mlp)
     }
-    return matVec(head, rmsNorm(x, get(w, 'model.norm.weight'), eps))
+    const logits = matVec(head, norm(x, 'model.norm.weight'))
+    const cap = gemma?.finalLogitSoftcap ?? null
+    return cap === null ? logits : logits.map((z) => cap * Math.tanh(z / cap))
   })
 }
 
