@@ -47,7 +47,8 @@ t.test('the trainer forward pass matches llama.cpp on the phi3 F32 GGUF (short a
   await selectBackend('cpu')
   await makeTinyModel({ architecture: 'phi3', dir, seed: 6, initStd: 0.1, maxPositions: 1024, longRope: LONGROPE })
   const model = await loadModelDir(dir)
-  await exportGguf(model, join(dir, 'model.gguf'), { dtype: 'F32' })
+  // A general.name with "phi3" in it makes llama.cpp look up Phi-3's special tokens by text.
+  await exportGguf(model, join(dir, 'model.gguf'), { dtype: 'F32', name: 'tiny-phi3' })
   const weights = ModelWeights.fromHost(model.config, model.weights, { trainable: false })
   t.teardown(() => weights.dispose())
   for (const positions of [GOLDEN_POSITIONS, LONG_POSITIONS]) {
