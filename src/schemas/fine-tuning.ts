@@ -7,7 +7,8 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const AutoOrNumber = Type.Union([Type.Literal('auto'), Type.Number()])
 /** Skillet's extensions to a method's hyperparameters (ranges are checked in src/jobs/create-request.ts). */
 const TrainingExtensions = {
-  adapter: Type.Optional(Type.String({ description: "Skillet extension: 'lora' (default: LoRA adapters on the frozen base) or 'full' (every weight; supervised only)." })),
+  adapter: Type.Optional(Type.String({ description: "Skillet extension: 'lora' (default: LoRA adapters on the frozen base), 'qlora' (LoRA adapters on a base held quantised, see qlora_bits) or 'full' (every weight; supervised only)." })),
+  qlora_bits: Type.Optional(Type.Number({ description: "Skillet extension: with adapter 'qlora', the frozen base's bits: 8 (int8 per output channel) or 4 (default: 4-bit blocks of 32, llama.cpp's Q4_0 rule)." })),
   lora_r: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA rank, an integer 1–256 (default 8).' })),
   lora_alpha: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA alpha, > 0 and ≤ 4096 (default 16); the update is scaled by alpha / r.' })),
   lora_dropout: Type.Optional(Type.Number({ description: 'Skillet extension: dropout on the LoRA input, 0 ≤ p < 1 (default 0.05).' })),

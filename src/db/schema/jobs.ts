@@ -67,7 +67,9 @@ export const fineTuningJobs = pgTable(
  * fine-tuning or LoRA and its shape, the GGUF file types to export, and how the run is evaluated.
  */
 export interface TrainingExtensions {
-  adapter?: 'lora' | 'full'
+  adapter?: 'lora' | 'qlora' | 'full'
+  /** QLoRA: 4 or 8 bits for the frozen base. */
+  qlora_bits?: number
   lora_r?: number
   lora_alpha?: number
   lora_dropout?: number

@@ -22,7 +22,8 @@ import type { LoraAdapter } from '../model/types.ts'
 import { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import { learningRateFor, type TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
-import type { GgufFileType } from '../../protocol/training-settings.ts'
+import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-settings.ts'
+import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
 import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainResult } from '../train/trainer.ts'
@@ -57,8 +58,11 @@ class JobFailure extends Error {
   }
 }
 
-/** supervised jobs train LoRA adapters (the service does not offer full fine-tuning yet). */
+/** supervised jobs train LoRA adapters (on a quantised base for QLoRA) or every weight; DPO trains LoRA adapters. */
 const methodOf = (spec: TrainerJobSpec): TrainingMethod => (spec.method.type === 'dpo' ? 'dpo' : spec.training?.adapter === 'full' ? 'full' : 'lora')
+
+/** QLoRA: the bits the frozen base is held in; null for a full-precision base. */
+const baseBitsOf = (spec: TrainerJobSpec): 4 | 8 | null => (spec.training?.adapter === 'qlora' ? spec.training.qloraBits ?? DEFAULT_QLORA_BITS : null)
 
 /** The job's LoRA targets must be projections this architecture has (the API knows no model). */
 function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
@@ -248,8 +252,10 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
       ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
       // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
-      ...(initialAdapter ? { lora: { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } }
-        : spec.training?.lora ? { lora: spec.training.lora } : {}),
+      lora: {
+        ...(initialAdapter ? { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } : spec.training?.lora),
+        baseBits: baseBitsOf(spec),
+      },
     }),
     ...(initialAdapter ? { initialAdapter } : {}),
     reporter,
@@ -264,6 +270,17 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       return stop.trainerRequest()
     },
   })
+  // QLoRA: the trainer holds the base quantised, and the exports merge from that; the f32 host copy
+  // would keep the memory QLoRA saves, so it goes.
+  const quantised = [...trainer.weights.quantised.values()]
+  if (quantised.length > 0) {
+    model.weights.clear()
+    const bits = quantised[0].bits
+    const bytes = quantised.reduce((n, m) => n + quantisedBytes(m), 0)
+    const f32Bytes = quantised.reduce((n, m) => n + 4 * m.shape[0] * m.shape[1], 0)
+    reporter.event('qlora-base', `QLoRA: the base's ${quantised.length} block projections are held ${bits === 8 ? 'in int8' : 'in 4 bits'}: ` +
+      `${(bytes / 1e6).toFixed(2)} MB instead of ${(f32Bytes / 1e6).toFixed(2)} MB`, { data: { bits, projections: quantised.length, bytes, f32_bytes: f32Bytes } })
+  }
   try {
     reporter.event('plan', `Training on ${set.examples} examples (${set.tokensPerEpoch.toLocaleString('en-US')} tokens per epoch) for ${hp.nEpochs} ` +
       `epoch${hp.nEpochs === 1 ? '' : 's'}: ${trainer.totalSteps} steps of batch size ${hp.batchSize}, learning rate ${learningRate}`, {
