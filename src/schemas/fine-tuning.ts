@@ -1,13 +1,14 @@
 // Wire schemas of /v1/fine_tuning/jobs. Request bodies are checked for shape here; ranges and
 // limits are checked in src/jobs/create-request.ts, which names the offending `param` precisely.
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { Unixtime } from './common.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const AutoOrNumber = Type.Union([Type.Literal('auto'), Type.Number()])
 /** Skillet's extensions to a method's hyperparameters (ranges are checked in src/jobs/create-request.ts). */
 const TrainingExtensions = {
-  adapter: Type.Optional(Type.String({ description: "Skillet extension: 'lora' (default: LoRA adapters on the frozen base) or 'full' (every weight; supervised only)." })),
+  adapter: Type.Optional(Type.String({ description: "Skillet extension: 'lora' (default: LoRA adapters on the frozen base), 'qlora' (LoRA adapters on a base held quantised, see qlora_bits) or 'full' (every weight; supervised only)." })),
+  qlora_bits: Type.Optional(Type.Number({ description: "Skillet extension: with adapter 'qlora', the frozen base's bits: 8 (int8 per output channel) or 4 (default: 4-bit blocks of 32, llama.cpp's Q4_0 rule)." })),
   lora_r: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA rank, an integer 1–256 (default 8).' })),
   lora_alpha: Type.Optional(Type.Number({ description: 'Skillet extension: LoRA alpha, > 0 and ≤ 4096 (default 16); the update is scaled by alpha / r.' })),
   lora_dropout: Type.Optional(Type.Number({ description: 'Skillet extension: dropout on the LoRA input, 0 ≤ p < 1 (default 0.05).' })),
@@ -59,6 +60,28 @@ export const CreateFineTuningJobRequest = Type.Object({
   dry_run: Type.Optional(Type.Boolean({ description: 'Skillet extension: validate the files and estimate the run, without training.' })),
 })
 
+/** Skillet extension: the estimate made before training (also the data of the "Estimated …" event). */
+export const JobEstimateObject = Type.Object({
+  trained_tokens: Type.Integer({ description: 'Tokens the whole run trains on: tokens_per_epoch × n_epochs.' }),
+  tokens_per_epoch: Type.Integer({ description: "Tokens of one pass over the training file, after truncation: the trainer's own count." }),
+  examples: Type.Integer(),
+  total_steps: Type.Integer(),
+  estimated_seconds: Type.Integer({ description: 'Expected training time, from the calibrated speed of this base model (see README).' }),
+  token_count: Type.Union([Type.Literal('tokenizer'), Type.Literal('characters')], {
+    description: "'tokenizer': counted with the base model's tokenizer and chat template; 'characters': characters / 4, when the tokenizer was not available (a Hub model not fetched yet).",
+  }),
+  example_tokens: Nullable(Type.Object({ p50: Type.Integer(), p95: Type.Integer(), max: Type.Integer() }, { description: 'Example lengths in tokens before truncation (a DPO pair: its longer side).' })),
+  truncated_examples: Nullable(Type.Integer({ description: 'Training examples longer than context_length: the tokens past it are not trained on.' })),
+  context_length: Nullable(Type.Integer({ description: 'The length examples are cut at (the model context, at most 2048).' })),
+  speed: Nullable(Type.Object({
+    tokens_per_second: Type.Number({ description: 'Steady-state training speed.' }),
+    overhead_seconds: Type.Number({ description: 'Seconds a job spends besides training (start, model load, exports).' }),
+    backend: Nullable(Type.String({ description: 'The trainer backend it was measured on; null: the configured SKILLET_ESTIMATE_TOKENS_PER_SECOND.' })),
+    calibrated_jobs: Type.Integer({ description: 'Finished jobs on this base model it was measured on (a moving average); 0: the configured default.' }),
+  }, { description: 'The speed estimated_seconds came from.' })),
+})
+export type JobEstimateView = Static<typeof JobEstimateObject>
+
 /** The job object; listed fields are documented, the rest (method, metadata, …) pass through as built. */
 export const FineTuningJob = Type.Object(
   {
@@ -76,6 +99,7 @@ export const FineTuningJob = Type.Object(
     trained_tokens: Nullable(Type.Integer()),
     seed: Type.Integer(),
     estimated_finish: Nullable(Unixtime),
+    estimate: Type.Optional(Nullable(JobEstimateObject)),
     evaluation: Type.Optional(Nullable(Type.Object({
       best_checkpoint: Nullable(Type.Object({
         step_number: Type.Integer(),

@@ -18,7 +18,11 @@
 // recomputation of logits in the backward pass (chunked cross-entropy) and RoPE's half swap,
 // done as a small [Dh, Dh] product.
 //
-//   node test/bench/train.bench.ts [backends, e.g. wasm,cpu]
+//   node test/bench/train.bench.ts [backends, e.g. wasm,cpu] [--135m]
+//
+// With wasm among the backends, it ends with train-memory.bench.ts: peak RSS and step time of LoRA,
+// QLoRA-8, QLoRA-4 and full fine-tuning, one process each (--135m adds a ~135M-parameter Llama).
+import { execFileSync } from 'node:child_process'
 import * as tf from '@tensorflow/tfjs-core'
 import { describeBackend, parseBackendName, selectBackend, type BackendName } from '../../src/trainer/backend/select-backend.ts'
 import { LLAMA_LORA_MODULES } from '../../src/trainer/model/lora.ts'
@@ -143,7 +147,8 @@ async function benchTraining(method: TrainingMethod, warmup: number, measured: n
   return { ms, tokensPerSec: (B * T) / (ms / 1000), gflops: stepFlops(method) / (ms * 1e6), ratio: median(ratios), interleaved: fixedPeak === null, peakRssMb: peakRss / 2 ** 20 }
 }
 
-const requested = (process.argv[2] ?? 'tensorflow,webgpu,wasm,cpu').split(',').map((n) => parseBackendName(n)) as BackendName[]
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const requested = (args[0] ?? 'tensorflow,webgpu,wasm,cpu').split(',').map((n) => parseBackendName(n)) as BackendName[]
 console.log(`config: llama D=${D} L=${LAYERS} H=${HEADS} I=${INTER} V=${VOCAB} T=${T} B=${B}, LoRA r=${RANK} (all projections)`)
 console.log(`FLOPs/step: LoRA ${(stepFlops('lora') / 1e9).toFixed(2)} G, full ${(stepFlops('full') / 1e9).toFixed(2)} G`)
 for (const name of requested) {
@@ -167,3 +172,4 @@ for (const name of requested) {
       `peak RSS ${r.peakRssMb.toFixed(0)} MB`)
   }
 }
+if (requested.includes('wasm')) execFileSync(process.execPath, [new URL('./train-memory.bench.ts', import.meta.url).pathname, ...process.argv.slice(2).filter((a) => a.startsWith('--'))], { stdio: 'inherit' })

@@ -197,7 +197,7 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   t.equal(dryDone.fine_tuned_model, null, 'a dry run makes no model')
   const real = (plan?.data as { tokens_per_epoch: number }).tokens_per_epoch
   const guessed = (estimate?.data as { tokens_per_epoch: number }).tokens_per_epoch
-  t.comment(`tokens per epoch: estimated ${guessed}, counted by the trainer ${real}; job finished in ${trainSeconds.toFixed(1)} s`)
+  t.equal(guessed, real, `tokens per epoch: estimated ${guessed} (with the base model's tokenizer), counted by the trainer ${real}; job finished in ${trainSeconds.toFixed(1)} s`)
 })
 
 t.test('a base model the trainer cannot load fails the job with a clear error', async (t) => {

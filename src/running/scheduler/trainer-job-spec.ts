@@ -22,6 +22,7 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
   }
   const choices: TrainingChoices = {
     ...(h.adapter ? { adapter: h.adapter } : {}),
+    ...(h.qlora_bits ? { qloraBits: h.qlora_bits as 4 | 8 } : {}),
     ...(Object.keys(lora).length ? { lora } : {}),
     ...(h.gguf_type ? { ggufTypes: h.gguf_type as GgufFileType[] } : {}),
     ...(Object.keys(evaluation).length ? { evaluation } : {}),

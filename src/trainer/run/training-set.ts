@@ -54,10 +54,29 @@ export interface TrainingSet {
   data(batchSize: number, seed: number): TrainingData
 }
 
-function encodeSft(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number): EncodedSequence[] {
-  return rows.map((row) => 'messages' in row
+/** One supervised row (chat, or prompt/completion) as the trainer trains it. */
+export function encodeSftRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedSequence {
+  return 'messages' in row
     ? encodeChat(tokenizer, row as unknown as ChatExample, maxLength)
-    : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength))
+    : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength)
+}
+
+/** One preference row (DPO) as the trainer trains it. */
+export function encodePreferenceRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedPreference {
+  return encodePreference(tokenizer, row as unknown as PreferenceExample, maxLength)
+}
+
+/** Tokens one encoded example adds to an epoch (both sequences of a pair), and whether any was cut off. */
+export function exampleTokens(encoded: EncodedSequence | EncodedPreference): { tokens: number; truncated: boolean } {
+  if ('ids' in encoded) return { tokens: encoded.ids.length, truncated: encoded.truncated }
+  return { tokens: encoded.chosen.ids.length + encoded.rejected.ids.length, truncated: encoded.chosen.truncated || encoded.rejected.truncated }
+}
+
+const sumTokens = (encoded: (EncodedSequence | EncodedPreference)[]) => encoded.reduce((n, e) => n + exampleTokens(e).tokens, 0)
+const countTruncated = (encoded: (EncodedSequence | EncodedPreference)[]) => encoded.filter((e) => exampleTokens(e).truncated).length
+
+function encodeSft(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number): EncodedSequence[] {
+  return rows.map((row) => encodeSftRow(tokenizer, row, maxLength))
 }
 
 /** Preference pairs in a seeded order, batched as [chosen..., rejected...] rows. */
@@ -85,15 +104,14 @@ export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMeth
     }
   }
   if (method === 'dpo') {
-    const pairs = trainRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
-    const validPairs = validRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
-    const cut = (ps: EncodedPreference[]) => ps.filter((p) => p.chosen.truncated || p.rejected.truncated).length
+    const pairs = trainRows.map((r) => encodePreferenceRow(tokenizer, r, maxLength))
+    const validPairs = validRows.map((r) => encodePreferenceRow(tokenizer, r, maxLength))
     return {
       method, maxLength,
       examples: pairs.length,
       validationExamples: validPairs.length,
-      tokensPerEpoch: pairs.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
-      truncated: { training: cut(pairs), validation: cut(validPairs) },
+      tokensPerEpoch: sumTokens(pairs),
+      truncated: { training: countTruncated(pairs), validation: countTruncated(validPairs) },
       data: (batchSize, seed) => ({
         batches: cache((epoch) => preferenceBatches(pairs, batchSize, seed * 1000 + epoch, padId)),
         validation: validPairs.length ? preferenceBatches(validPairs, batchSize, 0, padId) : [],
@@ -109,8 +127,8 @@ export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMeth
     method, maxLength,
     examples: encoded.length,
     validationExamples: validEncoded.length,
-    tokensPerEpoch: encoded.reduce((n, e) => n + e.ids.length, 0),
-    truncated: { training: encoded.filter((e) => e.truncated).length, validation: validEncoded.filter((e) => e.truncated).length },
+    tokensPerEpoch: sumTokens(encoded),
+    truncated: { training: countTruncated(encoded), validation: countTruncated(validEncoded) },
     data: (batchSize, seed) => ({
       batches: cache((epoch) => makeBatches(encoded, { batchSize, seed: seed * 1000 + epoch, padId })),
       validation: validEncoded.length ? makeBatches(validEncoded, { batchSize, seed: 0, padId }) : [],

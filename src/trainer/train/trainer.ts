@@ -181,7 +181,7 @@ export class Trainer {
     this.stopRequested = args.stopRequested ?? (() => null)
     this.exportCheckpoint = args.exportCheckpoint ?? null
     this.rng = Random.fromSeed(options.seed)
-    this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
+    this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full', quantise: options.method === 'full' ? null : options.lora.baseBits })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
     this.lora = options.method === 'full' ? null : LoraAdapters.create(this.weights, options.lora, this.rng)
     if (args.initialAdapter) {
