@@ -1,9 +1,11 @@
 // The token count of a training file as the trainer will see it, one row at a time (the caller
-// streams the file): each row goes through the trainer's own encoding (training-set.ts), so the
-// tokens per epoch and the truncated examples are the trainer's numbers exactly. Lengths are kept
+// streams the file): each row goes through the trainer's own encoding (rowLengths in training-set.ts:
+// the ids encodeChat / encodeCompletion train on, without rendering the loss mask's prefixes), and the
+// trainer's truncation keeps min(length, maxLength) of each sequence, so the tokens per epoch and the
+// truncated examples are the trainer's numbers exactly. Lengths are kept
 // (one integer per example) for the distribution: p50 / p95 / max example length before truncation.
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
-import { encodePreferenceRow, encodeSftRow, exampleTokens, type JsonlRow } from './training-set.ts'
+import { rowLengths, type JsonlRow } from './training-set.ts'
 
 export interface TokenCount {
   examples: number
@@ -41,29 +43,17 @@ export class TokenCounter {
     this.#maxLength = opts.maxLength
   }
 
-  #encode(row: JsonlRow, maxLength: number) {
-    return this.#preference ? encodePreferenceRow(this.#tokenizer, row, maxLength) : encodeSftRow(this.#tokenizer, row, maxLength)
-  }
-
-  #fullLength(row: JsonlRow): number {
-    const full = this.#encode(row, Number.POSITIVE_INFINITY)
-    return 'ids' in full ? full.ids.length : Math.max(full.chosen.ids.length, full.rejected.ids.length)
-  }
-
   /** Counts one row (a parsed JSONL line of a validated file). */
   add(row: JsonlRow): void {
-    const encoded = this.#encode(row, this.#maxLength)
-    const { tokens, truncated } = exampleTokens(encoded)
-    this.#tokens += tokens
-    // Only a cut-off example needs encoding again to know how long it really is.
-    const length = truncated ? this.#fullLength(row) : 'ids' in encoded ? encoded.ids.length : Math.max(encoded.chosen.ids.length, encoded.rejected.ids.length)
-    if (truncated) this.#truncated++
+    const lengths = rowLengths(this.#tokenizer, this.#preference, row)
+    for (const length of lengths) this.#tokens += Math.min(length, this.#maxLength)
+    if (lengths.some((length) => length > this.#maxLength)) this.#truncated++
     if (this.#examples === this.#lengths.length) {
       const grown = new Int32Array(this.#lengths.length * 2)
       grown.set(this.#lengths)
       this.#lengths = grown
     }
-    this.#lengths[this.#examples++] = length
+    this.#lengths[this.#examples++] = Math.max(...lengths)
   }
 
   result(): TokenCount {

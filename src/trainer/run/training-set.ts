@@ -3,7 +3,7 @@
 // and the estimate need), then batched at whatever batch size they resolve to. Shared by the
 // stand-alone CLI (src/cli/train.ts) and the service's trainer (src/trainer/service/).
 import { makeBatches, padBatch } from '../data/batching.ts'
-import { encodeChat, encodeCompletion, encodePreference } from '../data/encode-examples.ts'
+import { chatIds, encodeChat, encodeCompletion, encodePreference, preferenceSide } from '../data/encode-examples.ts'
 import type { ChatExample, CompletionExample, EncodedPreference, EncodedSequence, PreferenceExample } from '../data/example-types.ts'
 import { Random } from '../model/random.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
@@ -55,21 +55,33 @@ export interface TrainingSet {
 }
 
 /** One supervised row (chat, or prompt/completion) as the trainer trains it. */
-export function encodeSftRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedSequence {
+function encodeSftRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedSequence {
   return 'messages' in row
     ? encodeChat(tokenizer, row as unknown as ChatExample, maxLength)
     : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength)
 }
 
 /** One preference row (DPO) as the trainer trains it. */
-export function encodePreferenceRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedPreference {
+function encodePreferenceRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedPreference {
   return encodePreference(tokenizer, row as unknown as PreferenceExample, maxLength)
 }
 
 /** Tokens one encoded example adds to an epoch (both sequences of a pair), and whether any was cut off. */
-export function exampleTokens(encoded: EncodedSequence | EncodedPreference): { tokens: number; truncated: boolean } {
+function exampleTokens(encoded: EncodedSequence | EncodedPreference): { tokens: number; truncated: boolean } {
   if ('ids' in encoded) return { tokens: encoded.ids.length, truncated: encoded.truncated }
   return { tokens: encoded.chosen.ids.length + encoded.rejected.ids.length, truncated: encoded.chosen.truncated || encoded.rejected.truncated }
+}
+
+/**
+ * The untruncated lengths of one row's sequences (a pair: chosen, rejected), encoded as the trainer
+ * encodes them but without the loss mask: the trainer trains on min(length, maxLength) tokens of each.
+ */
+export function rowLengths(tokenizer: TextTokenizer, preference: boolean, row: JsonlRow): number[] {
+  if (preference) {
+    const pair = row as unknown as PreferenceExample
+    return [pair.preferred_output, pair.non_preferred_output].map((output) => chatIds(tokenizer, preferenceSide(pair, output)).length)
+  }
+  return ['messages' in row ? chatIds(tokenizer, row as unknown as ChatExample).length : encodeCompletion(tokenizer, row as unknown as CompletionExample, Number.POSITIVE_INFINITY).ids.length]
 }
 
 const sumTokens = (encoded: (EncodedSequence | EncodedPreference)[]) => encoded.reduce((n, e) => n + exampleTokens(e).tokens, 0)
