@@ -49,13 +49,19 @@ export class TokenCounts {
       return { state: 'unavailable', reason: (err as Error).message }
     }
     const key = `${file.id}\n${baseModel}\n${job.method.type}`
-    const known = this.#counts.get(key)
+    // No tokenizer is an answer for the job that asked (it goes on with characters / 4), not for later
+    // jobs: a Hub model is fetched when its first job starts, and the next job on it can count.
+    const noTokenizer = `${key}\n${job.id}`
+    const known = this.#counts.get(noTokenizer) ?? this.#counts.get(key)
     if (known) return known
     this.#counts.set(key, { state: 'pending' })
     while (this.#counts.size > MAX_COUNTS) this.#counts.delete(this.#counts.keys().next().value!)
     void this.#count(job, baseModel, file.blobKey).then((outcome) => {
       if (this.#abort.signal.aborted) return
-      this.#counts.set(key, outcome)
+      if (outcome.state === 'unavailable') {
+        this.#counts.delete(key)
+        this.#counts.set(noTokenizer, outcome)
+      } else this.#counts.set(key, outcome)
       this.#deps.onCounted()
     }, (err) => {
       this.#counts.delete(key)
