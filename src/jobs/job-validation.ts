@@ -31,7 +31,7 @@ export type TokenCountLookup = (job: JobRow, file: { id: string; blobKey: string
 
 type Outcome = { ok: true; examples: number; tokens: number } | { ok: false; code: string; message: string; param: string } | { pending: true }
 
-async function checkFile(tx: Tx, job: JobRow, fileId: string, role: 'training' | 'validation'): Promise<Outcome> {
+async function checkFile(tx: Tx, job: JobRow, fileId: string, role: 'training' | 'validation' | 'forgetting'): Promise<Outcome> {
   const [file] = await tx.select().from(files).where(and(eq(files.id, fileId), eq(files.projectId, job.projectId)))
   const param = `${role}_file`
   const code = `invalid_${role}_file`
@@ -39,7 +39,8 @@ async function checkFile(tx: Tx, job: JobRow, fileId: string, role: 'training' |
   if (file.status === 'uploaded') return { pending: true }
   const report = datasetReportOf(file)
   if (!report.ok) return { ok: false, code, param, message: `The ${role} file ${fileId} is invalid: ${file.statusDetails ?? 'it failed validation'}` }
-  const problem = datasetProblemForMethod(report, job.method.type, role === 'training' ? MIN_TRAINING_EXAMPLES : 1)
+  // The forgetting file is scored as supervised text whatever the method.
+  const problem = datasetProblemForMethod(report, role === 'forgetting' ? 'supervised' : job.method.type, role === 'training' ? MIN_TRAINING_EXAMPLES : 1)
   if (problem) {
     const tooFew = report.examples < MIN_TRAINING_EXAMPLES && role === 'training' && problem.includes('at least')
     return { ok: false, code: tooFew ? 'invalid_n_examples' : code, param, message: `The ${role} file ${fileId} cannot be used: ${problem}.` }
@@ -69,7 +70,9 @@ export async function validateJob(deps: { db: Db; jobs: JobsConfig; countTokens?
     if (!job) return null
     const training = await checkFile(tx, job, job.trainingFile, 'training')
     const validation: Outcome = job.validationFile ? await checkFile(tx, job, job.validationFile, 'validation') : { ok: true, examples: 0, tokens: 0 }
-    for (const outcome of [training, validation]) {
+    const forgettingFile = hyperparametersOf(job).forgetting_file
+    const forgetting: Outcome = forgettingFile ? await checkFile(tx, job, forgettingFile, 'forgetting') : { ok: true, examples: 0, tokens: 0 }
+    for (const outcome of [training, validation, forgetting]) {
       if ('pending' in outcome) return null
       if (!outcome.ok) {
         const error = { code: outcome.code, message: outcome.message, param: outcome.param }

@@ -70,6 +70,8 @@ export const ReportedEvaluationSchema = Type.Object({
   /** Loss on a general held-out text set, base model vs fine-tuned: a rise is forgetting. */
   forgetting: Type.Union([Type.Object({
     texts: Type.Integer({ minimum: 1 }),
+    /** 'skillet-general-texts' (the shipped set) or the id of the job's forgetting_file. */
+    source: Type.String(),
     base_loss: Type.Number(),
     fine_tuned_loss: Type.Number(),
     /** (fine_tuned_loss − base_loss) / base_loss. */

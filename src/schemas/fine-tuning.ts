@@ -18,6 +18,7 @@ const TrainingExtensions = {
   early_stopping_patience: Type.Optional(Type.Number({ description: 'Skillet extension: stop training after this many validation points in a row (an integer 1–1000) without the validation loss improving by more than early_stopping_min_delta; the job succeeds with the best checkpoint. Default: no early stopping. Needs a validation_file.' })),
   early_stopping_min_delta: Type.Optional(Type.Number({ description: 'Skillet extension: the improvement of the validation loss (≥ 0, default 0) that resets early stopping\'s patience. Only with early_stopping_patience.' })),
   best_checkpoint_metric: Type.Optional(Type.String({ description: "Skillet extension: the checkpoint metric the best checkpoint is chosen by: 'valid_loss' (default), 'valid_mean_token_accuracy', 'full_valid_loss' or 'full_valid_mean_token_accuracy'. Needs a validation_file." })),
+  forgetting_file: Type.Optional(Type.String({ description: "Skillet extension: a file (purpose fine-tune, chat or prompt/completion examples) of general text for the forgetting check, scored on its assistant messages / completions. Default: the 24 general English sentences Skillet ships." })),
   serve_checkpoint: Type.Optional(Type.String({ description: "Skillet extension: 'best' (default: the fine-tuned model is the best checkpoint's weights) or 'last' (the last step's)." })),
 }
 const Hyperparameters = Type.Object(
@@ -110,6 +111,7 @@ export const FineTuningJob = Type.Object(
       stopped_early: Nullable(Type.Object({ step_number: Type.Integer(), reason: Type.String() }, { description: 'Set when early stopping ended the run.' })),
       forgetting: Nullable(Type.Object({
         texts: Type.Integer(),
+        source: Type.String({ description: "'skillet-general-texts' (the shipped set) or the forgetting_file's id." }),
         base_loss: Type.Number(),
         fine_tuned_loss: Type.Number(),
         relative_change: Type.Number(),

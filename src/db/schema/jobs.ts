@@ -81,6 +81,8 @@ export interface TrainingExtensions {
   early_stopping_min_delta?: number
   best_checkpoint_metric?: string
   serve_checkpoint?: 'best' | 'last'
+  /** A fine-tune file (chat or prompt/completion) for the forgetting check, instead of the shipped texts. */
+  forgetting_file?: string
 }
 
 export interface RequestedHyperparameters extends TrainingExtensions {

@@ -9,14 +9,17 @@ import { Random } from '../model/random.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { PreferenceBatch } from '../train/dpo-loss.ts'
-import type { MicroBatch, TrainingData } from '../train/trainer.ts'
+import type { MicroBatch, SftBatch, TrainingData } from '../train/trainer.ts'
 
 export type JsonlRow = Record<string, unknown>
 
+/** Which of the job's files a row came from. */
+export type FileRole = 'training' | 'validation' | 'forgetting'
+
 /** Input the trainer can never train on (a retry cannot help): bad JSON, no usable examples. */
 export class InvalidTrainingDataError extends Error {
-  readonly role: 'training' | 'validation'
-  constructor(role: 'training' | 'validation', message: string) {
+  readonly role: FileRole
+  constructor(role: FileRole, message: string) {
     super(message)
     this.name = 'InvalidTrainingDataError'
     this.role = role
@@ -24,7 +27,7 @@ export class InvalidTrainingDataError extends Error {
 }
 
 /** One JSON object per non-blank line. */
-export function parseJsonl(text: string, role: 'training' | 'validation', source: string): JsonlRow[] {
+export function parseJsonl(text: string, role: FileRole, source: string): JsonlRow[] {
   return text.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return []
     try {
@@ -143,6 +146,11 @@ export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMeth
       validation: validEncoded.length ? makeBatches(validEncoded, { batchSize, seed: 0, padId }) : [],
     }),
   }
+}
+
+/** Chat or prompt/completion rows as fixed batches (the forgetting check's user-supplied text): the loss falls on assistant messages / completions. */
+export function encodeSupervisedRows(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number, batchSize = 8): SftBatch[] {
+  return makeBatches(encodeSft(tokenizer, rows, maxLength), { batchSize, seed: 0, padId: tokenizer.padTokenId })
 }
 
 /** The longest sequence to train on: the model's context, capped at 2048 to bound memory. */

@@ -14,7 +14,7 @@ import { BlobNotFoundError, type BlobStore } from '../../storage/blob-store.ts'
 import { describeBackend, gpuHint, selectBackend, type SelectedBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore, weightFiles } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
-import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
+import { defaultMaxLength, encodeSupervisedRows, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
@@ -26,9 +26,9 @@ import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-s
 import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type SftBatch, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
 import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
-import { encodeGeneralTexts, GENERAL_TEXTS } from '../run/general-texts.ts'
+import { encodeGeneralTexts, GENERAL_TEXTS, GENERAL_TEXTS_SOURCE } from '../run/general-texts.ts'
 import { ModelWeights } from '../model/weights.ts'
 import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 import type { RunRecord } from '../../protocol/run-record.ts'
@@ -237,12 +237,29 @@ async function runRecord(r: {
  * The forgetting check on the trained model (the served checkpoint's weights): the base is the same
  * weights with the adapters off, or for full fine-tuning the base model's weights, loaded again.
  */
-async function checkForgetting(model: LoadedModel, tokenizer: TextTokenizer, trained: TrainedWeights, maxLength: number, reporter: ProtocolReporter): Promise<ForgettingResult> {
+/** The forgetting check's text: the job's forgetting_file, else the texts Skillet ships. */
+async function loadForgettingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ batches: SftBatch[]; texts: number; source: string }> {
+  const file = config.spec.forgettingFile
+  if (!file) return { batches: encodeGeneralTexts(tokenizer, maxLength), texts: GENERAL_TEXTS.length, source: GENERAL_TEXTS_SOURCE }
+  try {
+    const rows = parseJsonl((await readDataset(blobs, file)).text, 'forgetting', file.id)
+    const batches = encodeSupervisedRows(tokenizer, rows, maxLength)
+    if (rows.length === 0 || !batches.some((b) => b.lossMask.includes(1))) throw new InvalidTrainingDataError('forgetting', `the forgetting file ${file.id} has no assistant message or completion to score`)
+    return { batches, texts: rows.length, source: file.id }
+  } catch (err) {
+    if (err instanceof InvalidTrainingDataError) throw new JobFailure('invalid_forgetting_file', err.message, true)
+    if (err instanceof BlobNotFoundError) throw new JobFailure('invalid_forgetting_file', `The forgetting file ${file.id} is no longer available.`, true)
+    throw err
+  }
+}
+
+async function checkForgetting(model: LoadedModel, trained: TrainedWeights, set: { batches: SftBatch[]; texts: number; source: string }, reporter: ProtocolReporter): Promise<ForgettingResult> {
   const base = trained.lora ? null : ModelWeights.fromHost(model.config, model.weights, { trainable: false })
   try {
-    const r = await forgettingCheck(trained, base, encodeGeneralTexts(tokenizer, maxLength), GENERAL_TEXTS.length)
+    const r = await forgettingCheck(trained, base, set.batches, { texts: set.texts, source: set.source })
     const change = `${r.relative_change >= 0 ? '+' : ''}${(r.relative_change * 100).toFixed(1)}%`
-    reporter.event('forgetting', `Forgetting check on ${r.texts} general texts: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
+    const what = r.source === GENERAL_TEXTS_SOURCE ? `${r.texts} general texts` : `${r.texts} examples of ${r.source}`
+    reporter.event('forgetting', `Forgetting check on ${what}: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
       (r.warning ? `: more than ${FORGETTING_WARN_RISE * 100}% worse on text unlike the training data; fewer epochs, a lower learning rate or early stopping may keep more of the base model` : ''),
     { level: r.warning ? 'warn' : 'info', data: r })
     return r
@@ -276,6 +293,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
   const { set, files: datasetFiles } = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  // Read before training, so that a bad file fails the job before its compute is spent.
+  const forgettingSet = await loadForgettingSet(config, blobs, tokenizer, set.maxLength)
   const method = methodOf(spec)
   checkLoraTargets(spec, model.config)
   // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
@@ -374,7 +393,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
         `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
         { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
     }
-    const forgetting = await checkForgetting(model, tokenizer, result, set.maxLength, reporter)
+    const forgetting = await checkForgetting(model, result, forgettingSet, reporter)
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
     const record = await runRecord({ spec, backend, model, parameters, datasetFiles, set, method, learningRate, totalSteps: trainer.totalSteps, options, initial, ggufTypes: ggufTypesOf(config) })
