@@ -2,7 +2,7 @@
 // OpenAI-compatible Chat Completions endpoint (SKILLET_GRADER_MODEL_URL — Skillet's own /v1 works),
 // which must answer JSON by a schema: {"result": number} for a score, {"result": label} for a label.
 // What goes wrong is reported the way OpenAI reports it, in the run's errors, never as a 500.
-import OpenAI from 'openai'
+import type OpenAI from 'openai'
 import type { LabelModelGraderT, ScoreModelGraderT } from '../schemas/graders.ts'
 import { renderTemplate, type GradingContext } from './template.ts'
 
@@ -37,7 +37,9 @@ export async function runModelGrader(grader: ScoreModelGraderT | LabelModelGrade
   })
   const range = grader.type === 'score_model' ? (grader.range ?? [0, 1]) : null
   const result = range ? { type: 'number', minimum: range[0], maximum: range[1] } : { type: 'string', enum: (grader as LabelModelGraderT).labels }
-  const client = new OpenAI({ baseURL: endpoint.url, apiKey: endpoint.apiKey ?? 'none', timeout: endpoint.timeoutMs, maxRetries: 1 })
+  // The SDK (about 37 MB and 240 modules) is loaded on the first model grader, not with the API.
+  const { default: OpenAIClient } = await import('openai')
+  const client = new OpenAIClient({ baseURL: endpoint.url, apiKey: endpoint.apiKey ?? 'none', timeout: endpoint.timeoutMs, maxRetries: 1 })
   const sampling = grader.type === 'score_model' ? grader.sampling_params : undefined
   const failed = (kind: 'server' | 'parse' | 'refusal', details: string, usage: ModelGrade['usage'] = null): ModelGrade => ({ score: 0, answer: null, usage, missingVariables: missing, error: { kind, details } })
   let completion: OpenAI.ChatCompletion

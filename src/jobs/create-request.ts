@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto'
 import { invalidRequest } from '../lib/errors.ts'
 import type { RequestedHyperparameters, RequestedMethod, TrainingExtensions } from '../db/schema/jobs.ts'
 import { ANSWER_EVAL_LIMITS, ANSWER_GRADERS, answerMetricName, type AnswerGrader, DEFAULT_ANSWER_GRADERS } from '../protocol/answer-eval-settings.ts'
-import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from '../protocol/training-settings.ts'
+import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES, QLORA_BITS } from '../protocol/training-settings.ts'
 import { CHECKPOINT_METRIC_NAMES, CHECKPOINT_METRICS, isCheckpointMetric, SERVED_CHECKPOINTS } from '../protocol/checkpoint-metrics.ts'
 
 type Hyper = Record<string, unknown>
@@ -57,8 +57,8 @@ const RANGES: Record<NumericHyperparameter, Range> = {
 }
 
 const EVAL_EXTENSIONS: (keyof TrainingExtensions)[] = ['eval_graders', 'eval_json_schema', 'eval_max_examples', 'eval_max_new_tokens']
-const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type',
-  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint', ...EVAL_EXTENSIONS]
+const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'qlora_bits', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type',
+  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint', 'forgetting_file', ...EVAL_EXTENSIONS]
 const LORA_SHAPE: (keyof TrainingExtensions)[] = ['lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules']
 
 const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
@@ -70,14 +70,18 @@ function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dp
     invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
   const { adapter, lora_r: rank, lora_alpha: alpha, lora_dropout: dropout, lora_target_modules: targets, gguf_type: gguf } = given
   if (adapter !== undefined) {
-    if (adapter === 'qlora') throw invalidRequest(`Invalid value for '${where}.adapter': 'qlora' (quantised frozen base weights) is not available in this version of Skillet; use 'lora' or 'full'.`, `${where}.adapter`)
     if (!(ADAPTERS as readonly unknown[]).includes(adapter)) throw bad('adapter', `one of ${quoted(ADAPTERS)}`, adapter)
     if (adapter === 'full' && method === 'dpo') throw invalidRequest(`Invalid value for '${where}.adapter': DPO trains LoRA adapters (its reference model is the base with the adapters off); 'full' is only for supervised fine-tuning.`, `${where}.adapter`)
     out.adapter = adapter as TrainingExtensions['adapter']
   }
+  if (given.qlora_bits !== undefined) {
+    if (out.adapter !== 'qlora') throw invalidRequest(`Invalid '${where}.qlora_bits': it applies only with 'adapter': 'qlora'.`, `${where}.qlora_bits`)
+    if (!(QLORA_BITS as readonly unknown[]).includes(given.qlora_bits)) throw bad('qlora_bits', `one of ${QLORA_BITS.join(', ')}`, given.qlora_bits)
+    out.qlora_bits = given.qlora_bits as number
+  }
   if (out.adapter === 'full') {
     const shape = LORA_SHAPE.find((name) => given[name] !== undefined)
-    if (shape) throw invalidRequest(`Invalid '${where}.${shape}': LoRA settings apply only with 'adapter': 'lora', not with full fine-tuning.`, `${where}.${shape}`)
+    if (shape) throw invalidRequest(`Invalid '${where}.${shape}': LoRA settings apply only with 'adapter': 'lora' or 'qlora', not with full fine-tuning.`, `${where}.${shape}`)
   }
   if (rank !== undefined) {
     if (!(Number.isInteger(rank) && (rank as number) >= 1 && (rank as number) <= LORA_LIMITS.maxRank)) throw bad('lora_r', `an integer between 1 and ${LORA_LIMITS.maxRank}`, rank)
@@ -116,7 +120,7 @@ function checkEvaluation(given: Hyper, where: string): TrainingExtensions {
   const out: TrainingExtensions = {}
   const bad = (name: string, expected: string, value: unknown) =>
     invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
-  const { eval_every: every, early_stopping_patience: patience, early_stopping_min_delta: minDelta, best_checkpoint_metric: metric, serve_checkpoint: serve } = given
+  const { eval_every: every, early_stopping_patience: patience, early_stopping_min_delta: minDelta, best_checkpoint_metric: metric, serve_checkpoint: serve, forgetting_file: forgetting } = given
   if (every !== undefined && every !== 'auto') {
     if (!isIntegerIn(every, 1, EVALUATION_LIMITS.maxEvalEvery)) throw bad('eval_every', `an integer number of steps between 1 and ${EVALUATION_LIMITS.maxEvalEvery}`, every)
     out.eval_every = every
@@ -137,6 +141,10 @@ function checkEvaluation(given: Hyper, where: string): TrainingExtensions {
   if (serve !== undefined) {
     if (!(SERVED_CHECKPOINTS as readonly unknown[]).includes(serve)) throw bad('serve_checkpoint', `one of ${quoted(SERVED_CHECKPOINTS)}`, serve)
     out.serve_checkpoint = serve as TrainingExtensions['serve_checkpoint']
+  }
+  if (forgetting !== undefined) {
+    if (!(typeof forgetting === 'string' && forgetting.length > 0 && forgetting.length <= 200)) throw bad('forgetting_file', 'the id of a file uploaded with purpose fine-tune', forgetting)
+    out.forgetting_file = forgetting
   }
   return out
 }

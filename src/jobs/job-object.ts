@@ -1,6 +1,8 @@
 // A job row as OpenAI's FineTuningJob object. Hyperparameters read 'auto' until the files are
 // validated and then the numbers training uses; fine_tuned_model appears once the job succeeded.
+import { estimateEventData } from './estimate.ts'
 import type { fineTuningJobs, RequestedHyperparameters, TrainingExtensions } from '../db/schema/jobs.ts'
+import { checkpointModelName } from './naming.ts'
 
 export type JobRow = typeof fineTuningJobs.$inferSelect
 
@@ -11,11 +13,27 @@ export function hyperparametersOf(row: JobRow): RequestedHyperparameters {
 
 /** The Skillet extensions among a job's hyperparameters (those it set; the rest are defaults). */
 export function trainingExtensions(h: RequestedHyperparameters): TrainingExtensions {
-  const { adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint,
+  const { adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file,
     eval_graders, eval_json_schema, eval_max_examples, eval_max_new_tokens } = h
-  return Object.fromEntries(Object.entries({ adapter, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint,
+  return Object.fromEntries(Object.entries({ adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file,
     eval_graders, eval_json_schema, eval_max_examples, eval_max_new_tokens })
     .filter(([, v]) => v !== undefined))
+}
+
+/**
+ * The job's evaluation (an extension; null until it succeeds): the best checkpoint and the model the
+ * fine-tuned model serves, by their checkpoint model names, the early stop, and the forgetting check.
+ */
+export function evaluationOf(row: JobRow) {
+  const e = row.evaluation
+  if (!e || !row.fineTunedModel || row.status !== 'succeeded') return null
+  const name = (step: number) => checkpointModelName(row.fineTunedModel!, step)
+  return {
+    best_checkpoint: e.best_checkpoint ? { step_number: e.best_checkpoint.step, fine_tuned_model_checkpoint: name(e.best_checkpoint.step), metric: e.best_checkpoint.metric, value: e.best_checkpoint.value } : null,
+    served_step: e.served_step,
+    stopped_early: e.stopped_early ? { step_number: e.stopped_early.step, reason: e.stopped_early.reason } : null,
+    forgetting: e.forgetting,
+  }
 }
 
 export function toFineTuningJob(row: JobRow) {
@@ -47,8 +65,9 @@ export function toFineTuningJob(row: JobRow) {
     metadata: row.metadata,
     user_provided_suffix: row.suffix,
     /** Skillet extensions: the pre-training estimate, and whether this was a dry run. */
-    estimate: row.estimate ? { trained_tokens: row.estimate.tokens * (hyper.n_epochs === 'auto' ? 1 : (hyper.n_epochs ?? 1)), total_steps: row.estimate.totalSteps, estimated_seconds: row.estimate.estimatedSeconds } : null,
+    estimate: row.estimate ? estimateEventData(row.estimate, hyper.n_epochs === 'auto' ? 1 : (hyper.n_epochs ?? 1)) : null,
     dry_run: row.dryRun,
+    evaluation: evaluationOf(row),
   }
 }
 

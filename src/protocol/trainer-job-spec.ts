@@ -3,7 +3,7 @@
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
 import { AnswerEvalChoicesSchema } from './answer-eval-settings.ts'
-import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES } from './training-settings.ts'
+import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES, QLORA_BITS } from './training-settings.ts'
 import { CHECKPOINT_METRIC_NAMES, SERVED_CHECKPOINTS } from './checkpoint-metrics.ts'
 
 const Hyperparameters = {
@@ -15,8 +15,10 @@ const FileRef = Type.Object({ id: Type.String({ minLength: 1 }), blobKey: Type.S
 
 /** The job's choices beyond OpenAI's hyperparameters; each absent one is the trainer's default. */
 export const TrainingChoicesSchema = Type.Object({
-  /** LoRA (the default) or full fine-tuning (supervised only). */
+  /** LoRA (the default), QLoRA (LoRA on a quantised base) or full fine-tuning (supervised only). */
   adapter: Type.Optional(Type.Enum(ADAPTERS)),
+  /** QLoRA: bits of the quantised base (absent: DEFAULT_QLORA_BITS). */
+  qloraBits: Type.Optional(Type.Enum(QLORA_BITS)),
   lora: Type.Optional(Type.Object({
     rank: Type.Optional(Type.Integer({ minimum: 1, maximum: LORA_LIMITS.maxRank })),
     alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: LORA_LIMITS.maxAlpha })),
@@ -68,6 +70,8 @@ export const TrainerJobSpecSchema = Type.Object({
   })),
   trainingFile: FileRef,
   validationFile: Type.Union([FileRef, Type.Null()]),
+  /** The forgetting check's general text (the job's forgetting_file); absent: the texts the trainer ships. */
+  forgettingFile: Type.Optional(FileRef),
   /** Already resolved: never 'auto'. */
   method: Type.Union([
     Type.Object({ type: Type.Literal('supervised'), ...Hyperparameters }),

@@ -44,6 +44,8 @@ export const MetricsReportSchema = Type.Object({
 })
 export type ReportedMetrics = Static<typeof MetricsReportSchema>
 
+const Step = Type.Integer({ minimum: 0 })
+
 /** A checkpoint whose files were uploaded under `blob_prefix`. */
 /** A file the trainer uploaded under the job's output prefix, to be registered as a model artifact (docs/model-artifacts.md). */
 const Artifact = Type.Object({ name: Type.String(), key: Type.String() })
@@ -58,13 +60,41 @@ export const CheckpointReportSchema = Type.Object({
 })
 export type CheckpointReport = Static<typeof CheckpointReportSchema>
 
+/** What the trainer's evaluation concluded, reported with success (README, Evaluation during training). */
+export const ReportedEvaluationSchema = Type.Object({
+  /** The best checkpoint by the job's metric; null when no checkpoint had it (no validation file). */
+  best_checkpoint: Type.Union([Type.Object({ step: Step, metric: Type.String(), value: Type.Number() }), Type.Null()]),
+  /** The step whose weights the fine-tuned model is: the best checkpoint's or the last step's. */
+  served_step: Step,
+  stopped_early: Type.Union([Type.Object({ step: Step, reason: Type.String({ maxLength: 1000 }) }), Type.Null()]),
+  /** Loss on a general held-out text set, base model vs fine-tuned: a rise is forgetting. */
+  forgetting: Type.Union([Type.Object({
+    texts: Type.Integer({ minimum: 1 }),
+    /** 'skillet-general-texts' (the shipped set) or the id of the job's forgetting_file. */
+    source: Type.String(),
+    base_loss: Type.Number(),
+    fine_tuned_loss: Type.Number(),
+    /** (fine_tuned_loss − base_loss) / base_loss. */
+    relative_change: Type.Number(),
+    warning: Type.Boolean(),
+  }), Type.Null()]),
+})
+export type ReportedEvaluation = Static<typeof ReportedEvaluationSchema>
+
 const TrainerError = Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })
 const TrainedTokens = Type.Integer({ minimum: 0 })
-const Step = Type.Integer({ minimum: 0 })
+/** What a succeeded attempt measured, for the next estimates (src/jobs/training-speed.ts). */
+const Speed = Type.Object({
+  backend: Type.String({ minLength: 1, maxLength: 64 }),
+  /** Steady-state training speed (the first step, warm-up, left out). */
+  tokens_per_second: Type.Number({ exclusiveMinimum: 0 }),
+  /** Seconds of the attempt spent besides training at that speed: start, model load, warm-up, exports. */
+  overhead_seconds: Type.Number({ minimum: 0 }),
+})
 
 /** How an attempt ended, as the trainer says it. */
 export const StatusReportSchema = Type.Union([
-  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }) }),
+  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }), evaluation: Type.Optional(ReportedEvaluationSchema), speed: Type.Optional(Speed) }),
   Type.Object({ status: Type.Literal('failed'), error: TrainerError }),
   Type.Object({ status: Type.Literal('paused'), step: Type.Optional(Step) }),
 ])
@@ -79,5 +109,7 @@ export const StatusReportBodySchema = Type.Object({
   trained_tokens: Type.Optional(TrainedTokens),
   step: Type.Optional(Step),
   artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
+  evaluation: Type.Optional(ReportedEvaluationSchema),
+  speed: Type.Optional(Speed),
   error: Type.Optional(TrainerError),
 })

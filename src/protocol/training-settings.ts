@@ -13,9 +13,13 @@ export const GPT2_LORA_MODULES = ['c_attn', 'c_proj', 'c_fc'] as const
 /** Every name above, once each. */
 export const LORA_MODULES = [...LLAMA_LORA_MODULES, 'qkv_proj', 'gate_up_proj', ...GPT2_LORA_MODULES] as const
 
-/** How the weights are trained: LoRA adapters on a frozen base, or every weight. */
-export const ADAPTERS = ['lora', 'full'] as const
+/** How the weights are trained: LoRA adapters on a frozen base, the same on a quantised base (QLoRA), or every weight. */
+export const ADAPTERS = ['lora', 'qlora', 'full'] as const
 export type Adapter = (typeof ADAPTERS)[number]
+
+/** QLoRA's frozen base: int8 per output channel, or 4-bit blocks of 32 (Q4_0's rule); 4 unless the job says. */
+export const QLORA_BITS = [4, 8] as const
+export const DEFAULT_QLORA_BITS = 4
 
 /** Limits of the evaluation settings a request may ask for (README, Evaluation during training). */
 export const EVALUATION_LIMITS = { maxEvalEvery: 1_000_000, maxPatience: 1000 } as const

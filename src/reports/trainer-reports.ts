@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { checkpointArtifacts, files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
 import { isArtifactName } from '../models/artifact-names.ts'
+import { recordTrainingSpeed } from '../jobs/training-speed.ts'
 import { ApiError, invalidRequest, unauthorized } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { JobRow } from '../jobs/job-object.ts'
@@ -188,7 +189,7 @@ async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusRep
     await tx.insert(files).values({ id: result.id, projectId: job.projectId, filename: 'step_metrics.csv', purpose: 'fine-tune-results', bytes: result.bytes, status: 'processed', blobKey: result.blobKey, createdAt: now })
     let updated: JobRow
     try {
-      updated = await applyAction(tx, locked, 'succeed', { resultFiles: [result.id], trainedTokens: report.trained_tokens ?? locked.trainedTokens, stopRequested: null }, [
+      updated = await applyAction(tx, locked, 'succeed', { resultFiles: [result.id], trainedTokens: report.trained_tokens ?? locked.trainedTokens, stopRequested: null, evaluation: report.evaluation ?? null }, [
         { message: 'New fine-tuned model created', data: { fine_tuned_model: locked.fineTunedModel }, idempotencyKey: 'model-created' },
         { message: 'The job has successfully completed', idempotencyKey: 'succeeded' },
       ])
@@ -198,6 +199,9 @@ async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusRep
     }
     const modelId = locked.fineTunedModel!
     await tx.insert(fineTunedModels).values({ id: modelId, projectId: job.projectId, jobId: job.id, baseModel: baseModelOfName(job.model), createdAt: now })
+    if (report.speed) {
+      await recordTrainingSpeed(tx, baseModelOfName(job.model), { backend: report.speed.backend, tokensPerSecond: report.speed.tokens_per_second, overheadSeconds: report.speed.overhead_seconds })
+    }
     if (artifacts.length > 0) {
       await tx.insert(modelArtifacts).values(artifacts.map((a) => ({ modelId, name: a.name, blobKey: a.key, bytes: a.bytes, createdAt: now })))
     }

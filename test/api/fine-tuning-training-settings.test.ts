@@ -1,4 +1,4 @@
-// Skillet's extensions under method.*.hyperparameters: adapter (lora | full), the LoRA shape and
+// Skillet's extensions under method.*.hyperparameters: adapter (lora | qlora | full, qlora_bits), the LoRA shape and
 // the GGUF export types. Bad values are 400s naming the field, as for OpenAI's own fields; good
 // ones are kept on the job, resolved alongside the OpenAI fields, and reach the trainer's spec.
 import t from 'tap'
@@ -17,8 +17,11 @@ t.test('training settings in the job API', async (t) => {
 
   t.test('precise 400s', async (t) => {
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
-      ['unknown adapter', sft({ adapter: 'prefix' }), `${S}.adapter`, /expected one of 'lora', 'full'/],
-      ['qlora is not available', sft({ adapter: 'qlora' }), `${S}.adapter`, /'qlora'.*not available/],
+      ['unknown adapter', sft({ adapter: 'prefix' }), `${S}.adapter`, /expected one of 'lora', 'qlora', 'full'/],
+      ['qlora bits not 4 or 8', sft({ adapter: 'qlora', qlora_bits: 2 }), `${S}.qlora_bits`, /expected one of 4, 8, got 2/],
+      ['qlora bits as a string', sft({ adapter: 'qlora', qlora_bits: '4' }), `${S}.qlora_bits`, /Invalid value for 'method\.supervised\.hyperparameters\.qlora_bits'/],
+      ['qlora bits without qlora', sft({ adapter: 'lora', qlora_bits: 8 }), `${S}.qlora_bits`, /only with 'adapter': 'qlora'/],
+      ['qlora bits with no adapter', dpo({ qlora_bits: 4 }), 'method.dpo.hyperparameters.qlora_bits', /only with 'adapter': 'qlora'/],
       ['full fine-tuning with DPO', dpo({ adapter: 'full' }), 'method.dpo.hyperparameters.adapter', /DPO trains LoRA adapters/],
       ['LoRA rank with full fine-tuning', sft({ adapter: 'full', lora_r: 8 }), `${S}.lora_r`, /only with 'adapter': 'lora'/],
       ['rank 0', sft({ lora_r: 0 }), `${S}.lora_r`, /an integer between 1 and 256/],
@@ -60,6 +63,14 @@ t.test('training settings in the job API', async (t) => {
     t.match(full.method!.supervised?.hyperparameters, { adapter: 'full', gguf_type: ['Q4_0'] }, 'one GGUF type is a list of one')
     const pref = await client.fineTuning.jobs.create(dpo({ lora_r: 16, beta: 0.2 }) as never)
     t.match(pref.method!.dpo?.hyperparameters, { lora_r: 16, beta: 0.2 }, 'DPO takes the LoRA shape too')
+
+    const q = await client.fineTuning.jobs.create({ ...sft({ adapter: 'qlora', qlora_bits: 8, lora_r: 4 }), dry_run: true } as never)
+    t.match(q.method!.supervised?.hyperparameters, { adapter: 'qlora', qlora_bits: 8, lora_r: 4 }, 'QLoRA with its bits and a LoRA shape')
+    await ctx.scheduler.scheduler.tick()
+    const qDone = await waitForJob(client, q.id, ['succeeded', 'failed'])
+    t.same(trainingChoices(qDone.method!.supervised!.hyperparameters as never), { adapter: 'qlora', qloraBits: 8, lora: { rank: 4 } }, 'QLoRA reaches the spec')
+    const q4 = await client.fineTuning.jobs.create(dpo({ adapter: 'qlora' }) as never)
+    t.match(q4.method!.dpo?.hyperparameters, { adapter: 'qlora' }, 'DPO on a quantised base')
   })
 
   t.test('without settings, nothing changes: no training choices in the spec', async (t) => {

@@ -1,7 +1,8 @@
 // A job through the official SDK for each adapter type, on the real trainer: full fine-tuning
 // (no adapter; every weight trained; a tenth of LoRA's learning rate; two GGUF types), LoRA with its
 // shape set in the request (rank, alpha, dropout, target modules → the PEFT adapter; a Q4_K_M
-// GGUF), and LoRA targets the architecture lacks (the job fails as bad input, in plain words).
+// GGUF), QLoRA (a 4-bit base; adapter, merged model and GGUF from the dequantised base), and LoRA
+// targets the architecture lacks (the job fails as bad input, in plain words).
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
@@ -70,6 +71,20 @@ t.test('adapter types and export types chosen per job', async (t) => {
     t.same(adapter.tensors.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')?.shape[0], 4, 'rank 4')
     await llamaCppGenerate(await download(done.fine_tuned_model!, 'model-q4_k_m.gguf'), [1, 2, 3], 2)
     t.pass('the Q4_K_M GGUF loads and generates in llama.cpp')
+  })
+
+  t.test('QLoRA on a 4-bit base: adapter, merged model and GGUF', async (t) => {
+    const done = await run({ adapter: 'qlora', qlora_bits: 4, lora_r: 4, gguf_type: 'F16' })
+    t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'succeeded')
+    t.match(done.method!.supervised!.hyperparameters, { adapter: 'qlora', qlora_bits: 4 })
+    const held = (await allEvents(client, done.id)).find((e) => e.message.startsWith('QLoRA: '))
+    t.match(held?.data, { bits: 4, projections: Number, bytes: Number, f32_bytes: Number }, held?.message ?? 'a QLoRA event')
+    const { bytes, f32_bytes: f32 } = held!.data as { bytes: number; f32_bytes: number }
+    t.ok(bytes < f32 / 6, `the base's projections held in ${bytes} bytes, not ${f32}`)
+    const names = await artifacts(done.fine_tuned_model!)
+    t.ok(['adapter/adapter_model.safetensors', 'model/model.safetensors', 'model-f16.gguf'].every((n) => names.includes(n)), names.join(', '))
+    await llamaCppGenerate(await download(done.fine_tuned_model!, 'model-f16.gguf'), [1, 2, 3], 2)
+    t.pass('the GGUF loads and generates in llama.cpp')
   })
 
   t.test("LoRA targets the architecture does not have fail the job as bad input", async (t) => {

@@ -22,26 +22,33 @@ export function sharedTestDatabase(): Promise<Database> {
   return shared
 }
 
+/** A fresh database on the Postgres server at DATABASE_URL, dropped when `t` ends; its URL. */
+export async function createTestPostgresDatabase(t: Test): Promise<string> {
+  const adminUrl = process.env.DATABASE_URL
+  if (!adminUrl) throw new Error('SKILLET_TEST_DB=postgres needs DATABASE_URL')
+  const name = `skillet_test_${randomBase62(12).toLowerCase()}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  t.teardown(async () => {
+    const a = new pg.Client({ connectionString: adminUrl })
+    await a.connect()
+    await a.query(`drop database if exists ${name} with (force)`)
+    await a.end()
+  })
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
 export async function openTestDatabase(t: Test): Promise<Database> {
   let database: Database
   if (testDriver() === 'pg') {
-    const adminUrl = process.env.DATABASE_URL
-    if (!adminUrl) throw new Error('SKILLET_TEST_DB=postgres needs DATABASE_URL')
-    const name = `skillet_test_${randomBase62(12).toLowerCase()}`
-    const admin = new pg.Client({ connectionString: adminUrl })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const url = new URL(adminUrl)
-    url.pathname = `/${name}`
-    database = await openDatabase({ driver: 'pg', url: url.toString(), poolSize: 20 })
-    t.teardown(async () => {
-      await database.close()
-      const a = new pg.Client({ connectionString: adminUrl })
-      await a.connect()
-      await a.query(`drop database if exists ${name} with (force)`)
-      await a.end()
-    })
+    const url = await createTestPostgresDatabase(t)
+    database = await openDatabase({ driver: 'pg', url, poolSize: 20 })
+    // Teardowns run last-in-first-out: the pool is closed before the database is dropped.
+    t.teardown(() => database.close())
   } else {
     database = await openDatabase({ driver: 'pglite' })
     t.teardown(() => database.close())

@@ -5,36 +5,17 @@ import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { greedyGenerate } from '../../src/trainer/model/generate.ts'
-import { Random } from '../../src/trainer/model/random.ts'
 import { LLAMA_LORA_MODULES } from '../../src/trainer/model/lora.ts'
 import { TRAIN_DEFAULTS, Trainer } from '../../src/trainer/train/trainer.ts'
 import type { StepMetrics } from '../../src/trainer/train/reporter.ts'
-import { batchOf, randomWeights, tinyConfig } from './model-fixture.ts'
-
-const BOS = 3, SEP = 2, EOS = 1
-const f = (x: number) => 30 + (((x - 10) * 7) % 20) // symbols 10..29 → answers 30..49
-const rng = Random.fromSeed(7)
-const example = () => {
-  const symbols = [0, 0, 0, 0].map(() => 10 + Math.floor(rng.next() * 20))
-  return { prompt: [BOS, ...symbols, SEP], answer: [f(symbols[0]), EOS] }
-}
-const train = Array.from({ length: 240 }, example)
-const heldOut = Array.from({ length: 60 }, example).filter((e) => !train.some((x) => x.prompt.join() === e.prompt.join()))
+import { randomWeights, tinyConfig } from './model-fixture.ts'
+import { EOS, heldOut, mappingBatches } from './helpers/mapping-task.ts'
 
 t.test('LoRA learns a mapping and generalises to held-out prompts', async (t) => {
   const backend = await selectBackend('wasm')
   t.equal(backend.name, 'wasm')
   const config = tinyConfig('llama', { hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2 })
-  const batchSize = 16
-  const batches = (epoch: number) => {
-    const order = Random.fromSeed(100 + epoch).permutation(train.length)
-    const out = []
-    for (let i = 0; i < order.length; i += batchSize) {
-      const rows = order.slice(i, i + batchSize).map((j) => train[j])
-      out.push(batchOf(rows.map((e) => [...e.prompt, ...e.answer]), { lossFrom: rows.map((e) => e.prompt.length) }))
-    }
-    return out
-  }
+  const batches = mappingBatches(16)
   const steps: StepMetrics[] = []
   const trainer = new Trainer({
     config,

@@ -102,13 +102,13 @@ class Forward {
    * (see llamaBlock); only a frozen base uses it.
    */
   private linear(x: tf.Tensor2D, path: string, xTrains: boolean): tf.Tensor2D {
-    const weight = this.w.get(`${path}.weight`) as tf.Tensor2D
+    const weight = this.w.projection(`${path}.weight`)
     const bias = this.w.maybe(`${path}.bias`)
     // Each adapted module draws its own dropout mask: a distinct seed per call.
     const seed = this.dropoutSeed === null ? null : this.dropoutSeed++
     if (this.w.trainable) {
       // Full fine-tuning: plain ops, autodiff gives both the input and the weight gradients.
-      const y: tf.Tensor2D = tf.matMul(x, weight)
+      const y: tf.Tensor2D = tf.matMul(x, weight as tf.Tensor2D)
       return bias ? tf.add<tf.Tensor2D>(y, bias) : y
     }
     const lora = this.lora?.pathFor(path, x.shape[0], seed) ?? null

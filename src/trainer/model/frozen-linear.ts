@@ -19,7 +19,11 @@
 //
 // dx is skipped where the caller knows no gradient flows into x (the first block's input comes
 // from the frozen embedding); autodiff prunes that too, and the op must not bring the work back.
+//
+// W may be held quantised (QLoRA, quantised-matrix.ts): each product with it (x·W forward, dy·Wᵀ
+// backward) dequantises it into a transient tensor disposed right after; nothing keeps the f32 copy.
 import * as tf from '@tensorflow/tfjs-core'
+import { withWeight, type ProjectionWeight } from './quantised-matrix.ts'
 
 /**
  * The frozen part: W [in, out] and an optional bias [out]. (dy·Wᵀ is taken with a transpose
@@ -27,7 +31,7 @@ import * as tf from '@tensorflow/tfjs-core'
  * double the weights' memory, which caps the model size under wasm's 4 GB heap.)
  */
 export interface FrozenProjection {
-  weight: tf.Tensor2D
+  weight: ProjectionWeight
   bias: tf.Tensor | null
 }
 
@@ -47,7 +51,7 @@ export interface LoraPath {
  */
 export function frozenLinear(x: tf.Tensor2D, base: FrozenProjection, lora: LoraPath | null, xNeedsGradient: boolean): tf.Tensor2D {
   const project = (input: tf.Tensor2D): tf.Tensor2D => {
-    const y: tf.Tensor2D = tf.matMul(input, base.weight)
+    const y: tf.Tensor2D = withWeight(base.weight, (w) => tf.matMul(input, w))
     return base.bias ? tf.add<tf.Tensor2D>(y, base.bias) : y
   }
   // Nothing to differentiate: a plain product (autodiff has nothing to record either).
@@ -56,7 +60,7 @@ export function frozenLinear(x: tf.Tensor2D, base: FrozenProjection, lora: LoraP
   if (!lora) {
     const inputGradientOnly = tf.customGrad((input) => ({
       value: project(input as tf.Tensor2D),
-      gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, base.weight, false, true)], // dy·Wᵀ
+      gradFunc: (dy: tf.Tensor) => [withWeight(base.weight, (w) => tf.matMul(dy as tf.Tensor2D, w, false, true))], // dy·Wᵀ
     }))
     return inputGradientOnly(x) as tf.Tensor2D
   }
@@ -79,7 +83,7 @@ export function frozenLinear(x: tf.Tensor2D, base: FrozenProjection, lora: LoraP
       if (!xNeedsGradient) return [dA, dB]
       let dxLora = tf.matMul(g, a, false, true) // [tokens, in]
       if (maskSaved) dxLora = tf.mul(dxLora, maskSaved)
-      return [tf.add(tf.matMul(dy2, base.weight, false, true), dxLora), dA, dB]
+      return [tf.add(withWeight(base.weight, (w) => tf.matMul(dy2, w, false, true)), dxLora), dA, dB]
     }
     return { value, gradFunc }
   }

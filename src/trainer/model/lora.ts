@@ -19,9 +19,12 @@ export interface LoraOptions {
   dropout: number
   /** Module names, e.g. ["q_proj", "v_proj"] or ["c_attn"]; see defaultLoraTargets. */
   targetModules: string[]
+  /** QLoRA: the frozen base's block projections held quantised to this many bits (null/absent: f32). */
+  baseBits?: QuantBits | null
 }
 
 import { GPT2_LORA_MODULES, LLAMA_LORA_MODULES, PHI3_LORA_MODULES } from '../../protocol/training-settings.ts'
+import type { QuantBits } from './quantised-matrix.ts'
 
 export { GPT2_LORA_MODULES, LLAMA_LORA_MODULES, PHI3_LORA_MODULES }
 
@@ -80,7 +83,7 @@ export class LoraAdapters {
     for (let layer = 0; layer < config.numLayers; layer++) {
       for (const path of blockProjectionPaths(config, layer)) {
         if (!options.targetModules.includes(path.slice(path.lastIndexOf('.') + 1))) continue
-        const [inDim, outDim] = weights.get(`${path}.weight`).shape
+        const [inDim, outDim] = weights.shapeOf(`${path}.weight`)
         const bound = 1 / Math.sqrt(inDim)
         const aInit = new Float32Array(inDim * options.rank)
         for (let i = 0; i < aInit.length; i++) aInit[i] = rng.uniform(-bound, bound)

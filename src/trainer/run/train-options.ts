@@ -37,6 +37,7 @@ export function trainOptions(config: ModelConfig, s: RunSettings): TrainOptions 
       alpha: s.lora?.alpha ?? DEFAULT_LORA.alpha,
       dropout: s.lora?.dropout ?? DEFAULT_LORA.dropout,
       targetModules: s.lora?.targetModules ?? defaultLoraTargets(config),
+      baseBits: s.lora?.baseBits ?? null,
     },
   }
 }

@@ -40,9 +40,14 @@ export interface WrittenOutputs {
   files: { name: string; path: string }[]
 }
 
-/** The model's weights after training: base + adapter merged, or the trained weights themselves. */
+/**
+ * The model's weights after training: base + adapter merged, or the trained weights themselves. A
+ * QLoRA base is merged as the adapter was trained on it: dequantised from the quantised weights.
+ */
 async function mergedWeights(model: LoadedModel, result: TrainedWeights): Promise<HostTensors> {
-  return result.lora ? mergeLora(model.config, model.weights, await result.lora.toHost()) : result.weights.toHost()
+  if (!result.lora) return result.weights.toHost()
+  const base = result.weights.quantised.size > 0 ? await result.weights.toHost() : model.weights
+  return mergeLora(model.config, base, await result.lora.toHost())
 }
 
 async function listFiles(dir: string, folder: string): Promise<{ name: string; path: string }[]> {

@@ -90,7 +90,9 @@ export async function makeTinyModel(options: TinyModelOptions): Promise<TinyMode
   if (options.softcaps && arch !== 'gemma2') throw new Error('softcaps is for gemma2 only')
   if (options.longRope && arch !== 'phi3') throw new Error('longRope is for phi3 only')
   if (options.ropeScaling && arch !== 'llama') throw new Error('ropeScaling (Llama-3 style) is for llama only')
-  const specials = sentencePiece ? SPM_ADDED_TOKENS : TINY_SPECIAL_TOKENS
+  // Phi-3's vocabulary adds <|endoftext|> (id 32000) to Llama-2's; llama.cpp's loader requires it
+  // of a model whose general.name mentions phi3.
+  const specials = sentencePiece ? (arch === 'phi3' ? ['<|endoftext|>', ...SPM_ADDED_TOKENS] : SPM_ADDED_TOKENS) : TINY_SPECIAL_TOKENS
   const learned = dims.vocab - specials.length
   const bpe = sentencePiece ? null : trainByteLevelBpe(tinyCorpus(seed), learned)
   const spm = sentencePiece ? trainSentencePieceBpe(tinyCorpus(seed), learned) : null

@@ -24,7 +24,7 @@ import { afterCheckpoint, afterValidation, EVALUATION_DEFAULTS, type EvaluationO
 import { dpoLoss, type PreferenceBatch, referenceLogProbs } from './dpo-loss.ts'
 import { learningRateAt, type LrSchedule } from './lr-schedule.ts'
 import type { Reporter } from './reporter.ts'
-import { sftLoss } from './sft-loss.ts'
+import { sftEvaluation, sftLoss } from './sft-loss.ts'
 import { selectTargets, type Targets } from './targets.ts'
 
 /** A supervised micro-batch: token rows plus which tokens are targets. */
@@ -190,7 +190,7 @@ export class Trainer {
     this.exportCheckpoint = args.exportCheckpoint ?? null
     this.evaluateCheckpoint = args.evaluateCheckpoint ?? null
     this.rng = Random.fromSeed(options.seed)
-    this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full' })
+    this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full', quantise: options.method === 'full' ? null : options.lora.baseBits })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
     this.lora = options.method === 'full' ? null : LoraAdapters.create(this.weights, options.lora, this.rng)
     if (args.initialAdapter) {
@@ -286,8 +286,8 @@ export class Trainer {
     let hits = 0
     let count = 0
     for (const batch of batches) {
-      const { targets, reference } = await this.prepare(batch)
       if (isPreference(batch)) {
+        const { targets, reference } = await this.prepare(batch)
         const out = tf.tidy(() => {
           const r = dpoLoss(this.weights, this.lora!, batch, targets, reference!, { beta: this.options.dpoBeta, normalizer: 1, dropoutSeed: null })
           r.correct.dispose()
@@ -301,18 +301,10 @@ export class Trainer {
         hits += w
         count += batch.pairs
       } else {
-        if (targets.rows.length === 0) continue
-        const out = tf.tidy(() => {
-          const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer: 1, dropoutSeed: null })
-          const both = tf.stack([r.loss, r.correct])
-          r.correct.dispose()
-          return both
-        })
-        const [l, c] = await out.data()
-        out.dispose()
-        lossSum += l
-        hits += c
-        count += targets.rows.length
+        const r = await sftEvaluation(this.weights, this.lora, batch)
+        lossSum += r.lossSum
+        hits += r.hits
+        count += r.count
       }
     }
     throwIfGpuFailed()

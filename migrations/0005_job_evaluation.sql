@@ -1,0 +1,1 @@
+ALTER TABLE "fine_tuning_jobs" ADD COLUMN "evaluation" jsonb;
