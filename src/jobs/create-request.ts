@@ -56,7 +56,7 @@ const RANGES: Record<NumericHyperparameter, Range> = {
 }
 
 const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'qlora_bits', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type',
-  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint']
+  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint', 'forgetting_file']
 const LORA_SHAPE: (keyof TrainingExtensions)[] = ['lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules']
 
 const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
@@ -118,7 +118,7 @@ function checkEvaluation(given: Hyper, where: string): TrainingExtensions {
   const out: TrainingExtensions = {}
   const bad = (name: string, expected: string, value: unknown) =>
     invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
-  const { eval_every: every, early_stopping_patience: patience, early_stopping_min_delta: minDelta, best_checkpoint_metric: metric, serve_checkpoint: serve } = given
+  const { eval_every: every, early_stopping_patience: patience, early_stopping_min_delta: minDelta, best_checkpoint_metric: metric, serve_checkpoint: serve, forgetting_file: forgetting } = given
   if (every !== undefined && every !== 'auto') {
     if (!isIntegerIn(every, 1, EVALUATION_LIMITS.maxEvalEvery)) throw bad('eval_every', `an integer number of steps between 1 and ${EVALUATION_LIMITS.maxEvalEvery}`, every)
     out.eval_every = every
@@ -139,6 +139,10 @@ function checkEvaluation(given: Hyper, where: string): TrainingExtensions {
   if (serve !== undefined) {
     if (!(SERVED_CHECKPOINTS as readonly unknown[]).includes(serve)) throw bad('serve_checkpoint', `one of ${quoted(SERVED_CHECKPOINTS)}`, serve)
     out.serve_checkpoint = serve as TrainingExtensions['serve_checkpoint']
+  }
+  if (forgetting !== undefined) {
+    if (!(typeof forgetting === 'string' && forgetting.length > 0 && forgetting.length <= 200)) throw bad('forgetting_file', 'the id of a file uploaded with purpose fine-tune', forgetting)
+    out.forgetting_file = forgetting
   }
   return out
 }

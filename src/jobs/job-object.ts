@@ -1,5 +1,6 @@
 // A job row as OpenAI's FineTuningJob object. Hyperparameters read 'auto' until the files are
 // validated and then the numbers training uses; fine_tuned_model appears once the job succeeded.
+import { estimateEventData } from './estimate.ts'
 import type { fineTuningJobs, RequestedHyperparameters, TrainingExtensions } from '../db/schema/jobs.ts'
 import { checkpointModelName } from './naming.ts'
 
@@ -12,8 +13,8 @@ export function hyperparametersOf(row: JobRow): RequestedHyperparameters {
 
 /** The Skillet extensions among a job's hyperparameters (those it set; the rest are defaults). */
 export function trainingExtensions(h: RequestedHyperparameters): TrainingExtensions {
-  const { adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint } = h
-  return Object.fromEntries(Object.entries({ adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint })
+  const { adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file } = h
+  return Object.fromEntries(Object.entries({ adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file })
     .filter(([, v]) => v !== undefined))
 }
 
@@ -62,7 +63,7 @@ export function toFineTuningJob(row: JobRow) {
     metadata: row.metadata,
     user_provided_suffix: row.suffix,
     /** Skillet extensions: the pre-training estimate, and whether this was a dry run. */
-    estimate: row.estimate ? { trained_tokens: row.estimate.tokens * (hyper.n_epochs === 'auto' ? 1 : (hyper.n_epochs ?? 1)), total_steps: row.estimate.totalSteps, estimated_seconds: row.estimate.estimatedSeconds } : null,
+    estimate: row.estimate ? estimateEventData(row.estimate, hyper.n_epochs === 'auto' ? 1 : (hyper.n_epochs ?? 1)) : null,
     dry_run: row.dryRun,
     evaluation: evaluationOf(row),
   }

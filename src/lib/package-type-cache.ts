@@ -7,7 +7,7 @@
 // whose package is "type": "module" — the format Node would find — and leaves everything else
 // (bare specifiers, require, other extensions, CommonJS packages) to Node's own resolution.
 import fs from 'node:fs'
-import { registerHooks } from 'node:module'
+import * as nodeModule from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -44,10 +44,11 @@ let registered = false
 
 /** Registers the hook for this process (once); call before importing the module graph it should serve. */
 export function registerPackageTypeCache(): void {
-  if (registered) return
+  // registerHooks is Node >= 22.15 / 23.5; without it Node's own resolution does the work (only slower).
+  if (registered || typeof nodeModule.registerHooks !== 'function') return
   registered = true
   const typeOf = packageTypeCache(readIfExists)
-  registerHooks({
+  nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       const parent = context.parentURL
       if (

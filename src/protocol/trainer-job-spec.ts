@@ -67,6 +67,8 @@ export const TrainerJobSpecSchema = Type.Object({
   })),
   trainingFile: FileRef,
   validationFile: Type.Union([FileRef, Type.Null()]),
+  /** The forgetting check's general text (the job's forgetting_file); absent: the texts the trainer ships. */
+  forgettingFile: Type.Optional(FileRef),
   /** Already resolved: never 'auto'. */
   method: Type.Union([
     Type.Object({ type: Type.Literal('supervised'), ...Hyperparameters }),

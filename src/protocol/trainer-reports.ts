@@ -70,6 +70,8 @@ export const ReportedEvaluationSchema = Type.Object({
   /** Loss on a general held-out text set, base model vs fine-tuned: a rise is forgetting. */
   forgetting: Type.Union([Type.Object({
     texts: Type.Integer({ minimum: 1 }),
+    /** 'skillet-general-texts' (the shipped set) or the id of the job's forgetting_file. */
+    source: Type.String(),
     base_loss: Type.Number(),
     fine_tuned_loss: Type.Number(),
     /** (fine_tuned_loss − base_loss) / base_loss. */
@@ -81,10 +83,18 @@ export type ReportedEvaluation = Static<typeof ReportedEvaluationSchema>
 
 const TrainerError = Type.Object({ code: Type.Optional(Type.String()), message: Type.String() })
 const TrainedTokens = Type.Integer({ minimum: 0 })
+/** What a succeeded attempt measured, for the next estimates (src/jobs/training-speed.ts). */
+const Speed = Type.Object({
+  backend: Type.String({ minLength: 1, maxLength: 64 }),
+  /** Steady-state training speed (the first step, warm-up, left out). */
+  tokens_per_second: Type.Number({ exclusiveMinimum: 0 }),
+  /** Seconds of the attempt spent besides training at that speed: start, model load, warm-up, exports. */
+  overhead_seconds: Type.Number({ minimum: 0 }),
+})
 
 /** How an attempt ended, as the trainer says it. */
 export const StatusReportSchema = Type.Union([
-  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }), evaluation: Type.Optional(ReportedEvaluationSchema) }),
+  Type.Object({ status: Type.Literal('succeeded'), trained_tokens: Type.Optional(TrainedTokens), artifacts: Type.Array(Artifact, { maxItems: 100 }), evaluation: Type.Optional(ReportedEvaluationSchema), speed: Type.Optional(Speed) }),
   Type.Object({ status: Type.Literal('failed'), error: TrainerError }),
   Type.Object({ status: Type.Literal('paused'), step: Type.Optional(Step) }),
 ])
@@ -100,5 +110,6 @@ export const StatusReportBodySchema = Type.Object({
   step: Type.Optional(Step),
   artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 100 })),
   evaluation: Type.Optional(ReportedEvaluationSchema),
+  speed: Type.Optional(Speed),
   error: Type.Optional(TrainerError),
 })

@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import { checkpointArtifacts, files, fineTunedModels, fineTuningJobs, jobCheckpoints, jobEvents, modelArtifacts } from '../db/schema/index.ts'
 import { isArtifactName } from '../models/artifact-names.ts'
+import { recordTrainingSpeed } from '../jobs/training-speed.ts'
 import { ApiError, invalidRequest, unauthorized } from '../lib/errors.ts'
 import { newId, unixNow } from '../lib/ids.ts'
 import type { JobRow } from '../jobs/job-object.ts'
@@ -198,6 +199,9 @@ async function succeed(deps: TrainerDeps, job: JobRow, report: Extract<StatusRep
     }
     const modelId = locked.fineTunedModel!
     await tx.insert(fineTunedModels).values({ id: modelId, projectId: job.projectId, jobId: job.id, baseModel: baseModelOfName(job.model), createdAt: now })
+    if (report.speed) {
+      await recordTrainingSpeed(tx, baseModelOfName(job.model), { backend: report.speed.backend, tokensPerSecond: report.speed.tokens_per_second, overheadSeconds: report.speed.overhead_seconds })
+    }
     if (artifacts.length > 0) {
       await tx.insert(modelArtifacts).values(artifacts.map((a) => ({ modelId, name: a.name, blobKey: a.key, bytes: a.bytes, createdAt: now })))
     }

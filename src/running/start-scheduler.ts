@@ -7,6 +7,7 @@ import { LocalExecutor } from './local/local-executor.ts'
 import { blobStoreEnv } from '../config/blob-store-env.ts'
 import { resolveBaseModel } from '../models/base-models.ts'
 import { jobStartingPoint } from '../models/job-starting-point.ts'
+import { TokenCounts } from '../models/token-counts.ts'
 import type { Database } from '../db/database.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 import type { Signal } from '../lib/signal.ts'
@@ -37,7 +38,9 @@ export function startScheduler(
   const { config } = services
   const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config), blobStore: config.s3 ? 's3' : 'fs' })
   const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
-  const scheduler = new Scheduler({
+  // Counted in the background; a finished count wakes the scheduler to validate the job waiting for it.
+  const tokenCounts = new TokenCounts({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, log: opts.log.child({ component: 'token-counts' }), onCounted: () => scheduler.wake() })
+  const scheduler: Scheduler = new Scheduler({
     db: services.database.db,
     executor,
     jobs: config.jobs,
@@ -45,6 +48,7 @@ export function startScheduler(
     capacity,
     callbackUrl: opts.callbackUrl,
     onClaimed: opts.onClaimed,
+    countTokens: tokenCounts.lookup,
     reclaimAtStart: opts.reclaimAtStart,
     resolveModel: async (job, { signal, onProgress }) => {
       // Checked again at launch: the model a job continues from may have been deleted since.
@@ -60,6 +64,7 @@ export function startScheduler(
     executor,
     async stop() {
       unsubscribe()
+      tokenCounts.close()
       await scheduler.stop()
       await executor.close()
     },

@@ -1,6 +1,6 @@
 // Wire schemas of /v1/fine_tuning/jobs. Request bodies are checked for shape here; ranges and
 // limits are checked in src/jobs/create-request.ts, which names the offending `param` precisely.
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { Unixtime } from './common.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
@@ -18,6 +18,7 @@ const TrainingExtensions = {
   early_stopping_patience: Type.Optional(Type.Number({ description: 'Skillet extension: stop training after this many validation points in a row (an integer 1–1000) without the validation loss improving by more than early_stopping_min_delta; the job succeeds with the best checkpoint. Default: no early stopping. Needs a validation_file.' })),
   early_stopping_min_delta: Type.Optional(Type.Number({ description: 'Skillet extension: the improvement of the validation loss (≥ 0, default 0) that resets early stopping\'s patience. Only with early_stopping_patience.' })),
   best_checkpoint_metric: Type.Optional(Type.String({ description: "Skillet extension: the checkpoint metric the best checkpoint is chosen by: 'valid_loss' (default), 'valid_mean_token_accuracy', 'full_valid_loss' or 'full_valid_mean_token_accuracy'. Needs a validation_file." })),
+  forgetting_file: Type.Optional(Type.String({ description: "Skillet extension: a file (purpose fine-tune, chat or prompt/completion examples) of general text for the forgetting check, scored on its assistant messages / completions. Default: the 24 general English sentences Skillet ships." })),
   serve_checkpoint: Type.Optional(Type.String({ description: "Skillet extension: 'best' (default: the fine-tuned model is the best checkpoint's weights) or 'last' (the last step's)." })),
 }
 const Hyperparameters = Type.Object(
@@ -59,6 +60,28 @@ export const CreateFineTuningJobRequest = Type.Object({
   dry_run: Type.Optional(Type.Boolean({ description: 'Skillet extension: validate the files and estimate the run, without training.' })),
 })
 
+/** Skillet extension: the estimate made before training (also the data of the "Estimated …" event). */
+export const JobEstimateObject = Type.Object({
+  trained_tokens: Type.Integer({ description: 'Tokens the whole run trains on: tokens_per_epoch × n_epochs.' }),
+  tokens_per_epoch: Type.Integer({ description: "Tokens of one pass over the training file, after truncation: the trainer's own count." }),
+  examples: Type.Integer(),
+  total_steps: Type.Integer(),
+  estimated_seconds: Type.Integer({ description: 'Expected training time, from the calibrated speed of this base model (see README).' }),
+  token_count: Type.Union([Type.Literal('tokenizer'), Type.Literal('characters')], {
+    description: "'tokenizer': counted with the base model's tokenizer and chat template; 'characters': characters / 4, when the tokenizer was not available (a Hub model not fetched yet).",
+  }),
+  example_tokens: Nullable(Type.Object({ p50: Type.Integer(), p95: Type.Integer(), max: Type.Integer() }, { description: 'Example lengths in tokens before truncation (a DPO pair: its longer side).' })),
+  truncated_examples: Nullable(Type.Integer({ description: 'Training examples longer than context_length: the tokens past it are not trained on.' })),
+  context_length: Nullable(Type.Integer({ description: 'The length examples are cut at (the model context, at most 2048).' })),
+  speed: Nullable(Type.Object({
+    tokens_per_second: Type.Number({ description: 'Steady-state training speed.' }),
+    overhead_seconds: Type.Number({ description: 'Seconds a job spends besides training (start, model load, exports).' }),
+    backend: Nullable(Type.String({ description: 'The trainer backend it was measured on; null: the configured SKILLET_ESTIMATE_TOKENS_PER_SECOND.' })),
+    calibrated_jobs: Type.Integer({ description: 'Finished jobs on this base model it was measured on (a moving average); 0: the configured default.' }),
+  }, { description: 'The speed estimated_seconds came from.' })),
+})
+export type JobEstimateView = Static<typeof JobEstimateObject>
+
 /** The job object; listed fields are documented, the rest (method, metadata, …) pass through as built. */
 export const FineTuningJob = Type.Object(
   {
@@ -76,6 +99,7 @@ export const FineTuningJob = Type.Object(
     trained_tokens: Nullable(Type.Integer()),
     seed: Type.Integer(),
     estimated_finish: Nullable(Unixtime),
+    estimate: Type.Optional(Nullable(JobEstimateObject)),
     evaluation: Type.Optional(Nullable(Type.Object({
       best_checkpoint: Nullable(Type.Object({
         step_number: Type.Integer(),
@@ -87,6 +111,7 @@ export const FineTuningJob = Type.Object(
       stopped_early: Nullable(Type.Object({ step_number: Type.Integer(), reason: Type.String() }, { description: 'Set when early stopping ended the run.' })),
       forgetting: Nullable(Type.Object({
         texts: Type.Integer(),
+        source: Type.String({ description: "'skillet-general-texts' (the shipped set) or the forgetting_file's id." }),
         base_loss: Type.Number(),
         fine_tuned_loss: Type.Number(),
         relative_change: Type.Number(),

@@ -113,7 +113,10 @@ export async function deleteFile(deps: FilesDeps, projectId: string, fileId: str
     const [user] = await tx
       .select({ id: fineTuningJobs.id, status: fineTuningJobs.status })
       .from(fineTuningJobs)
-      .where(and(eq(fineTuningJobs.projectId, projectId), or(eq(fineTuningJobs.trainingFile, row.id), eq(fineTuningJobs.validationFile, row.id)), notInArray(fineTuningJobs.status, [...TERMINAL_STATUSES])))
+      .where(and(eq(fineTuningJobs.projectId, projectId), or(eq(fineTuningJobs.trainingFile, row.id), eq(fineTuningJobs.validationFile, row.id),
+        // The forgetting_file extension, in the method as requested.
+        sql`${fineTuningJobs.method} #>> '{supervised,hyperparameters,forgetting_file}' = ${row.id}`, sql`${fineTuningJobs.method} #>> '{dpo,hyperparameters,forgetting_file}' = ${row.id}`),
+        notInArray(fineTuningJobs.status, [...TERMINAL_STATUSES])))
       .limit(1)
       .for('share')
     if (user) throw invalidRequest(`File ${row.id} is used by fine-tuning job ${user.id} (${user.status}); delete it once the job has finished, or cancel the job first.`, 'file_id', 'file_in_use')

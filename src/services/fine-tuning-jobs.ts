@@ -46,17 +46,17 @@ const selectProjectJob = preparedPerDb((db) =>
 )
 
 /** A file the job may use: this project's, purpose fine-tune, not failed, in a format the method trains on. */
-async function checkJobFile(db: Db, projectId: string, fileId: string, param: 'training_file' | 'validation_file', method: 'supervised' | 'dpo'): Promise<void> {
+async function checkJobFile(db: Db, projectId: string, fileId: string, param: string, method: 'supervised' | 'dpo', code = `invalid_${param}`): Promise<void> {
   const [file] = await selectProjectFile(db).execute({ id: fileId, projectId })
   if (!file) throw invalidRequest(`Invalid file: no such File object: ${fileId}.`, param, 'file_not_found')
   if (file.purpose !== 'fine-tune') {
-    throw invalidRequest(`File ${fileId} has purpose '${file.purpose}'; fine-tuning files must be uploaded with purpose 'fine-tune'.`, param, `invalid_${param}`)
+    throw invalidRequest(`File ${fileId} has purpose '${file.purpose}'; fine-tuning files must be uploaded with purpose 'fine-tune'.`, param, code)
   }
-  if (file.status === 'error') throw invalidRequest(`File ${fileId} failed validation: ${file.statusDetails ?? 'invalid file'}`, param, `invalid_${param}`)
+  if (file.status === 'error') throw invalidRequest(`File ${fileId} failed validation: ${file.statusDetails ?? 'invalid file'}`, param, code)
   if (file.status !== 'processed') return // still validating: the job's own validation step decides
   const report = datasetReportOf(file)
   if (report.format !== null && !formatsForMethod(method).includes(report.format)) {
-    throw invalidRequest(`File ${fileId} is in ${report.format} format, but method '${method}' needs ${formatsForMethod(method).join(' or ')} examples.`, param, `invalid_${param}`)
+    throw invalidRequest(`File ${fileId} is in ${report.format} format, but method '${method}' needs ${formatsForMethod(method).join(' or ')} examples.`, param, code)
   }
   // The example-count rule is applied when the job validates (the job fails with invalid_n_examples), as OpenAI does.
 }
@@ -68,6 +68,9 @@ export async function createJob(deps: JobsDeps, caller: Caller, body: CreateJobB
   if (start.initAdapter) refuseAdapterChangesOnContinuation(req.method, req.model)
   await checkJobFile(deps.db, caller.projectId, req.trainingFile, 'training_file', req.method.type)
   if (req.validationFile) await checkJobFile(deps.db, caller.projectId, req.validationFile, 'validation_file', req.method.type)
+  const forgetting = (req.method.type === 'supervised' ? req.method.supervised : req.method.dpo).hyperparameters.forgetting_file
+  // Scored as supervised text whatever the method (its loss on reference answers).
+  if (forgetting) await checkJobFile(deps.db, caller.projectId, forgetting, `method.${req.method.type}.hyperparameters.forgetting_file`, 'supervised', 'invalid_forgetting_file')
   const now = unixNow()
   const id = jobIds.job()
   const row = await insertJobWithEvents(

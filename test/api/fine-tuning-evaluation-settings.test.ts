@@ -28,6 +28,8 @@ t.test('evaluation settings in the job API', async (t) => {
       ['min delta without patience', sft({ early_stopping_min_delta: 0.1 }), `${S}.early_stopping_min_delta`, /only with 'method\.supervised\.hyperparameters\.early_stopping_patience'/],
       ['unknown metric', sft({ best_checkpoint_metric: 'bleu' }), `${S}.best_checkpoint_metric`, /one of 'valid_loss', 'valid_mean_token_accuracy', 'full_valid_loss', 'full_valid_mean_token_accuracy'/],
       ['a metric without a validation file', sft({ best_checkpoint_metric: 'full_valid_loss' }, false), `${S}.best_checkpoint_metric`, /needs a 'validation_file'/],
+      ['forgetting_file empty', sft({ forgetting_file: '' }), `${S}.forgetting_file`, /the id of a file uploaded with purpose fine-tune/],
+      ['forgetting_file unknown', sft({ forgetting_file: 'file-nope' }), `${S}.forgetting_file`, /no such File object: file-nope/],
       ['serve something else', sft({ serve_checkpoint: 'first' }), `${S}.serve_checkpoint`, /one of 'best', 'last'/],
     ]
     for (const [name, body, param, message] of cases) {
@@ -38,7 +40,7 @@ t.test('evaluation settings in the job API', async (t) => {
   })
 
   t.test('accepted settings are kept, resolved and passed to the trainer', async (t) => {
-    const settings = { eval_every: 3, early_stopping_patience: 2, early_stopping_min_delta: 0.01, best_checkpoint_metric: 'full_valid_mean_token_accuracy', serve_checkpoint: 'last' }
+    const settings = { eval_every: 3, early_stopping_patience: 2, early_stopping_min_delta: 0.01, best_checkpoint_metric: 'full_valid_mean_token_accuracy', serve_checkpoint: 'last', forgetting_file: valid.id }
     const job = await client.fineTuning.jobs.create({ ...sft({ n_epochs: 2, ...settings }), dry_run: true } as never)
     assertSpec(t, 'FineTuningJob', job)
     t.match(job.method!.supervised?.hyperparameters, settings, 'echoed beside the OpenAI fields')

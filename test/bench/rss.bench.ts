@@ -103,7 +103,11 @@ function startFlags(): string {
   return match[1]
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
 const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`
 
 async function postgresUrl(): Promise<{ url: string; drop: () => Promise<void> } | null> {

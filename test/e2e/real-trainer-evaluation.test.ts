@@ -1,7 +1,7 @@
 // Evaluation through the service with the real trainer: a job whose validation answers contradict
 // its training answers (so the validation loss soon rises: overfitting, by construction) stops early,
 // succeeds, names its best checkpoint in its events and its `evaluation`, and its fine-tuned model is
-// that checkpoint's weights; the forgetting check is reported too.
+// that checkpoint's weights; the forgetting check runs on the job's own forgetting_file.
 import t from 'tap'
 import { DEMO_MODEL_ID } from '../../src/config/index.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
@@ -15,10 +15,11 @@ t.test('early stopping and the best checkpoint through the service', async (t) =
   const ctx = await startRealTrainerApp(t)
   const { client } = ctx
   const training = await uploadDataset(client, WORDS.map((w) => chat(`Repeat ${w}`, `Word: ${w}.`)), 'train.jsonl')
+  const general = await uploadDataset(client, ['Name a colour', 'What is two and two', 'Say hello'].map((q, i) => chat(q, ['Blue is a colour.', 'Two and two is four.', 'Hello there!'][i])), 'general.jsonl')
   const validation = await uploadDataset(client, WORDS.slice(0, 4).map((w) => chat(`Repeat ${w}`, `Never! ${w.toUpperCase()} ${w.length}`)), 'valid.jsonl')
   const job = await client.fineTuning.jobs.create({
     model: DEMO_MODEL_ID, training_file: training.id, validation_file: validation.id, seed: 3,
-    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 8, batch_size: 4, learning_rate_multiplier: 1, eval_every: 1, early_stopping_patience: 2 } as never } },
+    method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 8, batch_size: 4, learning_rate_multiplier: 1, eval_every: 1, early_stopping_patience: 2, forgetting_file: general.id } as never } },
   })
   const done = await waitForJob(client, job.id, ['succeeded', 'failed', 'cancelled'], 240_000)
   t.equal(done.status, 'succeeded', done.error ? JSON.stringify(done.error) : 'the job succeeded')
@@ -27,7 +28,7 @@ t.test('early stopping and the best checkpoint through the service', async (t) =
     best_checkpoint: { step_number: number; fine_tuned_model_checkpoint: string; metric: string; value: number }
     served_step: number
     stopped_early: { step_number: number; reason: string } | null
-    forgetting: { texts: number; base_loss: number; fine_tuned_loss: number; relative_change: number; warning: boolean }
+    forgetting: { texts: number; source: string; base_loss: number; fine_tuned_loss: number; relative_change: number; warning: boolean }
   } }).evaluation
   t.ok(evaluation.stopped_early, `stopped early: ${JSON.stringify(evaluation.stopped_early)}`)
   const total = 8 * 3
@@ -60,9 +61,9 @@ t.test('early stopping and the best checkpoint through the service', async (t) =
     t.notOk(served.equals(await adapterOf(`${done.fine_tuned_model}:ckpt-step-${evaluation.stopped_early!.step_number}`)), "not the last step's")
   }
 
-  t.equal(evaluation.forgetting.texts, 24)
+  t.match(evaluation.forgetting, { texts: 3, source: general.id }, 'the forgetting check used the forgetting_file')
   t.ok(Number.isFinite(evaluation.forgetting.base_loss) && Number.isFinite(evaluation.forgetting.fine_tuned_loss), `forgetting check: ${JSON.stringify(evaluation.forgetting)}`)
-  const forgetting = events.find((e) => e.message.startsWith('Forgetting check on 24 general texts'))
+  const forgetting = events.find((e) => e.message.startsWith(`Forgetting check on 3 examples of ${general.id}: loss `))
   t.match(forgetting?.data, evaluation.forgetting, 'and its event')
   t.equal(forgetting?.level, evaluation.forgetting.warning ? 'warn' : 'info')
 })

@@ -75,6 +75,9 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   const bestEvent = events.find((e) => e.message.startsWith('Best checkpoint: step '))
   t.match(bestEvent?.data, { step: Number, metric: 'valid_loss', value: Number }, bestEvent?.message ?? 'the best checkpoint is named')
   const bestStep = (bestEvent?.data as { step: number }).step
+  t.match((done as unknown as { evaluation: unknown }).evaluation, { best_checkpoint: { step_number: bestStep, metric: 'valid_loss' }, served_step: bestStep, stopped_early: null,
+    forgetting: { texts: 24, source: 'skillet-general-texts', base_loss: Number, fine_tuned_loss: Number } }, "the job's evaluation")
+  t.ok(events.some((e) => e.message.startsWith('Forgetting check on 24 general texts: loss ')), 'the forgetting check on the shipped texts')
   t.equal((bestEvent?.data as { served_step: number }).served_step, bestStep, 'the fine-tuned model is the best checkpoint')
   const loss = metrics.map((e) => (e.data as { train_loss: number }).train_loss)
   t.ok(loss.at(-1)! < loss[0], `training loss fell from ${loss[0].toFixed(3)} to ${loss.at(-1)!.toFixed(3)}`)
@@ -194,7 +197,7 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   t.equal(dryDone.fine_tuned_model, null, 'a dry run makes no model')
   const real = (plan?.data as { tokens_per_epoch: number }).tokens_per_epoch
   const guessed = (estimate?.data as { tokens_per_epoch: number }).tokens_per_epoch
-  t.comment(`tokens per epoch: estimated ${guessed}, counted by the trainer ${real}; job finished in ${trainSeconds.toFixed(1)} s`)
+  t.equal(guessed, real, `tokens per epoch: estimated ${guessed} (with the base model's tokenizer), counted by the trainer ${real}; job finished in ${trainSeconds.toFixed(1)} s`)
 })
 
 t.test('a base model the trainer cannot load fails the job with a clear error', async (t) => {

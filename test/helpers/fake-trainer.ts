@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       { name: 'adapter/adapter_model.safetensors', key: adapter.key },
       { name: 'model.gguf', key: gguf.key },
     ],
+    ...(script.speed ? { speed: script.speed } : {}),
   })
 }
 

@@ -28,6 +28,8 @@ export interface FakeTrainerScript {
   hangAlways?: boolean
   /** Report a failed status at this step. */
   failAtStep?: number
+  /** The measured speed the succeeded status reports (the estimate's calibration). */
+  speed?: { backend: string; tokens_per_second: number; overhead_seconds: number }
 }
 
 export interface JobsTestApp extends TestApp {

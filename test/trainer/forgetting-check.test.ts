@@ -28,7 +28,7 @@ for (const method of ['lora', 'full'] as const) {
     pre.dispose()
     const untrained = new Trainer({ config, weights: host, data: { batches: () => train }, options: { ...TRAIN_DEFAULTS, method, epochs: 1, lora: { rank: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'up_proj', 'down_proj'] } }, reporter })
     const base = method === 'full' ? ModelWeights.fromHost(config, host, { trainable: false }) : null
-    const before = await forgettingCheck(untrained, base, general, 3)
+    const before = await forgettingCheck(untrained, base, general, { texts: 3, source: 'test' })
     t.ok(Math.abs(before.relative_change) < 1e-6 && !before.warning, `before training: no change (${before.relative_change})`)
     untrained.dispose()
 
@@ -39,7 +39,7 @@ for (const method of ['lora', 'full'] as const) {
     })
     const result = await run.run()
     t.ok(result.finalTrainLoss < 0.5, `the training rows are learnt (loss ${result.finalTrainLoss.toFixed(3)})`)
-    const after = await forgettingCheck(result, base, general, 3)
+    const after = await forgettingCheck(result, base, general, { texts: 3, source: 'test' })
     t.equal(after.texts, 3)
     t.ok(after.fine_tuned_loss > after.base_loss, `held-out loss rose: ${after.base_loss.toFixed(3)} → ${after.fine_tuned_loss.toFixed(3)}`)
     t.ok(after.relative_change > FORGETTING_WARN_RISE && after.warning, `a warning past ${FORGETTING_WARN_RISE * 100}% (${(after.relative_change * 100).toFixed(1)}%)`)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
-import { exportGguf } from '../../src/trainer/export/gguf.ts'
+import { exportGguf, loadableName } from '../../src/trainer/export/gguf.ts'
 import { llamaCppLogits } from '../../src/trainer/export/llama-cpp-logits.ts'
 import { loadModelDir } from '../../src/trainer/io/load-model.ts'
 import { forwardLogits } from '../../src/trainer/model/forward.ts'
@@ -77,4 +77,18 @@ t.test('longrope really matters: plain RoPE, and the short factors on a long seq
   const shortOnly = { ...model.config, ropeScaling: { ...rs, originalMaxPositionEmbeddings: 4096 } }
   const short = compareLogits(scaled, referenceLogits(shortOnly, model.weights, tokens))
   t.ok(short.maxAbsDiff > 1e-2, `vs the short factors: logits move by ${short.maxAbsDiff}`)
+})
+
+t.test('a GGUF named after Phi-3 still loads in llama.cpp when its vocabulary lacks Phi-3\'s special tokens', async (t) => {
+  t.equal(loadableName('ft:tiny-phi3:p:x', ['<unk>', '<s>', '</s>', '<|endoftext|>']), 'ft:tiny-phi3:p:x', 'a Phi-3 vocabulary keeps the name')
+  t.equal(loadableName('Phi-3-custom phi3', ['<|endoftext|>']), 'Phi 3-custom phi 3', 'otherwise the word is split')
+  t.equal(loadableName('llama-tiny', []), 'llama-tiny')
+  const dir = t.testdir()
+  // A SentencePiece Llama has <unk> <s> </s> but no <|endoftext|>: under a phi3 name llama.cpp would refuse it.
+  await makeTinyModel({ architecture: 'llama', tokenizer: 'sentencepiece', dir, seed: 5, initStd: 0.1 })
+  const model = await loadModelDir(dir)
+  await exportGguf(model, join(dir, 'model.gguf'), { dtype: 'F32', name: 'my-phi3-copy' })
+  const tokens = sampleTokens(8, model.config.vocabSize)
+  const diff = compareLogits(await llamaCppLogits(join(dir, 'model.gguf'), tokens), referenceLogits(model.config, model.weights, tokens))
+  t.ok(diff.maxAbsDiff < 1e-4, `loads and computes the reference logits (max diff ${diff.maxAbsDiff})`)
 })

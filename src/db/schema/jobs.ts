@@ -2,7 +2,7 @@
 // The jobs table is also the work queue: a scheduler claims `queued` rows whose `run_after` has
 // passed with FOR UPDATE SKIP LOCKED (src/running/scheduler/claim.ts), and running jobs keep `heartbeat_at` fresh.
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { projects } from './core.ts'
 import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 
@@ -81,6 +81,8 @@ export interface TrainingExtensions {
   early_stopping_min_delta?: number
   best_checkpoint_metric?: string
   serve_checkpoint?: 'best' | 'last'
+  /** A fine-tune file (chat or prompt/completion) for the forgetting check, instead of the shipped texts. */
+  forgetting_file?: string
 }
 
 export interface RequestedHyperparameters extends TrainingExtensions {
@@ -105,11 +107,21 @@ export interface ResolvedJobHyperparameters extends TrainingExtensions {
 export type JobEvaluation = ReportedEvaluation
 
 export interface JobEstimate {
-  /** Training tokens in one epoch (estimated from the validated file). */
+  /** Training tokens in one epoch: the trainer's count (tokenizer), or characters / 4 without one. */
   tokens: number
   examples: number
   totalSteps: number
   estimatedSeconds: number
+  /** How `tokens` was counted; absent in estimates from before the tokenizer count. */
+  counted?: 'tokenizer' | 'characters'
+  /** With the tokenizer: example lengths in tokens before truncation, and how many exceed the context. */
+  exampleTokens?: { p50: number; p95: number; max: number }
+  truncatedExamples?: number
+  maxLength?: number
+  /** Why the tokenizer could not count (counted: 'characters'). */
+  fallbackReason?: string
+  /** The speed estimatedSeconds came from (src/jobs/training-speed.ts). */
+  speed?: { tokensPerSecond: number; overheadSeconds: number; backend: string | null; jobs: number }
 }
 
 export const jobEvents = pgTable(
@@ -205,3 +217,22 @@ export const hubModelCache = pgTable('hub_model_cache', {
   blobPrefix: text('blob_prefix').notNull(),
   fetchedAt: unixSeconds('fetched_at').notNull(),
 })
+
+/**
+ * The training speed measured on finished jobs, per base model and trainer backend: steady-state
+ * tokens per second and the seconds a job spends besides training (start, model load, exports).
+ * The estimate before training reads the latest one for the job's base model (src/jobs/training-speed.ts).
+ */
+export const trainingSpeeds = pgTable(
+  'training_speeds',
+  {
+    baseModel: text('base_model').notNull(),
+    backend: text('backend').notNull(),
+    tokensPerSecond: doublePrecision('tokens_per_second').notNull(),
+    overheadSeconds: doublePrecision('overhead_seconds').notNull(),
+    /** Finished jobs the figures come from (a moving average over them). */
+    jobs: integer('jobs').notNull(),
+    updatedAt: unixSeconds('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.baseModel, t.backend] })],
+)

@@ -112,6 +112,12 @@ export class LineSplitter {
       return
     }
     const text = buf.toString('utf8', start, end)
+    if (end - start <= this.#maxLineBytes) {
+      // No line of a block this short can be over the limit, so the byte
+      // positions are not needed: cut the text alone (the common case).
+      this.#emitShortLines(text)
+      return
+    }
     // Newlines are single bytes and single UTF-16 units, so walking the bytes
     // and the text side by side keeps both positions on the same line.
     let bytePos = start
@@ -125,6 +131,21 @@ export class LineSplitter {
       if (byteEnd >= end) return
       bytePos = byteEnd + 1
       charPos = charEnd + 1
+    }
+  }
+
+  #emitShortLines(text: string): void {
+    const sink = this.#sink
+    let from = 0
+    for (;;) {
+      let to = text.indexOf('\n', from)
+      const last = to === -1
+      if (last) to = text.length
+      const next = to + 1
+      if (to > from && text.charCodeAt(to - 1) === CARRIAGE_RETURN) to--
+      sink.line(from === 0 && to === text.length ? text : text.slice(from, to), ++this.#lines)
+      if (last) return
+      from = next
     }
   }
 

@@ -60,7 +60,7 @@ const trainerRoutes: FastifyPluginAsyncTypebox<{ deps: TrainerDeps }> = async (a
     async (request) => {
       const job = await trainerJob(request)
       const b = request.body
-      if (b.status === 'succeeded') return reports.reportStatus(deps, job, { status: 'succeeded', trained_tokens: b.trained_tokens, artifacts: b.artifacts ?? [], ...(b.evaluation ? { evaluation: b.evaluation } : {}) })
+      if (b.status === 'succeeded') return reports.reportStatus(deps, job, { status: 'succeeded', trained_tokens: b.trained_tokens, artifacts: b.artifacts ?? [], ...(b.evaluation ? { evaluation: b.evaluation } : {}), ...(b.speed ? { speed: b.speed } : {}) })
       if (b.status === 'failed') {
         if (!b.error) throw invalidRequest("A failed status needs 'error': {code?, message}.", 'error')
         return reports.reportStatus(deps, job, { status: 'failed', error: b.error })

@@ -20,7 +20,7 @@ import type { ExecutionObservation, Executor } from '../executor/executor.ts'
 import type { TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import { addEvents, applyAction, lockJob } from '../../jobs/job-store.ts'
 import type { JobRow } from '../../jobs/job-object.ts'
-import { jobsToValidate, validateJob } from '../../jobs/job-validation.ts'
+import { jobsToValidate, validateJob, type TokenCountLookup } from '../../jobs/job-validation.ts'
 import type { JobsConfig } from '../../config/index.ts'
 import { unixNow } from '../../lib/ids.ts'
 import { startLoop, type Loop } from '../../lib/loop.ts'
@@ -53,6 +53,8 @@ export interface SchedulerOptions {
    * once instead of after the heartbeat timeout.
    */
   reclaimAtStart?: boolean
+  /** The training file's token count with the job's base model tokenizer (absent: characters / 4). */
+  countTokens?: TokenCountLookup
   /** Told about every claim (metrics: queue wait). */
   onClaimed?: (job: JobRow) => void
 }
@@ -132,7 +134,7 @@ export class Scheduler {
       this.reclaimed = true
       if (Object.keys(reclaimed).length > 0) this.o.log.warn({ reclaimed }, 'reclaimed jobs whose trainers died with the previous server')
     }
-    for (const id of await jobsToValidate(this.o.db)) await validateJob({ db: this.o.db, jobs: this.o.jobs }, id)
+    for (const id of await jobsToValidate(this.o.db)) await validateJob({ db: this.o.db, jobs: this.o.jobs, countTokens: this.o.countTokens }, id)
     const reaped = await reapLostJobs(this.o.db, { heartbeatTimeoutSeconds: this.o.jobs.heartbeatTimeoutSeconds, maxAttempts: this.o.jobs.maxAttempts })
     if (Object.keys(reaped).length > 0) this.o.log.warn({ reaped }, 'reaped jobs with lost trainers')
     await this.supervise()

@@ -31,13 +31,15 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
 }
 
 export async function buildJobSpec(db: Db, job: JobRow, start: Pick<TrainerJobSpec, 'model' | 'initAdapter'>, callbackUrl: string): Promise<TrainerJobSpec> {
-  const ids = [job.trainingFile, ...(job.validationFile ? [job.validationFile] : [])]
+  const h = job.resolvedHyperparameters
+  if (!h) throw new Error(`job ${job.id} has no resolved hyperparameters`)
+  const ids = [job.trainingFile, ...(job.validationFile ? [job.validationFile] : []), ...(h.forgetting_file ? [h.forgetting_file] : [])]
   const rows = await db.select({ id: files.id, blobKey: files.blobKey }).from(files).where(inArray(files.id, ids))
   const byId = new Map(rows.map((r) => [r.id, r]))
   const training = byId.get(job.trainingFile)
   if (!training) throw new Error(`training file ${job.trainingFile} no longer exists`)
-  const h = job.resolvedHyperparameters
-  if (!h) throw new Error(`job ${job.id} has no resolved hyperparameters`)
+  const forgetting = h.forgetting_file ? byId.get(h.forgetting_file) : undefined
+  if (h.forgetting_file && !forgetting) throw new Error(`forgetting file ${h.forgetting_file} no longer exists`)
   const common = { nEpochs: h.n_epochs, batchSize: h.batch_size, learningRateMultiplier: h.learning_rate_multiplier }
   return {
     jobId: job.id,
@@ -46,6 +48,7 @@ export async function buildJobSpec(db: Db, job: JobRow, start: Pick<TrainerJobSp
     ...(start.initAdapter ? { initAdapter: start.initAdapter } : {}),
     trainingFile: training,
     validationFile: job.validationFile ? (byId.get(job.validationFile) ?? null) : null,
+    ...(forgetting ? { forgettingFile: forgetting } : {}),
     method: job.method.type === 'dpo' ? { type: 'dpo', ...common, beta: h.beta ?? 0.1 } : { type: 'supervised', ...common },
     ...(trainingChoices(h) ? { training: trainingChoices(h) } : {}),
     seed: job.seed,

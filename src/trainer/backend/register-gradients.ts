@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { registerHooks } from 'node:module'
 
-const GRADIENT_KERNELS = [
+/** The kernels whose gradients are registered (a bundler imports their files statically: test/bench/gpu/make-bundle.ts). */
+export const GRADIENT_KERNELS = [
   'Abs', 'Add', 'AddN', 'BatchMatMul', 'BroadcastTo', 'Cast', 'ClipByValue', 'Concat', 'Cumsum', 'Erf', 'Exp',
   'ExpandDims', 'Floor', 'GatherV2', 'Identity', 'Log', 'LogSoftmax', 'Max', 'Maximum', 'Mean', 'Min', 'Minimum',
   'Multiply', 'Neg', 'OneHot', 'OnesLike', 'Pack', 'PadV2', 'Pow', 'Prod', 'RealDiv', 'Reciprocal', 'Relu',

@@ -35,6 +35,11 @@ export function truncate(sequence: EncodedSequence, maxLength: number): EncodedS
   return { ids: sequence.ids.slice(0, maxLength), lossMask: sequence.lossMask.slice(0, maxLength), truncated: true }
 }
 
+/** The whole conversation's ids, before truncation: what encodeChat trains on (without the loss mask's renderings). */
+export function chatIds(tokenizer: TextTokenizer, example: ChatExample): number[] {
+  return tokenizer.encodeChat(example.messages.map(toTemplateMessage), { tools: example.tools })
+}
+
 /** Chat example -> ids + mask; `trained` decides which assistant messages carry loss. */
 export function encodeChat(
   tokenizer: TextTokenizer,
@@ -44,7 +49,7 @@ export function encodeChat(
 ): EncodedSequence {
   const messages = example.messages.map(toTemplateMessage)
   const tools = example.tools
-  const ids = tokenizer.encodeChat(messages, { tools })
+  const ids = chatIds(tokenizer, example)
   const lossMask = new Array<number>(ids.length).fill(0)
   example.messages.forEach((message, i) => {
     if (message.role !== 'assistant' || !trained(message, i)) return
@@ -76,6 +81,11 @@ export function encodeCompletion(tokenizer: TextTokenizer, example: CompletionEx
   )
 }
 
+/** One side of a preference pair as a conversation: the input, then that output. */
+export function preferenceSide(example: PreferenceExample, output: ChatMessage[]): ChatExample {
+  return { messages: [...example.input.messages, ...output], tools: example.input.tools }
+}
+
 /**
  * Preference pair: chosen and rejected are the input conversation followed by each output; the
  * loss covers only the output messages (never assistant turns inside `input`).
@@ -83,7 +93,7 @@ export function encodeCompletion(tokenizer: TextTokenizer, example: CompletionEx
 export function encodePreference(tokenizer: TextTokenizer, example: PreferenceExample, maxLength: number): EncodedPreference {
   const inputLength = example.input.messages.length
   const encodeWith = (output: ChatMessage[]) =>
-    encodeChat(tokenizer, { messages: [...example.input.messages, ...output], tools: example.input.tools }, maxLength, (m, i) => i >= inputLength && m.weight !== 0)
+    encodeChat(tokenizer, preferenceSide(example, output), maxLength, (m, i) => i >= inputLength && m.weight !== 0)
   const chosen = encodeWith(example.preferred_output)
   const rejected = encodeWith(example.non_preferred_output)
   const prompt = tokenizer.encodeChat(example.input.messages.map(toTemplateMessage), { tools: example.input.tools, addGenerationPrompt: true })

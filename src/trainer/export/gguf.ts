@@ -100,10 +100,24 @@ function gemma2Metadata(config: ModelConfig, meta: Map<string, GgufValue>): Map<
   return meta
 }
 
+/** The tokens llama.cpp's vocabulary loader looks up by text when general.name mentions Phi-3. */
+const PHI3_NAME_TOKENS = ['<unk>', '<s>', '</s>', '<|endoftext|>']
+
+/**
+ * general.name as asked, unless llama.cpp could not load it: for a name containing "phi3" or
+ * "phi-3" (any case) it sets attributes on Phi-3's special tokens by text and fails when one is
+ * missing from the vocabulary (a GPT-2-style Phi-4 vocabulary, a custom one); then the word is
+ * written "phi 3".
+ */
+export function loadableName(name: string, tokens: readonly string[]): string {
+  if (!/phi-?3/i.test(name) || PHI3_NAME_TOKENS.every((token) => tokens.includes(token))) return name
+  return name.replace(/phi-?3/gi, (word) => `${word.slice(0, 3)} 3`)
+}
+
 export async function exportGguf(input: GgufExportInput, outPath: string, options: { dtype: GgufFileType; name?: string }): Promise<void> {
-  const metadata = ggufModelMetadata(input.config, options.dtype, options.name ?? 'skillet-model')
-  for (const [key, value] of ggufVocabMetadata(input.config, input.tokenizerJson, input.tokenizerConfig, input.chatTemplate)) {
-    metadata.set(key, value)
-  }
+  const vocab = ggufVocabMetadata(input.config, input.tokenizerJson, input.tokenizerConfig, input.chatTemplate)
+  const tokens = vocab.get('tokenizer.ggml.tokens')?.value as string[] | undefined
+  const metadata = ggufModelMetadata(input.config, options.dtype, loadableName(options.name ?? 'skillet-model', tokens ?? []))
+  for (const [key, value] of vocab) metadata.set(key, value)
   await writeGguf(outPath, metadata, ggufTensors(input.config, input.weights, options.dtype))
 }

@@ -57,29 +57,50 @@ export function normalizeWeightNames(config: ModelConfig, weights: HostTensors):
   return out
 }
 
+/** What encoding needs from a model directory: its tokenizer, chat template and context length. */
+export interface TokenizerFiles {
+  tokenizerJson: Record<string, unknown>
+  tokenizerConfig: Record<string, unknown>
+  chatTemplate: string | null
+  /** config.json's parsed form (the context length, max_position_embeddings, is what encoding needs). */
+  config: ModelConfig
+}
+
+/** A file of the model directory by name, or null when there is none. */
+export type ModelFileReader = (name: string) => Promise<string | null>
+
+/**
+ * The tokenizer files of a model directory, read through `read` (a local directory, or blobs
+ * under a prefix): the trainer and the API's pre-training estimate read them the same way.
+ */
+export async function readTokenizerFiles(read: ModelFileReader): Promise<TokenizerFiles> {
+  const required = async (name: string) => {
+    const text = await read(name)
+    if (text === null) throw new Error(`no ${name}`)
+    return JSON.parse(text) as Record<string, unknown>
+  }
+  const config = parseHfConfig(await required('config.json'))
+  const tokenizerJson = await required('tokenizer.json')
+  const configText = await read('tokenizer_config.json')
+  const tokenizerConfig = configText === null ? {} : (JSON.parse(configText) as Record<string, unknown>)
+  return { config, tokenizerJson, tokenizerConfig, chatTemplate: findChatTemplate(await read('chat_template.jinja'), tokenizerConfig) }
+}
+
+/** Reads files of a local model directory. */
+export const dirReader = (dir: string): ModelFileReader => async (name) => ((await exists(join(dir, name))) ? readFile(join(dir, name), 'utf8') : null)
+
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
-  const config = parseHfConfig(await readJson(join(dir, 'config.json')))
+  const { config, tokenizerJson, tokenizerConfig, chatTemplate } = await readTokenizerFiles(dirReader(dir))
   const weights: HostTensors = new Map()
   for (const file of await weightFiles(dir)) {
     for (const [name, tensor] of (await readSafetensorsFile(file)).tensors) weights.set(name, tensor)
   }
-  const tokenizerJson = await readJson(join(dir, 'tokenizer.json'))
-  const tokenizerConfigPath = join(dir, 'tokenizer_config.json')
-  const tokenizerConfig = (await exists(tokenizerConfigPath)) ? await readJson(tokenizerConfigPath) : {}
-  return {
-    config,
-    weights: normalizeWeightNames(config, weights),
-    tokenizerJson,
-    tokenizerConfig,
-    chatTemplate: await findChatTemplate(dir, tokenizerConfig),
-    dir,
-  }
+  return { config, weights: normalizeWeightNames(config, weights), tokenizerJson, tokenizerConfig, chatTemplate, dir }
 }
 
 /** Newer checkpoints keep the template in chat_template.jinja; older ones in tokenizer_config.json. */
-async function findChatTemplate(dir: string, tokenizerConfig: Record<string, unknown>): Promise<string | null> {
-  const file = join(dir, 'chat_template.jinja')
-  if (await exists(file)) return readFile(file, 'utf8')
+function findChatTemplate(jinjaFile: string | null, tokenizerConfig: Record<string, unknown>): string | null {
+  if (jinjaFile !== null) return jinjaFile
   const template = tokenizerConfig.chat_template
   if (typeof template === 'string') return template
   // A list of named templates: [{name: 'default', template}, {name: 'tool_use', ...}].

@@ -5,6 +5,9 @@
 import { makeBatches, type Batch } from '../data/batching.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 
+/** The forgetting result's `source` when it used these texts. */
+export const GENERAL_TEXTS_SOURCE = 'skillet-general-texts'
+
 export const GENERAL_TEXTS: readonly string[] = [
   'The river runs through the middle of the old town and under seven stone bridges.',
   'Water boils at one hundred degrees Celsius at sea level, and at a lower temperature on a mountain.',

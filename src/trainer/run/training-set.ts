@@ -3,20 +3,23 @@
 // and the estimate need), then batched at whatever batch size they resolve to. Shared by the
 // stand-alone CLI (src/cli/train.ts) and the service's trainer (src/trainer/service/).
 import { makeBatches, padBatch } from '../data/batching.ts'
-import { encodeChat, encodeCompletion, encodePreference } from '../data/encode-examples.ts'
+import { chatIds, encodeChat, encodeCompletion, encodePreference, preferenceSide } from '../data/encode-examples.ts'
 import type { ChatExample, CompletionExample, EncodedPreference, EncodedSequence, PreferenceExample } from '../data/example-types.ts'
 import { Random } from '../model/random.ts'
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts'
 import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
 import type { PreferenceBatch } from '../train/dpo-loss.ts'
-import type { MicroBatch, TrainingData } from '../train/trainer.ts'
+import type { MicroBatch, SftBatch, TrainingData } from '../train/trainer.ts'
 
 export type JsonlRow = Record<string, unknown>
 
+/** Which of the job's files a row came from. */
+export type FileRole = 'training' | 'validation' | 'forgetting'
+
 /** Input the trainer can never train on (a retry cannot help): bad JSON, no usable examples. */
 export class InvalidTrainingDataError extends Error {
-  readonly role: 'training' | 'validation'
-  constructor(role: 'training' | 'validation', message: string) {
+  readonly role: FileRole
+  constructor(role: FileRole, message: string) {
     super(message)
     this.name = 'InvalidTrainingDataError'
     this.role = role
@@ -24,7 +27,7 @@ export class InvalidTrainingDataError extends Error {
 }
 
 /** One JSON object per non-blank line. */
-export function parseJsonl(text: string, role: 'training' | 'validation', source: string): JsonlRow[] {
+export function parseJsonl(text: string, role: FileRole, source: string): JsonlRow[] {
   return text.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return []
     try {
@@ -51,10 +54,41 @@ export interface TrainingSet {
   data(batchSize: number, seed: number): TrainingData
 }
 
-function encodeSft(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number): EncodedSequence[] {
-  return rows.map((row) => 'messages' in row
+/** One supervised row (chat, or prompt/completion) as the trainer trains it. */
+function encodeSftRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedSequence {
+  return 'messages' in row
     ? encodeChat(tokenizer, row as unknown as ChatExample, maxLength)
-    : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength))
+    : encodeCompletion(tokenizer, row as unknown as CompletionExample, maxLength)
+}
+
+/** One preference row (DPO) as the trainer trains it. */
+function encodePreferenceRow(tokenizer: TextTokenizer, row: JsonlRow, maxLength: number): EncodedPreference {
+  return encodePreference(tokenizer, row as unknown as PreferenceExample, maxLength)
+}
+
+/** Tokens one encoded example adds to an epoch (both sequences of a pair), and whether any was cut off. */
+function exampleTokens(encoded: EncodedSequence | EncodedPreference): { tokens: number; truncated: boolean } {
+  if ('ids' in encoded) return { tokens: encoded.ids.length, truncated: encoded.truncated }
+  return { tokens: encoded.chosen.ids.length + encoded.rejected.ids.length, truncated: encoded.chosen.truncated || encoded.rejected.truncated }
+}
+
+/**
+ * The untruncated lengths of one row's sequences (a pair: chosen, rejected), encoded as the trainer
+ * encodes them but without the loss mask: the trainer trains on min(length, maxLength) tokens of each.
+ */
+export function rowLengths(tokenizer: TextTokenizer, preference: boolean, row: JsonlRow): number[] {
+  if (preference) {
+    const pair = row as unknown as PreferenceExample
+    return [pair.preferred_output, pair.non_preferred_output].map((output) => chatIds(tokenizer, preferenceSide(pair, output)).length)
+  }
+  return ['messages' in row ? chatIds(tokenizer, row as unknown as ChatExample).length : encodeCompletion(tokenizer, row as unknown as CompletionExample, Number.POSITIVE_INFINITY).ids.length]
+}
+
+const sumTokens = (encoded: (EncodedSequence | EncodedPreference)[]) => encoded.reduce((n, e) => n + exampleTokens(e).tokens, 0)
+const countTruncated = (encoded: (EncodedSequence | EncodedPreference)[]) => encoded.filter((e) => exampleTokens(e).truncated).length
+
+function encodeSft(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number): EncodedSequence[] {
+  return rows.map((row) => encodeSftRow(tokenizer, row, maxLength))
 }
 
 /** Preference pairs in a seeded order, batched as [chosen..., rejected...] rows. */
@@ -82,15 +116,14 @@ export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMeth
     }
   }
   if (method === 'dpo') {
-    const pairs = trainRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
-    const validPairs = validRows.map((r) => encodePreference(tokenizer, r as unknown as PreferenceExample, maxLength))
-    const cut = (ps: EncodedPreference[]) => ps.filter((p) => p.chosen.truncated || p.rejected.truncated).length
+    const pairs = trainRows.map((r) => encodePreferenceRow(tokenizer, r, maxLength))
+    const validPairs = validRows.map((r) => encodePreferenceRow(tokenizer, r, maxLength))
     return {
       method, maxLength,
       examples: pairs.length,
       validationExamples: validPairs.length,
-      tokensPerEpoch: pairs.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
-      truncated: { training: cut(pairs), validation: cut(validPairs) },
+      tokensPerEpoch: sumTokens(pairs),
+      truncated: { training: countTruncated(pairs), validation: countTruncated(validPairs) },
       data: (batchSize, seed) => ({
         batches: cache((epoch) => preferenceBatches(pairs, batchSize, seed * 1000 + epoch, padId)),
         validation: validPairs.length ? preferenceBatches(validPairs, batchSize, 0, padId) : [],
@@ -106,13 +139,18 @@ export function encodeTrainingSet(tokenizer: TextTokenizer, method: TrainingMeth
     method, maxLength,
     examples: encoded.length,
     validationExamples: validEncoded.length,
-    tokensPerEpoch: encoded.reduce((n, e) => n + e.ids.length, 0),
-    truncated: { training: encoded.filter((e) => e.truncated).length, validation: validEncoded.filter((e) => e.truncated).length },
+    tokensPerEpoch: sumTokens(encoded),
+    truncated: { training: countTruncated(encoded), validation: countTruncated(validEncoded) },
     data: (batchSize, seed) => ({
       batches: cache((epoch) => makeBatches(encoded, { batchSize, seed: seed * 1000 + epoch, padId })),
       validation: validEncoded.length ? makeBatches(validEncoded, { batchSize, seed: 0, padId }) : [],
     }),
   }
+}
+
+/** Chat or prompt/completion rows as fixed batches (the forgetting check's user-supplied text): the loss falls on assistant messages / completions. */
+export function encodeSupervisedRows(tokenizer: TextTokenizer, rows: JsonlRow[], maxLength: number, batchSize = 8): SftBatch[] {
+  return makeBatches(encodeSft(tokenizer, rows, maxLength), { batchSize, seed: 0, padId: tokenizer.padTokenId })
 }
 
 /** The longest sequence to train on: the model's context, capped at 2048 to bound memory. */

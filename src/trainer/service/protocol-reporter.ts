@@ -122,6 +122,11 @@ export class ProtocolReporter implements Reporter {
     this.send(() => this.client.events([{ idempotency_key: key, message, level: opts.level ?? 'info', ...(opts.data ? { data: opts.data } : {}) }]))
   }
 
+  /** This attempt's steady-state speed (its first step left out), or null before a timed step. */
+  get tokensPerSecond(): number | null {
+    return this.timed.ms > 0 ? (this.timed.tokens * 1000) / this.timed.ms : null
+  }
+
   /** Sends what is held back and waits for every queued report; throws the first that failed. */
   async flush(): Promise<void> {
     this.sendPending()

@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { createBlobStore } from '../../storage/index.ts'
 import { BlobNotFoundError, type BlobStore } from '../../storage/blob-store.ts'
-import { describeBackend, gpuHint, selectBackend } from '../backend/select-backend.ts'
-import { type LoadedModel, loadModelDir, loadModelFromBlobStore } from '../io/load-model.ts'
+import { describeBackend, gpuHint, selectBackend, type SelectedBackend } from '../backend/select-backend.ts'
+import { type LoadedModel, loadModelDir, loadModelFromBlobStore, weightFiles } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
-import { defaultMaxLength, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
+import { defaultMaxLength, encodeSupervisedRows, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
@@ -26,11 +26,14 @@ import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-s
 import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type TrainedWeights, type TrainResult } from '../train/trainer.ts'
+import { NonFiniteTrainingError, Trainer, type SftBatch, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
 import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
-import { encodeGeneralTexts, GENERAL_TEXTS } from '../run/general-texts.ts'
+import { encodeGeneralTexts, GENERAL_TEXTS, GENERAL_TEXTS_SOURCE } from '../run/general-texts.ts'
 import { ModelWeights } from '../model/weights.ts'
 import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
+import type { RunRecord } from '../../protocol/run-record.ts'
+import { tokenizerFingerprint } from '../tokenizer/tokenizer-fingerprint.ts'
+import { sha256Of, sha256OfFile, skilletBuild, weightsSha256 } from './run-record.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -78,8 +81,10 @@ function checkLoraTargets(spec: TrainerJobSpec, config: ModelConfig): void {
 /** The GGUF types to export: the job's, else the trainer's SKILLET_TRAINER_GGUF_TYPE. */
 const ggufTypesOf = (config: TrainerConfig): GgufFileType[] => config.spec.training?.ggufTypes ?? (config.gguf ? [config.gguf] : [])
 
-async function readText(blobs: BlobStore, key: string): Promise<string> {
-  return Buffer.concat(await (await blobs.get(key)).toArray()).toString('utf8')
+/** A job's file: its text, and what run.json records of it. */
+async function readDataset(blobs: BlobStore, file: { id: string; blobKey: string }): Promise<{ text: string; record: { id: string; sha256: string; bytes: number } }> {
+  const bytes = Buffer.concat(await (await blobs.get(file.blobKey)).toArray())
+  return { text: bytes.toString('utf8'), record: { id: file.id, sha256: sha256Of(bytes), bytes: bytes.length } }
 }
 
 /** An error's message as a user may read it in the job's error: never a storage key or path. */
@@ -99,8 +104,8 @@ async function loadBaseModel(config: TrainerConfig, blobs: BlobStore): Promise<L
   }
 }
 
-/** The adapter of the fine-tuned model the job continues from (spec.initAdapter), or null. */
-async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Promise<LoraAdapter | null> {
+/** The adapter of the fine-tuned model the job continues from (spec.initAdapter) and its weights' SHA-256, or null. */
+async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Promise<{ adapter: LoraAdapter; sha256: string } | null> {
   const init = config.spec.initAdapter
   if (!init) return null
   const dir = join(config.workDir, 'jobs', config.spec.jobId, 'initial-adapter')
@@ -108,7 +113,7 @@ async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Prom
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'adapter_config.json'), await blobs.get(init.configKey))
     await writeFile(join(dir, 'adapter_model.safetensors'), await blobs.get(init.weightsKey))
-    return await readPeftAdapter(dir)
+    return { adapter: await readPeftAdapter(dir), sha256: await sha256OfFile(join(dir, 'adapter_model.safetensors')) }
   } catch (err) {
     throw new JobFailure('invalid_model', `The adapter of ${init.model} could not be loaded: ${userMessageOf(err)}`, true)
   } finally {
@@ -116,12 +121,14 @@ async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Prom
   }
 }
 
-async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<TrainingSet> {
+async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ set: TrainingSet; files: RunRecord['data']['training_file'][] }> {
   const { spec } = config
   try {
-    const train = parseJsonl(await readText(blobs, spec.trainingFile.blobKey), 'training', spec.trainingFile.id)
-    const valid = spec.validationFile ? parseJsonl(await readText(blobs, spec.validationFile.blobKey), 'validation', spec.validationFile.id) : []
-    return encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength)
+    const training = await readDataset(blobs, spec.trainingFile)
+    const validation = spec.validationFile ? await readDataset(blobs, spec.validationFile) : null
+    const train = parseJsonl(training.text, 'training', spec.trainingFile.id)
+    const valid = validation ? parseJsonl(validation.text, 'validation', spec.validationFile!.id) : []
+    return { set: encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength), files: [training.record, ...(validation ? [validation.record] : [])] }
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
     if (err instanceof BlobNotFoundError) {
@@ -172,15 +179,87 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
 }
 
 /**
+ * What this attempt measured, for the estimates of later jobs (src/jobs/training-speed.ts): the
+ * steady-state speed, and the rest of the process's life (start, model load, warm-up, exports) as
+ * overhead. Only an attempt that trained the whole run (not a resumed one) says how long a run takes.
+ */
+function measuredSpeed(reporter: ProtocolReporter, backend: SelectedBackend, trainedTokens: number, wholeRun: boolean) {
+  const tokensPerSecond = reporter.tokensPerSecond
+  if (!wholeRun || tokensPerSecond === null) return {}
+  return { speed: { backend: backend.name, tokens_per_second: tokensPerSecond, overhead_seconds: Math.max(0, process.uptime() - trainedTokens / tokensPerSecond) } }
+}
+
+/** The artifact name of a succeeded job's reproducibility record. */
+export const RUN_RECORD_NAME = 'run.json'
+
+/** run.json (src/protocol/run-record.ts): what this run was trained from and with. */
+async function runRecord(r: {
+  spec: TrainerJobSpec; backend: SelectedBackend; model: LoadedModel; parameters: number; datasetFiles: RunRecord['data']['training_file'][]
+  set: TrainingSet; method: TrainingMethod; learningRate: number; totalSteps: number; options: TrainOptions
+  initial: { sha256: string } | null; ggufTypes: GgufFileType[]
+}): Promise<RunRecord> {
+  const { spec } = r
+  const fingerprint = tokenizerFingerprint(r.model)
+  return {
+    schema_version: 1,
+    job_id: spec.jobId,
+    created_at: Math.floor(Date.now() / 1000),
+    skillet: await skilletBuild(),
+    trainer: { backend: r.backend.name, device: describeBackend(r.backend), gpu: r.backend.gpu, node: process.version, platform: `${process.platform}-${process.arch}` },
+    base_model: { id: spec.model.id, public_id: spec.model.publicId ?? null, architecture: r.model.config.hfArchitecture, parameters: r.parameters, weights_sha256: await weightsSha256(await weightFiles(r.model.dir)) },
+    initial_adapter: r.initial && spec.initAdapter ? { model: spec.initAdapter.model, sha256: r.initial.sha256 } : null,
+    tokenizer: { tokenizer_sha256: fingerprint.tokenizerSha256, chat_template_sha256: fingerprint.chatTemplateSha256 },
+    data: {
+      training_file: r.datasetFiles[0],
+      validation_file: r.datasetFiles[1] ?? null,
+      examples: r.set.examples,
+      validation_examples: r.set.validationExamples,
+      tokens_per_epoch: r.set.tokensPerEpoch,
+      max_length: r.set.maxLength,
+      truncated_examples: r.set.truncated.training,
+    },
+    method: r.method,
+    hyperparameters: {
+      n_epochs: spec.method.nEpochs,
+      batch_size: spec.method.batchSize,
+      learning_rate_multiplier: spec.method.learningRateMultiplier,
+      beta: spec.method.type === 'dpo' ? spec.method.beta : null,
+      learning_rate: r.learningRate,
+      total_steps: r.totalSteps,
+    },
+    trainer_options: { ...r.options },
+    seeds: { seed: spec.seed, shuffle: 'epoch e (from 0) is shuffled with seed * 1000 + e' },
+    gguf_types: r.ggufTypes,
+  }
+}
+
+/**
  * The forgetting check on the trained model (the served checkpoint's weights): the base is the same
  * weights with the adapters off, or for full fine-tuning the base model's weights, loaded again.
  */
-async function checkForgetting(model: LoadedModel, tokenizer: TextTokenizer, trained: TrainedWeights, maxLength: number, reporter: ProtocolReporter): Promise<ForgettingResult> {
+/** The forgetting check's text: the job's forgetting_file, else the texts Skillet ships. */
+async function loadForgettingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ batches: SftBatch[]; texts: number; source: string }> {
+  const file = config.spec.forgettingFile
+  if (!file) return { batches: encodeGeneralTexts(tokenizer, maxLength), texts: GENERAL_TEXTS.length, source: GENERAL_TEXTS_SOURCE }
+  try {
+    const rows = parseJsonl((await readDataset(blobs, file)).text, 'forgetting', file.id)
+    const batches = encodeSupervisedRows(tokenizer, rows, maxLength)
+    if (rows.length === 0 || !batches.some((b) => b.lossMask.includes(1))) throw new InvalidTrainingDataError('forgetting', `the forgetting file ${file.id} has no assistant message or completion to score`)
+    return { batches, texts: rows.length, source: file.id }
+  } catch (err) {
+    if (err instanceof InvalidTrainingDataError) throw new JobFailure('invalid_forgetting_file', err.message, true)
+    if (err instanceof BlobNotFoundError) throw new JobFailure('invalid_forgetting_file', `The forgetting file ${file.id} is no longer available.`, true)
+    throw err
+  }
+}
+
+async function checkForgetting(model: LoadedModel, trained: TrainedWeights, set: { batches: SftBatch[]; texts: number; source: string }, reporter: ProtocolReporter): Promise<ForgettingResult> {
   const base = trained.lora ? null : ModelWeights.fromHost(model.config, model.weights, { trainable: false })
   try {
-    const r = await forgettingCheck(trained, base, encodeGeneralTexts(tokenizer, maxLength), GENERAL_TEXTS.length)
+    const r = await forgettingCheck(trained, base, set.batches, { texts: set.texts, source: set.source })
     const change = `${r.relative_change >= 0 ? '+' : ''}${(r.relative_change * 100).toFixed(1)}%`
-    reporter.event('forgetting', `Forgetting check on ${r.texts} general texts: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
+    const what = r.source === GENERAL_TEXTS_SOURCE ? `${r.texts} general texts` : `${r.texts} examples of ${r.source}`
+    reporter.event('forgetting', `Forgetting check on ${what}: loss ${r.base_loss.toFixed(4)} (base model) → ${r.fine_tuned_loss.toFixed(4)} (fine-tuned), ${change}` +
       (r.warning ? `: more than ${FORGETTING_WARN_RISE * 100}% worse on text unlike the training data; fewer epochs, a lower learning rate or early stopping may keep more of the base model` : ''),
     { level: r.warning ? 'warn' : 'info', data: r })
     return r
@@ -213,7 +292,9 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
-  const set = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  const { set, files: datasetFiles } = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  // Read before training, so that a bad file fails the job before its compute is spent.
+  const forgettingSet = await loadForgettingSet(config, blobs, tokenizer, set.maxLength)
   const method = methodOf(spec)
   checkLoraTargets(spec, model.config)
   // Resolved once, by the API when it validated the job's files: the spec carries numbers, never 'auto'.
@@ -233,30 +314,32 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     `${(parameters / 1e6).toFixed(2)}M parameters`, { data: { architecture: model.config.architecture, parameters } })
   truncationWarnings(set, reporter)
 
-  const initialAdapter = await loadInitialAdapter(config, blobs)
+  const initial = await loadInitialAdapter(config, blobs)
+  const initialAdapter = initial?.adapter ?? null
   if (initialAdapter) {
     reporter.event('initial-adapter', `Continuing from ${spec.initAdapter!.model}: its LoRA adapter (rank ${initialAdapter.rank}) on ${spec.model.id}`,
       { data: { model: spec.initAdapter!.model, rank: initialAdapter.rank } })
   }
   const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
+  const options = trainOptions(model.config, {
+    method,
+    epochs: hp.nEpochs,
+    learningRate,
+    seed: spec.seed,
+    checkpointEverySteps: config.checkpointEverySteps,
+    ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
+    ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
+    // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
+    lora: {
+      ...(initialAdapter ? { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } : spec.training?.lora),
+      baseBits: baseBitsOf(spec),
+    },
+  })
   const trainer = new Trainer({
     config: model.config,
     weights: model.weights,
     data: set.data(hp.batchSize, spec.seed),
-    options: trainOptions(model.config, {
-      method,
-      epochs: hp.nEpochs,
-      learningRate,
-      seed: spec.seed,
-      checkpointEverySteps: config.checkpointEverySteps,
-      ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
-      ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
-      // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.
-      lora: {
-        ...(initialAdapter ? { rank: initialAdapter.rank, alpha: initialAdapter.alpha, dropout: initialAdapter.dropout, targetModules: initialAdapter.targetModules } : spec.training?.lora),
-        baseBits: baseBitsOf(spec),
-      },
-    }),
+    options,
     ...(initialAdapter ? { initialAdapter } : {}),
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
@@ -310,11 +393,17 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
         `the fine-tuned model is ${served ? 'its weights' : `the last step's (${result.servedStep})`}`,
         { data: { step: result.best.step, metric: result.best.metric, value: result.best.value, served_step: result.servedStep } })
     }
-    const forgetting = await checkForgetting(model, tokenizer, result, set.maxLength, reporter)
+    const forgetting = await checkForgetting(model, result, forgettingSet, reporter)
     const { artifacts, what } = await exportModel(config, blobs, model, result, `${spec.outputPrefix}artifacts/`, { merged: true, name: `${spec.model.id} fine-tuned by ${spec.jobId}`, scratch: 'final', gguf: ggufTypesOf(config) })
     reporter.event('exported', `Exported ${what}: ${artifacts.length} files`, { data: { artifacts: artifacts.map((a) => a.name) } })
+    const record = await runRecord({ spec, backend, model, parameters, datasetFiles, set, method, learningRate, totalSteps: trainer.totalSteps, options, initial, ggufTypes: ggufTypesOf(config) })
+    const recordKey = `${spec.outputPrefix}artifacts/${RUN_RECORD_NAME}`
+    await blobs.put(recordKey, Buffer.from(`${JSON.stringify(record, null, 2)}\n`), { contentType: 'application/json' })
+    artifacts.push({ name: RUN_RECORD_NAME, key: recordKey })
+    reporter.event('run-record', `Recorded how the model was made in ${RUN_RECORD_NAME}: base model, data and tokenizer hashes, resolved settings, seed, backend`,
+      { data: { name: RUN_RECORD_NAME, backend: record.trainer.backend, git_commit: record.skillet.git_commit } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting) })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting), ...measuredSpeed(reporter, backend, trainedTokens, state.latest_checkpoint === null) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()

@@ -28,9 +28,9 @@ export async function meanTextLoss(weights: ModelWeights, lora: LoraAdapters | n
  * `base`: the base model's weights (full fine-tuning changed `tuned.weights`); null when the tuned
  * model is `tuned.weights` plus adapters, so the base is the same weights with the adapters off.
  */
-export async function forgettingCheck(tuned: { weights: ModelWeights; lora: LoraAdapters | null }, base: ModelWeights | null, batches: SftBatch[], texts: number): Promise<ForgettingResult> {
+export async function forgettingCheck(tuned: { weights: ModelWeights; lora: LoraAdapters | null }, base: ModelWeights | null, batches: SftBatch[], set: { texts: number; source: string }): Promise<ForgettingResult> {
   const baseLoss = await meanTextLoss(base ?? tuned.weights, null, batches)
   const tunedLoss = await meanTextLoss(tuned.weights, tuned.lora, batches)
   const relative = (tunedLoss - baseLoss) / baseLoss
-  return { texts, base_loss: baseLoss, fine_tuned_loss: tunedLoss, relative_change: relative, warning: relative > FORGETTING_WARN_RISE }
+  return { ...set, base_loss: baseLoss, fine_tuned_loss: tunedLoss, relative_change: relative, warning: relative > FORGETTING_WARN_RISE }
 }

@@ -16,11 +16,15 @@ export interface BenchSize {
   seq: number
   batch: number
   rank: number
+  /** The LM head shares the embedding (SmolLM2); default untied. */
+  tied?: boolean
 }
 
 export const SIZES: Record<string, BenchSize> = {
   // npm run bench:train's configuration.
   bench: { hidden: 256, layers: 4, heads: 4, kvHeads: 4, intermediate: 512, vocab: 512, seq: 128, batch: 8, rank: 8 },
+  // SmolLM2-135M's shape (random weights): what a user would first try on a laptop.
+  '135m': { hidden: 576, layers: 30, heads: 9, kvHeads: 3, intermediate: 1536, vocab: 49152, seq: 512, batch: 8, rank: 8, tied: true },
   // ~141M parameters (untied head), GPT-2-small-like widths.
   '150m': { hidden: 768, layers: 12, heads: 12, kvHeads: 12, intermediate: 2304, vocab: 32000, seq: 512, batch: 8, rank: 8 },
   // ~607M parameters.
@@ -30,7 +34,7 @@ export const SIZES: Record<string, BenchSize> = {
 export function parameterCount(s: BenchSize): number {
   const headDim = s.hidden / s.heads
   const perLayer = 2 * s.hidden * s.heads * headDim + 2 * s.hidden * s.kvHeads * headDim + 3 * s.hidden * s.intermediate + 2 * s.hidden
-  return 2 * s.vocab * s.hidden + s.layers * perLayer + s.hidden
+  return (s.tied ? 1 : 2) * s.vocab * s.hidden + s.layers * perLayer + s.hidden
 }
 
 /** Forward + backward FLOPs of one step on all seven projections' LoRA (or full). */

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 SIZES = {  # keep in step with sizes.ts
     "bench": dict(hidden=256, layers=4, heads=4, kv_heads=4, intermediate=512, vocab=512, seq=128, batch=8, rank=8),
+    "135m": dict(hidden=576, layers=30, heads=9, kv_heads=3, intermediate=1536, vocab=49152, seq=512, batch=8, rank=8, tied=True),
     "150m": dict(hidden=768, layers=12, heads=12, kv_heads=12, intermediate=2304, vocab=32000, seq=512, batch=8, rank=8),
     "600m": dict(hidden=1536, layers=18, heads=12, kv_heads=12, intermediate=4096, vocab=32000, seq=512, batch=4, rank=8),
 }
@@ -80,6 +81,8 @@ class Model(nn.Module):
         self.blocks = nn.ModuleList(Block(s, rank) for _ in range(s["layers"]))
         self.norm = nn.RMSNorm(s["hidden"], eps=1e-5)
         self.head = nn.Linear(s["hidden"], s["vocab"], bias=False)
+        if s.get("tied"):
+            self.head.weight = self.embed.weight
         if rank:
             for p in [self.embed.weight, self.head.weight, self.norm.weight, *[p for b in self.blocks for p in (b.n1.weight, b.n2.weight)]]:
                 p.requires_grad_(False)

@@ -30,11 +30,13 @@ console.log(describeBackend(selected))
 
 const config = tinyConfig('llama', {
   hiddenSize: size.hidden, numLayers: size.layers, numHeads: size.heads, numKvHeads: size.kvHeads, headDim: size.hidden / size.heads,
-  intermediateSize: size.intermediate, vocabSize: size.vocab, maxPositions: size.seq, tieWordEmbeddings: false,
+  intermediateSize: size.intermediate, vocabSize: size.vocab, maxPositions: size.seq, tieWordEmbeddings: size.tied ?? false,
 })
 const rows = Array.from({ length: size.batch }, (_, b) => Array.from({ length: size.seq }, (_, i) => (b * 31 + i * 7) % size.vocab))
 const batch = batchOf(rows)
 const stepMs: number[] = []
+// Start-up: from the process's start (performance's time origin) to the end of the first step.
+let firstStepAt: number | undefined
 const trainer = new Trainer({
   config, weights: randomWeights(config, 1, 0.02),
   data: { batches: () => Array.from({ length: warmup + steps }, () => batch) },
@@ -42,7 +44,7 @@ const trainer = new Trainer({
     ...TRAIN_DEFAULTS, method, epochs: 1, learningRate: 1e-5, warmupSteps: 0,
     lora: { rank: size.rank, alpha: 2 * size.rank, dropout: 0, targetModules: [...LLAMA_LORA_MODULES] },
   },
-  reporter: { onStep: (m) => stepMs.push(m.stepMs), onEval() {}, onCheckpoint() {}, onEvent() {} },
+  reporter: { onStep: (m) => { firstStepAt ??= performance.now(); stepMs.push(m.stepMs) }, onEval() {}, onCheckpoint() {}, onEvent() {} },
 })
 await trainer.run()
 trainer.dispose()
@@ -53,4 +55,5 @@ console.log(JSON.stringify({
   engine: `tfjs-${selected.name}`, size: values.size, method, parameters: parameterCount(size), batch: size.batch, seq: size.seq,
   msPerStep: Number(ms.toFixed(1)), tokensPerSec: Math.round(tokens / (ms / 1000)),
   tflops: Number((stepFlops(size, method) / (ms * 1e9)).toFixed(3)),
+  startupToFirstStepMs: Math.round(firstStepAt ?? NaN), adapter: selected.adapter?.description ?? null,
 }))
