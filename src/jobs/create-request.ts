@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto'
 import { invalidRequest } from '../lib/errors.ts'
 import type { RequestedHyperparameters, RequestedMethod, TrainingExtensions } from '../db/schema/jobs.ts'
+import { ANSWER_EVAL_LIMITS, ANSWER_GRADERS, answerMetricName, type AnswerGrader, DEFAULT_ANSWER_GRADERS } from '../protocol/answer-eval-settings.ts'
 import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES, QLORA_BITS } from '../protocol/training-settings.ts'
 import { CHECKPOINT_METRIC_NAMES, CHECKPOINT_METRICS, isCheckpointMetric, SERVED_CHECKPOINTS } from '../protocol/checkpoint-metrics.ts'
 
@@ -55,8 +56,9 @@ const RANGES: Record<NumericHyperparameter, Range> = {
   beta: { min: 0, max: 2, exclusiveMin: true },
 }
 
+const EVAL_EXTENSIONS: (keyof TrainingExtensions)[] = ['eval_graders', 'eval_json_schema', 'eval_max_examples', 'eval_max_new_tokens']
 const EXTENSIONS: (keyof TrainingExtensions)[] = ['adapter', 'qlora_bits', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'gguf_type',
-  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint', 'forgetting_file']
+  'eval_every', 'early_stopping_patience', 'early_stopping_min_delta', 'best_checkpoint_metric', 'serve_checkpoint', 'forgetting_file', ...EVAL_EXTENSIONS]
 const LORA_SHAPE: (keyof TrainingExtensions)[] = ['lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules']
 
 const quoted = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ')
@@ -108,7 +110,7 @@ function checkExtensions(given: Hyper, where: string, method: 'supervised' | 'dp
     if (unknown !== undefined) throw bad('gguf_type', expected, unknown)
     out.gguf_type = [...new Set(list as string[])]
   }
-  return { ...out, ...checkEvaluation(given, where) }
+  return { ...out, ...checkEvaluation(given, where), ...checkAnswerEval(given, where) }
 }
 
 const isIntegerIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max
@@ -154,6 +156,53 @@ function refuseEvaluationWithoutValidationFile(method: RequestedMethod): void {
   const needing = (['eval_every', 'early_stopping_patience'] as const).find((k) => hyper[k] !== undefined)
     ?? (hyper.best_checkpoint_metric !== undefined && isCheckpointMetric(hyper.best_checkpoint_metric) && CHECKPOINT_METRICS[hyper.best_checkpoint_metric].needsValidationFile ? 'best_checkpoint_metric' : undefined)
   if (needing) throw invalidRequest(`Invalid '${where}.${needing}': it needs a 'validation_file' to validate on.`, `${where}.${needing}`)
+}
+
+/** The answer evaluation's settings (src/protocol/answer-eval-settings.ts); every refusal names the field. */
+function checkAnswerEval(given: Hyper, where: string): TrainingExtensions {
+  const out: TrainingExtensions = {}
+  const bad = (name: string, expected: string, value: unknown) =>
+    invalidRequest(`Invalid value for '${where}.${name}': expected ${expected}, got ${JSON.stringify(value)}.`, `${where}.${name}`)
+  const { eval_graders: graders, eval_json_schema: schema, eval_max_examples: examples, eval_max_new_tokens: tokens } = given
+  if (graders !== undefined) {
+    const expected = `an array of grader names among ${quoted(ANSWER_GRADERS)} (empty: no answer evaluation)`
+    if (!Array.isArray(graders) || !graders.every((g) => typeof g === 'string')) throw bad('eval_graders', expected, graders)
+    const unknown = graders.find((g) => !(ANSWER_GRADERS as readonly unknown[]).includes(g))
+    if (unknown !== undefined) throw bad('eval_graders', expected, unknown)
+    out.eval_graders = [...new Set(graders as string[])]
+  }
+  if (schema !== undefined) {
+    if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw bad('eval_json_schema', 'a JSON Schema object', schema)
+    const bytes = Buffer.byteLength(JSON.stringify(schema))
+    if (bytes > ANSWER_EVAL_LIMITS.maxJsonSchemaBytes) throw invalidRequest(`Invalid '${where}.eval_json_schema': at most ${ANSWER_EVAL_LIMITS.maxJsonSchemaBytes} bytes as JSON, got ${bytes}.`, `${where}.eval_json_schema`)
+    if (!out.eval_graders?.includes('json_schema')) throw invalidRequest(`Invalid '${where}.eval_json_schema': it is used only by the 'json_schema' grader; add 'json_schema' to '${where}.eval_graders'.`, `${where}.eval_json_schema`)
+    out.eval_json_schema = schema as Record<string, unknown>
+  } else if (out.eval_graders?.includes('json_schema')) {
+    throw invalidRequest(`Invalid '${where}.eval_graders': the 'json_schema' grader needs '${where}.eval_json_schema', the JSON Schema answers must match.`, `${where}.eval_graders`)
+  }
+  const integer = (name: 'eval_max_examples' | 'eval_max_new_tokens', value: unknown, max: number) => {
+    if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) throw bad(name, `an integer between 1 and ${max}`, value)
+    out[name] = value as number
+  }
+  if (examples !== undefined) integer('eval_max_examples', examples, ANSWER_EVAL_LIMITS.maxExamples)
+  if (tokens !== undefined) integer('eval_max_new_tokens', tokens, ANSWER_EVAL_LIMITS.maxNewTokens)
+  // The best checkpoint by an answer score needs that score computed.
+  const metric = given.best_checkpoint_metric
+  const chosen: readonly string[] = out.eval_graders ?? DEFAULT_ANSWER_GRADERS
+  const grader = typeof metric === 'string' ? (ANSWER_GRADERS as readonly string[]).find((g) => answerMetricName(g as AnswerGrader) === metric) : undefined
+  if (grader !== undefined && !chosen.includes(grader)) {
+    throw invalidRequest(`Invalid '${where}.best_checkpoint_metric': '${metric}' is the score of the '${grader}' grader, which this job does not run; add '${grader}' to '${where}.eval_graders' (now ${out.eval_graders ? `[${quoted(chosen)}]` : `the default, ${quoted(chosen)}`}).`, `${where}.best_checkpoint_metric`)
+  }
+  return out
+}
+
+/** The answer evaluation scores answers to the validation file: its settings need one. */
+function refuseAnswerEvalWithoutValidation(method: RequestedMethod, validationFile: string | null): void {
+  if (validationFile) return
+  const hyper = method.type === 'supervised' ? method.supervised.hyperparameters : method.dpo.hyperparameters
+  const name = EVAL_EXTENSIONS.find((k) => hyper[k] !== undefined)
+  const where = `method.${method.type}.hyperparameters`
+  if (name) throw invalidRequest(`Invalid '${where}.${name}': the answer evaluation scores answers to the validation file's prompts; give a 'validation_file'.`, `${where}.${name}`)
 }
 
 /**
@@ -246,6 +295,7 @@ export function normalizeCreateJob(body: CreateJobBody): NormalizedJobRequest {
   }
   if (body.integrations && body.integrations.length > 5) throw invalidRequest("Invalid 'integrations': at most 5 are allowed.", 'integrations')
   const method = checkMethod(body)
+  refuseAnswerEvalWithoutValidation(method, body.validation_file ?? null)
   if (!body.validation_file) refuseEvaluationWithoutValidationFile(method)
   return {
     model: body.model,

@@ -13,8 +13,10 @@ export function hyperparametersOf(row: JobRow): RequestedHyperparameters {
 
 /** The Skillet extensions among a job's hyperparameters (those it set; the rest are defaults). */
 export function trainingExtensions(h: RequestedHyperparameters): TrainingExtensions {
-  const { adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file } = h
-  return Object.fromEntries(Object.entries({ adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file })
+  const { adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file,
+    eval_graders, eval_json_schema, eval_max_examples, eval_max_new_tokens } = h
+  return Object.fromEntries(Object.entries({ adapter, qlora_bits, lora_r, lora_alpha, lora_dropout, lora_target_modules, gguf_type, eval_every, early_stopping_patience, early_stopping_min_delta, best_checkpoint_metric, serve_checkpoint, forgetting_file,
+    eval_graders, eval_json_schema, eval_max_examples, eval_max_new_tokens })
     .filter(([, v]) => v !== undefined))
 }
 

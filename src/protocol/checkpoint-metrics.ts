@@ -3,13 +3,21 @@
 // the API (to check `best_checkpoint_metric`) and the trainer (to compare checkpoints). A new
 // evaluation adds its score here: its name, whether higher or lower is better, and whether it
 // needs a validation file.
+import { ANSWER_METRICS } from './answer-eval-settings.ts'
+
+interface MetricRule { better: 'lower' | 'higher'; needsValidationFile: boolean }
+
+/** The answer evaluation's scores (answer-eval-settings.ts): eval_exact_match, eval_fuzzy_match, …, 0 … 1. */
+const ANSWER_EVAL_METRICS = Object.fromEntries(ANSWER_METRICS.map((name) => [name, { better: 'higher', needsValidationFile: true }])) as
+  Record<(typeof ANSWER_METRICS)[number], { better: 'higher'; needsValidationFile: true }>
 
 export const CHECKPOINT_METRICS = {
   valid_loss: { better: 'lower', needsValidationFile: true },
   valid_mean_token_accuracy: { better: 'higher', needsValidationFile: true },
   full_valid_loss: { better: 'lower', needsValidationFile: true },
   full_valid_mean_token_accuracy: { better: 'higher', needsValidationFile: true },
-} as const satisfies Record<string, { better: 'lower' | 'higher'; needsValidationFile: boolean }>
+  ...ANSWER_EVAL_METRICS,
+} as const satisfies Record<string, MetricRule>
 
 export type CheckpointMetricName = keyof typeof CHECKPOINT_METRICS
 export const CHECKPOINT_METRIC_NAMES = Object.keys(CHECKPOINT_METRICS) as CheckpointMetricName[]

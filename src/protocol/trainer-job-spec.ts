@@ -2,6 +2,7 @@
 // handed to the trainer through its environment (trainer-env.ts), checked against this schema by
 // src/trainer/service/trainer-config.ts. One schema; the type is derived from it.
 import { Type, type Static } from 'typebox'
+import { AnswerEvalChoicesSchema } from './answer-eval-settings.ts'
 import { ADAPTERS, EVALUATION_LIMITS, GGUF_FILE_TYPES, LORA_LIMITS, LORA_MODULES, QLORA_BITS } from './training-settings.ts'
 import { CHECKPOINT_METRIC_NAMES, SERVED_CHECKPOINTS } from './checkpoint-metrics.ts'
 
@@ -36,6 +37,8 @@ export const TrainingChoicesSchema = Type.Object({
     bestMetric: Type.Optional(Type.Enum(CHECKPOINT_METRIC_NAMES)),
     serve: Type.Optional(Type.Enum(SERVED_CHECKPOINTS)),
   })),
+  /** The answer evaluation at each checkpoint (answer-eval-settings.ts); absent: its defaults. */
+  answerEval: Type.Optional(AnswerEvalChoicesSchema),
 })
 export type TrainingChoices = Static<typeof TrainingChoicesSchema>
 

@@ -2,6 +2,7 @@
 // limits are checked in src/jobs/create-request.ts, which names the offending `param` precisely.
 import { Type, type Static } from 'typebox'
 import { Unixtime } from './common.ts'
+import { ANSWER_EVAL_DEFAULTS, ANSWER_EVAL_LIMITS, ANSWER_GRADERS } from '../protocol/answer-eval-settings.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const AutoOrNumber = Type.Union([Type.Literal('auto'), Type.Number()])
@@ -17,9 +18,13 @@ const TrainingExtensions = {
   eval_every: Type.Optional(Type.Union([Type.Literal('auto'), Type.Number()], { description: 'Skillet extension: validate on a fixed sample of the validation file (up to 64 examples) every N optimizer steps, an integer 1–1000000, or \'auto\' (the default: ceil(total steps / 20), 10–20 points per job); also at each epoch end and checkpoint. Needs a validation_file.' })),
   early_stopping_patience: Type.Optional(Type.Number({ description: 'Skillet extension: stop training after this many validation points in a row (an integer 1–1000) without the validation loss improving by more than early_stopping_min_delta; the job succeeds with the best checkpoint. Default: no early stopping. Needs a validation_file.' })),
   early_stopping_min_delta: Type.Optional(Type.Number({ description: 'Skillet extension: the improvement of the validation loss (≥ 0, default 0) that resets early stopping\'s patience. Only with early_stopping_patience.' })),
-  best_checkpoint_metric: Type.Optional(Type.String({ description: "Skillet extension: the checkpoint metric the best checkpoint is chosen by: 'valid_loss' (default), 'valid_mean_token_accuracy', 'full_valid_loss' or 'full_valid_mean_token_accuracy'. Needs a validation_file." })),
+  best_checkpoint_metric: Type.Optional(Type.String({ description: "Skillet extension: the checkpoint metric the best checkpoint is chosen by: 'valid_loss' (default), 'valid_mean_token_accuracy', 'full_valid_loss', 'full_valid_mean_token_accuracy', or an answer evaluation score (eval_exact_match, eval_fuzzy_match, … — its grader must be among eval_graders). Needs a validation_file." })),
   forgetting_file: Type.Optional(Type.String({ description: "Skillet extension: a file (purpose fine-tune, chat or prompt/completion examples) of general text for the forgetting check, scored on its assistant messages / completions. Default: the 24 general English sentences Skillet ships." })),
   serve_checkpoint: Type.Optional(Type.String({ description: "Skillet extension: 'best' (default: the fine-tuned model is the best checkpoint's weights) or 'last' (the last step's)." })),
+  eval_graders: Type.Optional(Type.Array(Type.String(), { description: `Skillet extension: how each checkpoint's greedy answers to the validation file's prompts are scored against the reference assistant messages, by grader name: ${ANSWER_GRADERS.join(', ')}. Scores go into the checkpoint's metrics as eval_<name>. Default: exact_match and fuzzy_match, plus valid_json when every reference answer is a JSON object or array; [] turns the evaluation off. Needs a validation_file.` })),
+  eval_json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: `Skillet extension: the JSON Schema (draft 2020-12, at most ${ANSWER_EVAL_LIMITS.maxJsonSchemaBytes} bytes) the json_schema grader checks answers against; required with it.` })),
+  eval_max_examples: Type.Optional(Type.Number({ description: `Skillet extension: validation examples answered at each checkpoint, the file's first ones, 1–${ANSWER_EVAL_LIMITS.maxExamples} (default ${ANSWER_EVAL_DEFAULTS.maxExamples}).` })),
+  eval_max_new_tokens: Type.Optional(Type.Number({ description: `Skillet extension: the most tokens of one answer, 1–${ANSWER_EVAL_LIMITS.maxNewTokens} (default ${ANSWER_EVAL_DEFAULTS.maxNewTokens}); an answer also stops at its reference's length in tokens · 1.25 + 8.` })),
 }
 const Hyperparameters = Type.Object(
   { n_epochs: Type.Optional(AutoOrNumber), batch_size: Type.Optional(AutoOrNumber), learning_rate_multiplier: Type.Optional(AutoOrNumber), beta: Type.Optional(AutoOrNumber), ...TrainingExtensions },

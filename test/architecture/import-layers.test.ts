@@ -26,6 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['jobs'],
   ['files', 'webhooks'],
   ['trainer'],
+  ['graders'],
   ['storage', 'db', 'config', 'schemas', 'auth'],
   ['protocol', 'lib'],
 ]

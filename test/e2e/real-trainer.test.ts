@@ -88,8 +88,8 @@ t.test('a job trains for real: events, checkpoints, results, model and artifacts
   t.ok(checkpoints.every((c) => c.fine_tuned_model_checkpoint.startsWith(`${model}:ckpt-step-`)), 'checkpoint models are named after the model')
   assertSpec(t, 'ListFineTuningJobCheckpointsResponse', { object: 'list', data: checkpoints, first_id: checkpoints[0]?.id ?? null, last_id: checkpoints.at(-1)?.id ?? null, has_more: false })
   for (const c of checkpoints) {
-    t.same(Object.keys(c.metrics).sort(), ['full_valid_loss', 'full_valid_mean_token_accuracy', 'step', 'train_loss', 'train_mean_token_accuracy', 'valid_loss', 'valid_mean_token_accuracy'],
-      `checkpoint ${c.step_number}: every metric of the spec, filled`)
+    t.same(Object.keys(c.metrics).sort(), ['eval_exact_match', 'eval_fuzzy_match', 'full_valid_loss', 'full_valid_mean_token_accuracy', 'step', 'train_loss', 'train_mean_token_accuracy', 'valid_loss', 'valid_mean_token_accuracy'],
+      `checkpoint ${c.step_number}: every metric of the spec, filled, and the answer evaluation's default scores`)
   }
   const bestValue = (bestEvent?.data as { value: number }).value
   t.equal(bestValue, Math.min(...checkpoints.map((c) => c.metrics.valid_loss!)), 'the best checkpoint has the lowest valid_loss')

@@ -83,6 +83,11 @@ export interface TrainingExtensions {
   serve_checkpoint?: 'best' | 'last'
   /** A fine-tune file (chat or prompt/completion) for the forgetting check, instead of the shipped texts. */
   forgetting_file?: string
+  /** The answer evaluation at each checkpoint (src/protocol/answer-eval-settings.ts). */
+  eval_graders?: string[]
+  eval_json_schema?: Record<string, unknown>
+  eval_max_examples?: number
+  eval_max_new_tokens?: number
 }
 
 export interface RequestedHyperparameters extends TrainingExtensions {

@@ -3,6 +3,7 @@ import { inArray } from 'drizzle-orm'
 import type { Db } from '../../db/database.ts'
 import { files } from '../../db/schema/index.ts'
 import type { TrainerJobSpec, TrainingChoices } from '../../protocol/trainer-job-spec.ts'
+import type { AnswerEvalChoices } from '../../protocol/answer-eval-settings.ts'
 import type { GgufFileType } from '../../protocol/training-settings.ts'
 import type { CheckpointMetricName } from '../../protocol/checkpoint-metrics.ts'
 import type { ResolvedJobHyperparameters } from '../../db/schema/jobs.ts'
@@ -20,12 +21,16 @@ export function trainingChoices(h: ResolvedJobHyperparameters): TrainingChoices 
     ...(h.best_checkpoint_metric !== undefined ? { bestMetric: h.best_checkpoint_metric as CheckpointMetricName } : {}),
     ...(h.serve_checkpoint !== undefined ? { serve: h.serve_checkpoint } : {}),
   }
+  const answerEval = Object.fromEntries(
+    Object.entries({ graders: h.eval_graders, jsonSchema: h.eval_json_schema, maxExamples: h.eval_max_examples, maxNewTokens: h.eval_max_new_tokens }).filter(([, v]) => v !== undefined),
+  ) as AnswerEvalChoices
   const choices: TrainingChoices = {
     ...(h.adapter ? { adapter: h.adapter } : {}),
     ...(h.qlora_bits ? { qloraBits: h.qlora_bits as 4 | 8 } : {}),
     ...(Object.keys(lora).length ? { lora } : {}),
     ...(h.gguf_type ? { ggufTypes: h.gguf_type as GgufFileType[] } : {}),
     ...(Object.keys(evaluation).length ? { evaluation } : {}),
+    ...(Object.keys(answerEval).length ? { answerEval } : {}),
   }
   return Object.keys(choices).length ? choices : undefined
 }

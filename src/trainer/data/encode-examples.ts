@@ -18,7 +18,7 @@ export function commonPrefixLength(a: number[], b: number[]): number {
 }
 
 /** Content parts ([{type:'text', text}]) become one string; `weight` never reaches the template. */
-function toTemplateMessage(message: ChatMessage): TemplateMessage {
+export function toTemplateMessage(message: ChatMessage): TemplateMessage {
   const { weight: _weight, ...rest } = message
   const content = Array.isArray(message.content)
     ? message.content.map((part) => part.text ?? '').join('')

@@ -7,10 +7,12 @@ import type { ModelWeights } from './weights.ts'
 
 /**
  * Continues every prompt (all the same length, so no padding is needed) by up to
- * `maxNewTokens` argmax tokens, stopping a row at `eosId`. Returns only the new tokens.
+ * `maxNewTokens` argmax tokens, stopping a row at `eosId` or any of `stopIds` (the stop token is
+ * kept). Returns only the new tokens.
  */
 export async function greedyGenerate(weights: ModelWeights, lora: LoraAdapters | null, prompts: number[][],
-  opts: { maxNewTokens: number; eosId: number | null }): Promise<number[][]> {
+  opts: { maxNewTokens: number; eosId: number | null; stopIds?: readonly number[] }): Promise<number[][]> {
+  const stops = new Set([...(opts.eosId === null ? [] : [opts.eosId]), ...(opts.stopIds ?? [])])
   const rows = prompts.map((p) => [...p])
   if (new Set(rows.map((r) => r.length)).size > 1) throw new Error('greedyGenerate: prompts must have equal length')
   const done = rows.map(() => false)
@@ -31,7 +33,7 @@ export async function greedyGenerate(weights: ModelWeights, lora: LoraAdapters |
       row.push(tokens[b])
       if (done[b]) return
       generated[b].push(tokens[b])
-      if (tokens[b] === opts.eosId) done[b] = true
+      if (stops.has(tokens[b])) done[b] = true
     })
   }
   return generated

@@ -14,7 +14,7 @@ import { BlobNotFoundError, type BlobStore } from '../../storage/blob-store.ts'
 import { describeBackend, gpuHint, selectBackend, type SelectedBackend } from '../backend/select-backend.ts'
 import { type LoadedModel, loadModelDir, loadModelFromBlobStore, weightFiles } from '../io/load-model.ts'
 import { TrainerClient, TrainerProtocolError } from './trainer-client.ts'
-import { defaultMaxLength, encodeSupervisedRows, encodeTrainingSet, InvalidTrainingDataError, parseJsonl, type TrainingSet } from '../run/training-set.ts'
+import { defaultMaxLength, encodeSupervisedRows, encodeTrainingSet, InvalidTrainingDataError, type JsonlRow, parseJsonl, type TrainingSet } from '../run/training-set.ts'
 import { trainOptions } from '../run/train-options.ts'
 import { writeOutputs } from '../run/write-outputs.ts'
 import { readPeftAdapter } from '../export/peft-adapter.ts'
@@ -26,7 +26,7 @@ import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-s
 import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
-import { NonFiniteTrainingError, Trainer, type SftBatch, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
+import { type EvaluateCheckpoint, NonFiniteTrainingError, Trainer, type SftBatch, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
 import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
 import { encodeGeneralTexts, GENERAL_TEXTS, GENERAL_TEXTS_SOURCE } from '../run/general-texts.ts'
 import { ModelWeights } from '../model/weights.ts'
@@ -34,6 +34,9 @@ import type { ReportedEvaluation } from '../../protocol/trainer-reports.ts'
 import type { RunRecord } from '../../protocol/run-record.ts'
 import { tokenizerFingerprint } from '../tokenizer/tokenizer-fingerprint.ts'
 import { sha256Of, sha256OfFile, skilletBuild, weightsSha256 } from './run-record.ts'
+import { ANSWER_EVAL_DEFAULTS, answerMetricName, DEFAULT_ANSWER_GRADERS } from '../../protocol/answer-eval-settings.ts'
+import { answerExamples, referencesAreJson } from '../eval/answer-examples.ts'
+import { answerStopIds, evaluateAnswers } from '../eval/answer-eval.ts'
 import { BlobCheckpointStore, checkpointFolder } from './blob-checkpoint-store.ts'
 import { startHeartbeat } from './heartbeat.ts'
 import { ProtocolReporter } from './protocol-reporter.ts'
@@ -121,14 +124,14 @@ async function loadInitialAdapter(config: TrainerConfig, blobs: BlobStore): Prom
   }
 }
 
-async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ set: TrainingSet; files: RunRecord['data']['training_file'][] }> {
+async function loadTrainingSet(config: TrainerConfig, blobs: BlobStore, tokenizer: TextTokenizer, maxLength: number): Promise<{ set: TrainingSet; validRows: JsonlRow[]; files: RunRecord['data']['training_file'][] }> {
   const { spec } = config
   try {
     const training = await readDataset(blobs, spec.trainingFile)
     const validation = spec.validationFile ? await readDataset(blobs, spec.validationFile) : null
     const train = parseJsonl(training.text, 'training', spec.trainingFile.id)
     const valid = validation ? parseJsonl(validation.text, 'validation', spec.validationFile!.id) : []
-    return { set: encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength), files: [training.record, ...(validation ? [validation.record] : [])] }
+    return { set: encodeTrainingSet(tokenizer, methodOf(spec), train, valid, maxLength), validRows: valid, files: [training.record, ...(validation ? [validation.record] : [])] }
   } catch (err) {
     if (err instanceof InvalidTrainingDataError) throw new JobFailure(`invalid_${err.role}_file`, err.message, true)
     if (err instanceof BlobNotFoundError) {
@@ -175,6 +178,41 @@ async function exportModel(config: TrainerConfig, blobs: BlobStore, model: Loade
     return { artifacts, what: what.join(', ') }
   } finally {
     await rm(outDir, { recursive: true, force: true })
+  }
+}
+
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`
+
+/**
+ * The answer evaluation each checkpoint runs (src/trainer/eval/), or null when there is nothing to
+ * answer (no validation file, no example with a text reference) or the job chose no graders. Its
+ * scores go into the checkpoint's metrics and into one event per checkpoint (and one for step 0,
+ * the model before training).
+ */
+function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenizer: TextTokenizer, validRows: JsonlRow[], batchSize: number, maxLength: number, reporter: ProtocolReporter): EvaluateCheckpoint | null {
+  const choices = spec.training?.answerEval ?? {}
+  const examples = answerExamples(tokenizer, validRows, choices.maxExamples ?? ANSWER_EVAL_DEFAULTS.maxExamples)
+  const graders = choices.graders ?? [...DEFAULT_ANSWER_GRADERS, ...(referencesAreJson(examples) ? ['valid_json' as const] : [])]
+  if (examples.length === 0 || graders.length === 0) return null
+  const options = {
+    graders,
+    ...(choices.jsonSchema ? { jsonSchema: choices.jsonSchema } : {}),
+    maxNewTokens: choices.maxNewTokens ?? ANSWER_EVAL_DEFAULTS.maxNewTokens,
+    // A training batch of the longest sequences fits with gradients: as many tokens fit without.
+    batchTokens: batchSize * maxLength,
+    stopIds: answerStopIds(tokenizer, model.tokenizerJson),
+  }
+  return async (step, trained) => {
+    const r = await evaluateAnswers(trained.weights, trained.lora, tokenizer, examples, options)
+    const scores = graders.map((g) => `${g.replace(/_/g, ' ')} ${percent(r.metrics[answerMetricName(g)])}`).join(', ')
+    const when = step === 0 ? 'Before training' : `Step ${step}`
+    const skipped = r.skipped ? ` (${r.skipped} left out: the prompt fills the context)` : ''
+    const clip = (text: string) => text.slice(0, 200)
+    reporter.event(`answer-eval:${step}`, `${when}: answers to ${r.examples} validation prompts scored ${scores}${skipped}`, {
+      data: { step, examples: r.examples, skipped: r.skipped, max_new_tokens: options.maxNewTokens, ...r.metrics,
+        ...(r.sample ? { sample: { answer: clip(r.sample.answer), reference: clip(r.sample.reference) } } : {}) },
+    })
+    return r.metrics
   }
 }
 
@@ -292,7 +330,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
   const tokenizer = new TextTokenizer(model.tokenizerJson, model.tokenizerConfig, model.chatTemplate)
-  const { set, files: datasetFiles } = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
+  const { set, validRows, files: datasetFiles } = await loadTrainingSet(config, blobs, tokenizer, defaultMaxLength(model.config.maxPositions))
   // Read before training, so that a bad file fails the job before its compute is spent.
   const forgettingSet = await loadForgettingSet(config, blobs, tokenizer, set.maxLength)
   const method = methodOf(spec)
@@ -321,6 +359,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       { data: { model: spec.initAdapter!.model, rank: initialAdapter.rank } })
   }
   const checkpointsPrefix = `${spec.outputPrefix}checkpoints/`
+  const answerEval = checkpointAnswerEval(spec, model, tokenizer, validRows, hp.batchSize, set.maxLength, reporter)
   const options = trainOptions(model.config, {
     method,
     epochs: hp.nEpochs,
@@ -344,6 +383,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     reporter,
     checkpoints: new BlobCheckpointStore(blobs, checkpointsPrefix, state.latest_checkpoint),
     // Each checkpoint is a model too: its adapter, GGUF and Modelfile beside its training state.
+    ...(answerEval ? { evaluateCheckpoint: answerEval } : {}),
     exportCheckpoint: async (step, trained) => (await exportModel(config, blobs, model, trained, `${checkpointFolder(checkpointsPrefix, step)}artifacts/`,
       { merged: false, name: `${spec.model.id} fine-tuned by ${spec.jobId}, step ${step}`, scratch: `step-${step}`, gguf: ggufTypesOf(config).slice(0, 1) })).artifacts,
     // Yield to the event loop after every step: wasm steps can resolve entirely as microtasks,
@@ -370,6 +410,8 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
       data: { examples: set.examples, tokens_per_epoch: set.tokensPerEpoch, n_epochs: hp.nEpochs, batch_size: hp.batchSize,
         learning_rate: learningRate, total_steps: trainer.totalSteps, trained_tokens: set.tokensPerEpoch * hp.nEpochs },
     })
+    // The answer evaluation's baseline: the model before its first step (not again on a resumed attempt).
+    if (answerEval && !state.latest_checkpoint) await answerEval(0, { weights: trainer.weights, lora: trainer.lora })
     const result = await trainer.run()
     await reporter.flush()
     if (result.interrupted) {

@@ -108,6 +108,12 @@ export type TrainedWeights = Pick<TrainResult, 'weights' | 'lora'>
 export type ExportCheckpoint = (step: number, trained: TrainedWeights) => Promise<{ name: string; key: string }[]>
 
 /**
+ * Evaluates the model as it is at a checkpoint (e.g. its greedy answers, scored) and returns metrics
+ * for the checkpoint, beside the spec's: reported with it, and choosable as the best-checkpoint metric.
+ */
+export type EvaluateCheckpoint = (step: number, trained: TrainedWeights) => Promise<Record<string, number>>
+
+/**
  * Asked after every optimizer step whether to stop early: 'checkpoint' saves the current position
  * first (a pause, a node drain), 'discard' stops at once (the job was cancelled); null goes on.
  * It may be async: a step's awaits can all resolve as microtasks, so a caller with timers or
@@ -146,6 +152,7 @@ export class Trainer {
   private readonly checkpoints: CheckpointStore | null
   private readonly stopRequested: StopRequest
   private readonly exportCheckpoint: ExportCheckpoint | null
+  private readonly evaluateCheckpoint: EvaluateCheckpoint | null
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
   private rng: Random
@@ -161,6 +168,7 @@ export class Trainer {
     checkpoints?: CheckpointStore | null
     stopRequested?: StopRequest
     exportCheckpoint?: ExportCheckpoint
+    evaluateCheckpoint?: EvaluateCheckpoint
     /** LoRA / DPO: start the adapters from these weights (a fine-tuned model's adapter) instead of zero. */
     initialAdapter?: LoraAdapter
   }) {
@@ -180,6 +188,7 @@ export class Trainer {
     this.checkpoints = args.checkpoints ?? null
     this.stopRequested = args.stopRequested ?? (() => null)
     this.exportCheckpoint = args.exportCheckpoint ?? null
+    this.evaluateCheckpoint = args.evaluateCheckpoint ?? null
     this.rng = Random.fromSeed(options.seed)
     this.weights = ModelWeights.fromHost(args.config, args.weights, { trainable: options.method === 'full', quantise: options.method === 'full' ? null : options.lora.baseBits })
     // DPO trains adapters so that "adapters off" is the reference policy (see dpo-loss.ts).
@@ -409,6 +418,9 @@ export class Trainer {
           this.reporter.onEval({ step, epoch: epoch + 1, validLoss: v.loss, validAccuracy: v.accuracy, ...(full ? { fullValidLoss: full.loss, fullValidAccuracy: full.accuracy } : {}) })
         }
         if (checkpoint && this.checkpoints) {
+          if (this.evaluateCheckpoint) {
+            for (const [name, v] of Object.entries(await this.evaluateCheckpoint(step, { weights: this.weights, lora: this.lora }))) put(name, v)
+          }
           evaluation = afterCheckpoint(evaluation, step, metrics, o.evaluation.bestMetric)
           await this.saveCheckpoint({ format: 1, method: o.method, step, ...position, rng: this.rng.state(), adamStep: this.optimizer.step, evaluation }, metrics)
         }
