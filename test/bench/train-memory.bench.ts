@@ -1,8 +1,9 @@
 // Peak memory and step time of LoRA, QLoRA-8, QLoRA-4 and full fine-tuning on the wasm backend,
 // each in its own process (a process's RSS never shrinks: the wasm heap only grows, so variants
-// run one after another in one process would all report the largest). Peak RSS is sampled after
-// every step; the host copy of the weights is dropped once the trainer holds them, as the service
-// does. Configs: the bench config of train.bench.ts, and with --135m a ~135M-parameter Llama
+// run one after another in one process would all report the largest). The host copy of the weights
+// is dropped once the trainer holds them, as the service does, and collected (--expose-gc); the
+// training peak is the largest RSS sampled after each step. The load peak (host weights and the
+// trainer's copy at once) is the same for every variant and is printed beside it. Configs: the bench config of train.bench.ts, and with --135m a ~135M-parameter Llama
 // (SmolLM-135M's shape, random weights; slow: minutes per variant).
 //
 //   node test/bench/train-memory.bench.ts [--135m]      (also run at the end of `npm run bench:train`)
@@ -39,7 +40,7 @@ async function child(configName: string, variant: Variant): Promise<void> {
   const host = randomWeights(config, 1, std)
   const parameters = [...host.values()].reduce((n, w) => n + w.data.length, 0)
   const stepMs: number[] = []
-  let peakRss = process.memoryUsage().rss
+  let peakRss = 0
   const baseBits = variant.startsWith('qlora') ? (Number(variant.slice(6)) as QuantBits) : null
   const trainer = new Trainer({
     config,
@@ -57,9 +58,11 @@ async function child(configName: string, variant: Variant): Promise<void> {
       onEval() {}, onCheckpoint() {}, onEvent() {},
     },
   })
+  const loadRss = process.memoryUsage().rss
   host.clear()
+  ;(globalThis as { gc?: () => void }).gc?.()
   await trainer.run()
-  console.log(JSON.stringify({ parameters, ms: median(stepMs.slice(warmup)), peakRssMb: peakRss / 2 ** 20 }))
+  console.log(JSON.stringify({ parameters, ms: median(stepMs.slice(warmup)), peakRssMb: peakRss / 2 ** 20, loadRssMb: loadRss / 2 ** 20 }))
 }
 
 function parent(configNames: string[]): void {
@@ -69,11 +72,18 @@ function parent(configNames: string[]): void {
     console.log(`memory (wasm, one process per variant): ${name} config llama D=${c.hiddenSize} L=${c.numLayers} I=${c.intermediateSize} V=${c.vocabSize} T=${T} B=${B}, LoRA r=8`)
     let loraRss = 0
     for (const variant of VARIANTS) {
-      const out = execFileSync(process.execPath, [self, '--child', name, variant], { encoding: 'utf8', maxBuffer: 1 << 20 })
-      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { parameters: number; ms: number; peakRssMb: number }
+      let r: { parameters: number; ms: number; peakRssMb: number; loadRssMb: number }
+      try {
+        const out = execFileSync(process.execPath, ['--expose-gc', self, '--child', name, variant], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] })
+        r = JSON.parse(out.trim().split('\n').at(-1)!)
+      } catch (err) {
+        const why = String((err as { stderr?: string }).stderr ?? err).split('\n').find((l) => /Error/.test(l)) ?? 'failed'
+        console.log(`  ${name} ${variant.padEnd(7)}: ${why.trim()}`)
+        continue
+      }
       if (variant === 'lora') loraRss = r.peakRssMb
-      console.log(`  ${name} ${variant.padEnd(7)}: ${(r.parameters / 1e6).toFixed(1)}M parameters, ${r.ms.toFixed(0)} ms/step, peak RSS ${r.peakRssMb.toFixed(0)} MB` +
-        (variant === 'lora' ? '' : ` (${((r.peakRssMb / loraRss) * 100).toFixed(0)}% of LoRA's)`))
+      console.log(`  ${name} ${variant.padEnd(7)}: ${(r.parameters / 1e6).toFixed(1)}M parameters, ${r.ms.toFixed(0)} ms/step, peak RSS in training ${r.peakRssMb.toFixed(0)} MB` +
+        (variant === 'lora' || !loraRss ? '' : ` (${((r.peakRssMb / loraRss) * 100).toFixed(0)}% of LoRA's)`) + `, at load ${r.loadRssMb.toFixed(0)} MB`)
     }
   }
 }

@@ -46,9 +46,9 @@ function wasmSegmentSum(args: Args): TensorInfo {
   // Views are taken after the allocation, which may have grown the heap.
   const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset
   const f32 = backend.wasm.HEAPF32
-  const xView = f32.subarray(at(x) >> 2, (at(x) >> 2) + tf.util.sizeFromShape(x.shape))
-  const idView = backend.wasm.HEAP32.subarray(at(ids) >> 2, (at(ids) >> 2) + ids.shape[0])
-  const outView = f32.subarray(at(out) >> 2, (at(out) >> 2) + tf.util.sizeFromShape(outShape))
+  const xView = f32.subarray(at(x) >>> 2, (at(x) >>> 2) + tf.util.sizeFromShape(x.shape))
+  const idView = backend.wasm.HEAP32.subarray(at(ids) >>> 2, (at(ids) >>> 2) + ids.shape[0])
+  const outView = f32.subarray(at(out) >>> 2, (at(out) >>> 2) + tf.util.sizeFromShape(outShape))
   scatterAddRows(xView, idView, numSegments, outView)
   return out
 }

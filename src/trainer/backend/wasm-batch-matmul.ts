@@ -63,8 +63,8 @@ function transposeLastTwo(backend: WasmBackendInternals, x: TensorInfo, batch: n
   const out = backend.makeOutput([batch, cols, rows], 'float32')
   // Read HEAPF32 after makeOutput: an allocation may grow (and replace) the heap buffer.
   const heap = backend.wasm.HEAPF32
-  const src0 = offsetOf(backend, x) >> 2
-  const dst0 = offsetOf(backend, out) >> 2
+  const src0 = offsetOf(backend, x) >>> 2
+  const dst0 = offsetOf(backend, out) >>> 2
   const panelRows = rows - (rows % 8)
   for (let b = 0; b < batch; b++) {
     const src = src0 + b * rows * cols

@@ -33,9 +33,9 @@ function gatherV2(args: Args): TensorInfo | TensorInfo[] {
   const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32')
   // Views are taken after the allocation, which may have grown (and replaced) the heap.
   const heap = backend.wasm.HEAPF32
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset >> 2
-  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2
-  const ids = backend.wasm.HEAP32.subarray(backend.dataIdMap.get(indices.dataId).memoryOffset >> 2).subarray(0, count)
+  const src = backend.dataIdMap.get(x.dataId).memoryOffset >>> 2
+  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >>> 2
+  const ids = backend.wasm.HEAP32.subarray(backend.dataIdMap.get(indices.dataId).memoryOffset >>> 2).subarray(0, count)
   for (let i = 0; i < count; i++) {
     const row = ids[i]
     if (!(row >= 0 && row < rows)) {

@@ -80,10 +80,10 @@ function quantiseQ4(data: Float32Array, [rows, cols]: [number, number]): Quantis
   return { bits: 4, shape: [rows, cols], packed, scales }
 }
 
-/** The f32 values of the quantised matrix, row-major [in, out]. */
-export function dequantiseValues(m: QuantisedMatrix): Float32Array {
+/** The f32 values of the quantised matrix, row-major [in, out]; into `into` when given (at least that long). */
+export function dequantiseValues(m: QuantisedMatrix, into?: Float32Array): Float32Array {
   const [rows, cols] = m.shape
-  const out = new Float32Array(rows * cols)
+  const out = into ? into.subarray(0, rows * cols) : new Float32Array(rows * cols)
   const { packed, scales } = m
   if (m.bits === 8) {
     for (let r = 0; r < rows; r++) {
@@ -104,9 +104,20 @@ export function dequantiseValues(m: QuantisedMatrix): Float32Array {
   return out
 }
 
+/**
+ * One buffer the dequantised values pass through on the wasm backend, which copies a new tensor's
+ * values into its heap at once: a fresh array per product would leave megabytes of garbage per
+ * projection per pass, and the process's RSS would grow with it. Other backends may keep the array
+ * they are given (cpu, webgpu until upload), so they get a fresh one.
+ */
+let scratch = new Float32Array(0)
+
 /** A transient f32 tensor of the matrix: the caller disposes it as soon as its product is taken. */
 export function dequantiseTensor(m: QuantisedMatrix): tf.Tensor2D {
-  return tf.tensor2d(dequantiseValues(m), m.shape, 'float32')
+  if (tf.getBackend() !== 'wasm') return tf.tensor2d(dequantiseValues(m), m.shape, 'float32')
+  const n = m.shape[0] * m.shape[1]
+  if (scratch.length < n) scratch = new Float32Array(n)
+  return tf.tensor2d(dequantiseValues(m, scratch), m.shape, 'float32')
 }
 
 /** A weight as a projection sees it: a resident f32 tensor, or a quantised matrix dequantised per use. */
