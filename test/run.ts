@@ -48,6 +48,11 @@ const add = (c: Counts) => {
   total.skip += c.skip
 }
 
+// Trainers in the suite run on one wasm thread: tap runs two files at once on CI's two cores, and the
+// thread pool's spin-waits on an oversubscribed machine made real-trainer jobs several times slower.
+// test/trainer/wasm-threads.test.ts sets its own thread counts; SKILLET_TRAINER_THREADS overrides this.
+process.env.SKILLET_TRAINER_THREADS ??= '1'
+
 const tsc = await run('npx', ['tsc', '--noEmit', '-p', '.'])
 add({ pass: tsc.code === 0 ? 1 : 0, fail: tsc.code === 0 ? 0 : 1, skip: 0 })
 await run('npx', ['tap', 'build'])
