@@ -87,7 +87,12 @@ export class TokenCounts {
       return { state: 'counted', count, fingerprint: tokenizer.fingerprint }
     } catch (err) {
       if (err instanceof LineEncodingError) return { state: 'failed', message: `${err.message} (with the tokenizer and chat template of ${baseModel})` }
-      throw err
+      if (this.#abort.signal.aborted) throw err
+      // The file's bytes could not be read (e.g. gone from the blob store): counting again would fail
+      // again and leave the job validating for ever. The job goes on with characters / 4; the trainer,
+      // which reads the same bytes, fails it naming the file.
+      this.#deps.log.warn({ err, jobId: job.id }, 'token count could not read the training file')
+      return { state: 'unavailable', reason: `the training file ${job.trainingFile} could not be read` }
     }
   }
 

@@ -16,7 +16,8 @@ async function everyEvent(client: OpenAI, jobId: string): Promise<OpenAI.FineTun
 
 t.test('pause checkpoints where the trainer stands; resume continues from there', async (t) => {
   const { client } = await startRealTrainerApp(t, { SKILLET_TRAINER_HEARTBEAT_SECONDS: '1' })
-  const examples = Array.from({ length: 50 }, (_, i) => ({ messages: [{ role: 'user', content: `Repeat item${i}` }, { role: 'assistant', content: `Word: item${i}.` }] }))
+  // An epoch long enough (150 steps) that the pause, carried by a 1 s heartbeat, lands inside it even on a busy machine.
+  const examples = Array.from({ length: 150 }, (_, i) => ({ messages: [{ role: 'user', content: `Repeat item${i}` }, { role: 'assistant', content: `Word: item${i}.` }] }))
   const file = await uploadDataset(client, examples)
   const job = await client.fineTuning.jobs.create({
     model: DEMO_MODEL_ID,
@@ -33,7 +34,7 @@ t.test('pause checkpoints where the trainer stands; resume continues from there'
   t.equal(paused.status, 'paused', paused.error ? JSON.stringify(paused.error) : 'paused')
   const pausedAt = (await everyEvent(client, job.id)).find((e) => /^Fine-tuning job paused at step \d+$/.test(e.message))
   const step = Number(/step (\d+)/.exec(pausedAt?.message ?? '')?.[1])
-  t.ok(step >= 1 && step < 50, `paused in the first epoch, at step ${step} of 100`)
+  t.ok(step >= 1 && step < 150, `paused in the first epoch, at step ${step} of 300`)
   const checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data.map((c) => c.step_number)
   t.same(checkpoints, [step], 'the pause wrote a checkpoint at that step (and only there)')
 
@@ -43,7 +44,7 @@ t.test('pause checkpoints where the trainer stands; resume continues from there'
   const events = await everyEvent(client, job.id)
   const messages = events.map((e) => e.message)
   t.ok(messages.includes(`resumed from checkpoint at step ${step} (epoch 1, batch ${step})`), 'the resumed attempt continued from the pause checkpoint')
-  t.same(events.filter((e) => e.type === 'metrics').map((e) => (e.data as { step: number }).step), Array.from({ length: 100 }, (_, i) => i + 1), 'every step once')
+  t.same(events.filter((e) => e.type === 'metrics').map((e) => (e.data as { step: number }).step), Array.from({ length: 300 }, (_, i) => i + 1), 'every step once')
 })
 
 t.test('cancel stops the trainer', async (t) => {
