@@ -12,6 +12,7 @@ import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { baseModelGguf } from '../../src/inference/base-model-gguf.ts'
+import type { LlamaContextSequence } from 'node-llama-cpp'
 import { generateTokens } from '../../src/inference/generate-tokens.ts'
 import { getLlamaRuntime } from '../../src/inference/llama-runtime.ts'
 import { createAppServices } from '../../src/services/app-services.ts'
@@ -115,40 +116,44 @@ const { Template } = await import('@huggingface/jinja')
 const template = new Template(String((model.fileInfo.metadata.tokenizer as { chat_template?: unknown }).chat_template))
 const promptTokens = model.tokenize(template.render({ messages: [{ role: 'user', content: PROMPT }], add_generation_prompt: true, bos_token: model.tokens.bosString ?? '', eos_token: model.tokens.eosString ?? '' }), true)
 
-async function direct(): Promise<Run> {
+/** Times one generation on a fresh sequence of the shared context: `generate` calls `first()` at its first token and returns its token count. */
+async function onSequence(generate: (sequence: LlamaContextSequence, first: () => void) => Promise<number>): Promise<Run> {
   const t0 = performance.now()
   const sequence = context.getSequence()
   let ttft = 0
-  let tokens = 0
   try {
-    for await (const token of sequence.evaluate(promptTokens, { temperature: 0, topK: 0, topP: 1, yieldEogToken: true })) {
+    const tokens = await generate(sequence, () => {
       if (!ttft) ttft = performance.now() - t0
+    })
+    return { ttftMs: ttft, tokens, ms: performance.now() - t0 }
+  } finally {
+    await sequence.dispose()
+  }
+}
+
+/** node-llama-cpp called directly. */
+const direct = () =>
+  onSequence(async (sequence, first) => {
+    let tokens = 0
+    for await (const token of sequence.evaluate(promptTokens, { temperature: 0, topK: 0, topP: 1, yieldEogToken: true })) {
+      first()
       tokens++
       if (model.isEogToken(token) || tokens >= TOKENS) break
     }
-  } finally {
-    await sequence.dispose()
-  }
-  return { ttftMs: ttft, tokens, ms: performance.now() - t0 }
-}
+    return tokens
+  })
 
 /** The API's own token loop on the same context, without HTTP: where the API's overhead sits. */
-async function loopOnly(): Promise<Run> {
-  const t0 = performance.now()
-  const sequence = context.getSequence()
-  let ttft = 0
-  let tokens = 0
-  try {
+const loopOnly = () =>
+  onSequence(async (sequence, first) => {
     const loop = generateTokens(model, sequence, promptTokens, { maxTokens: TOKENS, temperature: 0, topP: 1, seed: undefined, frequencyPenalty: 0, presencePenalty: 0, stop: [], topLogprobs: null, grammar: undefined }, new AbortController().signal)
-    for await (const event of loop) {
-      if (!ttft) ttft = performance.now() - t0
-      if (event.text) tokens++
+    let step = await loop.next()
+    while (!step.done) {
+      first()
+      step = await loop.next()
     }
-  } finally {
-    await sequence.dispose()
-  }
-  return { ttftMs: ttft, tokens: TOKENS, ms: performance.now() - t0 }
-}
+    return step.value.completionTokens
+  })
 
 async function measure(streams: number, one: () => Promise<Run>) {
   const started = performance.now()

@@ -5,36 +5,20 @@
 // and its webhook delivered once per webhook-id, verified by the openai SDK.
 import path from 'node:path'
 import OpenAI from 'openai'
-import pg from 'pg'
 import t from 'tap'
 import type { Test } from 'tap'
 import { randomBase62 } from '../../src/lib/ids.ts'
 import { allEvents, chatExample, FAKE_TRAINER, TEST_BASE_MODEL, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
 import { spawnApi, waitHealthy } from '../helpers/server-process.ts'
 import { tmpDir } from '../helpers/test-app.ts'
-import { testDriver } from '../helpers/test-database.ts'
+import { createTestPostgresDatabase, testDriver } from '../helpers/test-database.ts'
 import fs from 'node:fs'
 import http from 'node:http'
 
 const KEY = `sk-${randomBase62(40)}`
 
 async function databaseUrl(t: Test): Promise<string | undefined> {
-  if (testDriver() !== 'pg') return undefined
-  const admin = process.env.DATABASE_URL!
-  const name = `skillet_crash_${randomBase62(10).toLowerCase()}`
-  const c = new pg.Client({ connectionString: admin })
-  await c.connect()
-  await c.query(`create database ${name}`)
-  await c.end()
-  t.teardown(async () => {
-    const d = new pg.Client({ connectionString: admin })
-    await d.connect()
-    await d.query(`drop database if exists ${name} with (force)`)
-    await d.end()
-  })
-  const url = new URL(admin)
-  url.pathname = `/${name}`
-  return url.toString()
+  return testDriver() === 'pg' ? createTestPostgresDatabase(t) : undefined
 }
 
 t.test('the API is killed mid-job and restarted', async (t) => {
