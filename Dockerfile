@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 # Skillet API and worker image. Build:  docker build -t skillet .
-#   API:        docker run skillet                                  (node --max-semi-space-size=1 src/server.ts)
+#   API:        docker run skillet                                  (node --max-semi-space-size=1 --v8-pool-size=1 src/server.ts)
 #   worker:     docker run skillet node --max-semi-space-size=1 src/worker.ts
 #   migrations: docker run skillet node src/cli/skillet.ts migrate
 # The code runs on Node 24's type stripping: there is no build step, src/ is shipped as is.
@@ -37,4 +37,4 @@ USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=1", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "src/server.ts"]

@@ -2,10 +2,18 @@
 // (src/config/kubernetes-executor-config.ts) field by field at start, so a typo in the Helm values or a
 // hand-written ConfigMap stops the worker with the field's path, not a 422 from the API server on the
 // first launch. Unknown fields are errors, as they are for the API server.
-import { Compile } from 'typebox/compile'
+import { createRequire } from 'node:module'
 import { KubernetesExecutorConfigSchema, type KubernetesExecutorConfig } from './kubernetes-executor-config.ts'
 
-const check = Compile(KubernetesExecutorConfigSchema)
+// TypeBox's compiler (and the value checker under it, ~250 modules) is loaded and the schema compiled
+// on the first check only: the configuration is read synchronously, and a process without the
+// Kubernetes executor never needs them (measured with `npm run bench:rss`).
+const require = createRequire(import.meta.url)
+let compiled: ReturnType<typeof checker> | undefined
+function checker() {
+  const { Compile } = require('typebox/compile') as typeof import('typebox/compile')
+  return Compile(KubernetesExecutorConfigSchema)
+}
 
 /**
  * Parses and checks the JSON; returns the config, or one problem per bad field (named by its path,
@@ -19,6 +27,7 @@ export function parseKubernetesExecutorConfig(json: string): { config: Kubernete
   } catch (err) {
     return { problems: [`is not valid JSON (${(err as Error).message})`] }
   }
+  const check = (compiled ??= checker())
   if (check.Check(value)) return { config: value }
   const problems: string[] = []
   for (const e of check.Errors(value)) {

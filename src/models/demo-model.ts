@@ -6,7 +6,6 @@
 // model answers in the dataset's reply format (test/e2e/demo-model-learns.test.ts).
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { makeTinyModel } from '../trainer/tiny/make-tiny-model.ts'
 
 /** Std of the demo model's random weights (see above). */
 export const DEMO_MODEL_INIT_STD = 0.1
@@ -24,6 +23,8 @@ export async function ensureDemoModel(dir: string): Promise<boolean> {
   const tmp = `${dir}.tmp-${process.pid}`
   await fs.rm(tmp, { recursive: true, force: true })
   await fs.mkdir(tmp, { recursive: true })
+  // Loaded only to generate (a first start): a restart finds the model and never loads the generator.
+  const { makeTinyModel } = await import('../trainer/tiny/make-tiny-model.ts')
   await makeTinyModel({ architecture: 'llama', dir: tmp, seed: 0, initStd: DEMO_MODEL_INIT_STD })
   await fs.rm(dir, { recursive: true, force: true })
   await fs.rename(tmp, dir)

@@ -32,7 +32,7 @@ t.test('the image runs as the uid the Job asks for, and keeps the CUDA cache whe
 t.test('the API image runs as a non-root user and starts the server', async (t) => {
   const api = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
   t.match(api, /^USER 10001:10001$/m)
-  t.match(api, /^CMD \["node", "--max-semi-space-size=1", "src\/server.ts"\]$/m)
+  t.match(api, /^CMD \["node", "--max-semi-space-size=1", "--v8-pool-size=1", "src\/server.ts"\]$/m)
   t.match(api, /npm ci --omit=dev/)
   const finalStage = api.slice(api.lastIndexOf('\nFROM '))
   t.notMatch(finalStage, /g\+\+|make|python3/, 'no build tools in the final stage')
