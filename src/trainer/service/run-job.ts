@@ -325,7 +325,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   }
 
   const backendLines: string[] = []
-  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads })
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads, matmul: config.backend.matmul })
   backendLines.forEach(log)
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
