@@ -22,7 +22,8 @@
 //   --vs-torch  the same model in PyTorch in the same run, alternated with ours (train-vs-torch.ts)
 //   --scaling   step time against sequence length (64–512) and width (128–512), LoRA
 //   --smollm    a SmolLM2-135M-shaped Llama (random weights), LoRA at sequence 512: tokens/s, peak RSS
-// The wasm backend runs on SKILLET_TRAINER_THREADS threads (default: the cores it may use).
+// The wasm backend runs on SKILLET_TRAINER_THREADS threads (default: the cores it may use), its
+// matrix products on SKILLET_TRAINER_MATMUL (default: onnxruntime where it loads).
 //
 //   node test/bench/train.bench.ts [backends, e.g. wasm,cpu] [--vs-torch] [--scaling] [--smollm] [--135m]
 //
@@ -221,13 +222,17 @@ async function smolLm(): Promise<void> {
 
 const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { 'vs-torch': { type: 'boolean' }, scaling: { type: 'boolean' }, smollm: { type: 'boolean' }, '135m': { type: 'boolean' } } })
 const requested = (positionals[0] ?? 'tensorflow,webgpu,wasm,cpu').split(',').map((n) => parseBackendName(n)) as BackendName[]
-const threadSetting = backendSettingsFromEnv(process.env).threads
+const { threads: threadSetting, matmul: matmulSetting } = backendSettingsFromEnv(process.env)
 console.log(`config: llama D=${D} L=${LAYERS} H=${HEADS} I=${INTER} V=${VOCAB} T=${T} B=${B}, LoRA r=${RANK} (all projections)`)
 console.log(`FLOPs/step: LoRA ${(stepFlops('lora') / 1e9).toFixed(2)} G, full ${(stepFlops('full') / 1e9).toFixed(2)} G`)
+let wasmThreads = 1
 for (const name of requested) {
   try {
-    const selected = await selectBackend(name, (line) => { if (line.startsWith('wasm backend on one thread')) console.log(line) }, { threads: threadSetting })
-    if (selected.name === 'wasm') console.log(`wasm: ${selected.threads} thread(s)`)
+    const selected = await selectBackend(name, (line) => { if (line.startsWith('wasm backend')) console.log(line) }, { threads: threadSetting, matmul: matmulSetting })
+    if (selected.name === 'wasm') {
+      console.log(`wasm: ${selected.threads} thread(s), matrix products on ${selected.matmul}`)
+      wasmThreads = selected.threads
+    }
     // webgpu: which adapter (on lavapipe, a CPU Vulkan driver, its speed means nothing).
     if (selected.adapter) console.log(describeBackend(selected))
   } catch (err) {
@@ -246,16 +251,9 @@ for (const name of requested) {
       `peak RSS ${r.peakRssMb.toFixed(0)} MB`)
   }
   if (name !== 'wasm') continue
-  if (flags['vs-torch']) await versusTorch(selectedThreads())
+  if (flags['vs-torch']) await versusTorch(wasmThreads)
   if (flags.scaling) await scalingTable()
   if (flags.smollm) await smolLm()
 }
 
-function selectedThreads(): number {
-  try {
-    return (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount()
-  } catch {
-    return 1
-  }
-}
 if (requested.includes('wasm')) execFileSync(process.execPath, [new URL('./train-memory.bench.ts', import.meta.url).pathname, ...(flags['135m'] ? ['--135m'] : [])], { stdio: 'inherit' })
