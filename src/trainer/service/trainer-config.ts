@@ -118,3 +118,17 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
   if (problems.length > 0 || !spec) throw new TrainerConfigError(problems)
   return { spec, ...config }
 }
+
+/**
+ * What a standby trainer (standby.ts) reads before its job: the backend settings (null when they
+ * are bad: loadTrainerConfig reports that once the job is there) and the server that launched it.
+ */
+export function loadStandbySettings(env: Env = process.env): { backend: TrainerConfig['backend'] | null; parentPid: number | null } {
+  let backend: TrainerConfig['backend'] | null = null
+  try {
+    backend = backendSettingsFromEnv(env)
+  } catch {
+    // Reported with the job.
+  }
+  return { backend, parentPid: positiveInt(env, 'SKILLET_PARENT_PID', 0, [], 0) || null }
+}
