@@ -234,7 +234,7 @@ async function kernelProfile(): Promise<void> {
       options: { ...TRAIN_DEFAULTS, method, epochs: 1, learningRate: 1e-4, lora: { rank: RANK, alpha: 16, dropout: LORA_DROPOUT, targetModules: [...LLAMA_LORA_MODULES] } },
       reporter: { onStep: (m) => steps.push(m.stepMs), onEval() {}, onCheckpoint() {}, onEvent() {} },
     })
-    const profile = await tf.profile(() => trainer.run())
+    const profile = await tf.profile(async () => { await trainer.run() })
     trainer.dispose()
     const byKernel = new Map<string, { ms: number; calls: number }>()
     for (const k of profile.kernels) {
