@@ -16,6 +16,8 @@ import type { ExecutionObservation, Executor, LaunchRequest } from '../executor/
 import { gib, likelyOutOfMemory } from './out-of-memory.ts'
 import { lastMeaningfulLine } from './trainer-output.ts'
 import { trainerChildEnv } from './trainer-child-env.ts'
+import { sharedTrainerThreads } from './trainer-threads.ts'
+import { cpuBudget } from '../../trainer/backend/cpu-budget.ts'
 import { StandbyTrainers } from './standby-trainers.ts'
 
 export interface LocalExecutorOptions {
@@ -75,9 +77,14 @@ export class LocalExecutor implements Executor {
     this.standbys?.fill(this.trainerEnv())
   }
 
-  /** A trainer's environment without its job: the allow-list of this server's, the executor's settings, this server's pid. */
+  /**
+   * A trainer's environment without its job: the allow-list of this server's, its share of the
+   * cores when several trainers may run (trainer-threads.ts), the executor's settings, this server's pid.
+   */
   private trainerEnv(): Record<string, string> {
-    return trainerChildEnv(process.env, { blobStore: this.options.blobStore ?? 'fs', set: { ...this.options.env, SKILLET_PARENT_PID: String(process.pid) } })
+    const threads = sharedTrainerThreads(process.env.SKILLET_TRAINER_THREADS, this.options.maxConcurrent, cpuBudget())
+    const share = threads === null ? {} : { SKILLET_TRAINER_THREADS: threads }
+    return trainerChildEnv(process.env, { blobStore: this.options.blobStore ?? 'fs', set: { ...share, ...this.options.env, SKILLET_PARENT_PID: String(process.pid) } })
   }
 
   /** The standby trainers' processes (empty without warm trainers). */
