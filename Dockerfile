@@ -15,7 +15,10 @@ COPY package.json package-lock.json ./
 # package.json overrides point GPU-only llama.cpp packages at this stub.
 COPY test/npm-stub ./test/npm-stub
 # node-llama-cpp (the embedded inference engine) ships its CPU build prebuilt: nothing to download or compile.
-RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# onnxruntime-node (the trainer's native matrix products) ships its CPU binaries for every platform: skip its
+# CUDA download and keep only this platform's.
+RUN NODE_LLAMA_CPP_SKIP_DOWNLOAD=true ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} +
 # The web dashboard's bundle (dist/ui/<hash of its sources>/), built here: the runtime's /app is read-only.
 COPY src ./src
 RUN node src/ui/build/build-ui.ts

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const outDir = required('out')
   const log = (line: string) => process.stderr.write(line + '\n')
   const fromEnv = backendSettingsFromEnv(process.env)
-  await selectBackend(args.backend ? parseBackendName(args.backend) : fromEnv.requested, log, { requireGpu: args['require-gpu'] ?? fromEnv.requireGpu, threads: fromEnv.threads })
+  await selectBackend(args.backend ? parseBackendName(args.backend) : fromEnv.requested, log, { requireGpu: args['require-gpu'] ?? fromEnv.requireGpu, threads: fromEnv.threads, matmul: fromEnv.matmul })
 
   const gguf = (args.gguf ? args.gguf.toUpperCase().split(',') : []) as GgufFileType[]
   const badGguf = gguf.find((type) => !(GGUF_FILE_TYPES as readonly string[]).includes(type))

@@ -3,6 +3,10 @@
 //
 //   SKILLET_JOB_SPEC=… SKILLET_JOB_TOKEN=… node src/cli/trainer.ts
 //
+// or, as the local executor's standby (warm start, src/protocol/trainer-standby.ts), with
+// SKILLET_JOB_VIA_IPC=1 and an IPC channel: it initialises its backend, then waits for the job's
+// spec, token and callback URL on the channel, and runs it as above.
+//
 // Settings come from the environment (src/trainer/service/trainer-config.ts); the work is
 // src/trainer/service/run-job.ts. Exit codes (src/trainer/service/exit-codes.ts):
 //   0    the job succeeded, was paused (after a checkpoint) or no longer needs this trainer
@@ -18,7 +22,9 @@ import { TrainerClient, TrainerProtocolError } from '../trainer/service/trainer-
 import { TRAINER_EXIT } from '../trainer/service/exit-codes.ts'
 import { runJob } from '../trainer/service/run-job.ts'
 import { StopSignal } from '../trainer/service/stop-signal.ts'
-import { loadTrainerConfig, TrainerConfigError, type TrainerConfig } from '../trainer/service/trainer-config.ts'
+import { loadStandbySettings, loadTrainerConfig, TrainerConfigError, type TrainerConfig } from '../trainer/service/trainer-config.ts'
+import { waitForJob } from '../trainer/service/standby.ts'
+import { STANDBY_ENV } from '../protocol/trainer-standby.ts'
 
 const EXIT = TRAINER_EXIT
 
@@ -49,9 +55,19 @@ function onSigterm(config: TrainerConfig, stop: StopSignal): void {
 }
 
 async function main(): Promise<number> {
+  let env: NodeJS.ProcessEnv = process.env
+  /** When the job reached this process (process.uptime()): 0 when the process was started for it. */
+  let jobArrived = 0
+  const standby = process.env[STANDBY_ENV] === '1'
+  if (standby) {
+    const settings = loadStandbySettings(process.env)
+    exitWithParent(settings.parentPid)
+    env = { ...process.env, ...(await waitForJob(settings.backend, log)) }
+    jobArrived = process.uptime()
+  }
   let config: TrainerConfig
   try {
-    config = loadTrainerConfig(process.env)
+    config = loadTrainerConfig(env)
   } catch (err) {
     if (err instanceof TrainerConfigError) {
       log(err.message)
@@ -59,10 +75,10 @@ async function main(): Promise<number> {
     }
     throw err
   }
-  exitWithParent(config.parentPid)
+  if (!standby) exitWithParent(config.parentPid)
   const stop = new StopSignal()
   onSigterm(config, stop)
-  const outcome = await runJob(config, stop, log)
+  const outcome = await runJob(config, stop, log, jobArrived)
   switch (outcome.kind) {
     case 'succeeded':
       log(`job ${config.spec.jobId} succeeded`)

@@ -133,6 +133,8 @@ export interface JobsConfig {
   trainerCommand: string[]
   /** Trainers the local executor runs at once. */
   localMaxTrainers: number
+  /** Standby trainers the local executor keeps started ahead of their jobs (warm start); 0: none. Default 1, 0 with a SKILLET_TRAINER_COMMAND. */
+  warmTrainers: number
   /** Jobs running at once across all projects, and per project. */
   maxRunningJobs: number
   maxRunningJobsPerProject: number
@@ -266,6 +268,8 @@ function readJobsConfig(read: EnvReader, env: Env, problems: string[]): JobsConf
     hubToken: read.string('SKILLET_HF_TOKEN') ?? env.HF_TOKEN,
     trainerCommand: (read.string('SKILLET_TRAINER_COMMAND') ?? `${process.execPath} src/cli/trainer.ts`).split(/\s+/),
     localMaxTrainers: read.int('SKILLET_LOCAL_MAX_TRAINERS', 1, { min: 1 }),
+    // Standbys need Skillet's trainer (its standby mode): none by default with another command.
+    warmTrainers: read.int('SKILLET_WARM_TRAINERS', read.string('SKILLET_TRAINER_COMMAND') ? 0 : 1, { min: 0 }),
     maxRunningJobs: read.int('SKILLET_MAX_RUNNING_JOBS', 16, { min: 1 }),
     maxRunningJobsPerProject: read.int('SKILLET_MAX_RUNNING_JOBS_PER_PROJECT', 4, { min: 1 }),
     heartbeatTimeoutSeconds: read.int('SKILLET_HEARTBEAT_TIMEOUT_SECONDS', 120, { min: 1 }),

@@ -36,7 +36,7 @@ export function startScheduler(
   },
 ): RunningScheduler {
   const { config } = services
-  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, log: opts.log, env: blobStoreEnv(config), blobStore: config.s3 ? 's3' : 'fs' })
+  const executor = opts.executor ?? new LocalExecutor({ command: config.jobs.trainerCommand, maxConcurrent: config.jobs.localMaxTrainers, warmTrainers: config.jobs.warmTrainers, log: opts.log, env: blobStoreEnv(config), blobStore: config.s3 ? 's3' : 'fs' })
   const capacity = opts.capacity ?? (executor instanceof LocalExecutor ? executor.capacity : config.jobs.maxRunningJobs)
   // Counted in the background; a finished count wakes the scheduler to validate the job waiting for it.
   const tokenCounts = new TokenCounts({ db: services.database.db, blobs: services.blobs, baseModels: config.jobs.baseModels, log: opts.log.child({ component: 'token-counts' }), onCounted: () => scheduler.wake() })

@@ -22,7 +22,10 @@
 //   --vs-torch  the same model in PyTorch in the same run, alternated with ours (train-vs-torch.ts)
 //   --scaling   step time against sequence length (64–512) and width (128–512), LoRA
 //   --smollm    a SmolLM2-135M-shaped Llama (random weights), LoRA at sequence 512: tokens/s, peak RSS
-// The wasm backend runs on SKILLET_TRAINER_THREADS threads (default: the cores it may use).
+//   --profile   tfjs's profiler over four steps of each method: time per kernel (the hot spots), and
+//               the step time the kernels leave unexplained (the engine's own work in JavaScript)
+// The wasm backend runs on SKILLET_TRAINER_THREADS threads (default: the cores it may use), its
+// matrix products on SKILLET_TRAINER_MATMUL (default: onnxruntime where it loads).
 //
 //   node test/bench/train.bench.ts [backends, e.g. wasm,cpu] [--vs-torch] [--scaling] [--smollm] [--135m]
 //
@@ -219,15 +222,54 @@ async function smolLm(): Promise<void> {
     `${r.gflops.toFixed(1)} GFLOP/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`)
 }
 
-const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { 'vs-torch': { type: 'boolean' }, scaling: { type: 'boolean' }, smollm: { type: 'boolean' }, '135m': { type: 'boolean' } } })
+/** Kernel time per step by kernel, over four profiled steps of each method (see the header). */
+async function kernelProfile(): Promise<void> {
+  const { config, batch: B, seq: T } = BENCH
+  const rows = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, i) => (b * 31 + i * 7) % config.vocabSize))
+  const batch = batchOf(rows)
+  for (const method of ['lora', 'full'] as const) {
+    const steps: number[] = []
+    const trainer = new Trainer({
+      config, weights: randomWeights(config, 1, 0.05), data: { batches: () => [batch, batch, batch, batch] },
+      options: { ...TRAIN_DEFAULTS, method, epochs: 1, learningRate: 1e-4, lora: { rank: RANK, alpha: 16, dropout: LORA_DROPOUT, targetModules: [...LLAMA_LORA_MODULES] } },
+      reporter: { onStep: (m) => steps.push(m.stepMs), onEval() {}, onCheckpoint() {}, onEvent() {} },
+    })
+    const profile = await tf.profile(async () => { await trainer.run() })
+    trainer.dispose()
+    const byKernel = new Map<string, { ms: number; calls: number }>()
+    for (const k of profile.kernels) {
+      // tf.customGrad's forward function is recorded as a kernel named "forward" whose time includes
+      // the kernels it ran (they are recorded too): counted apart, not in the total.
+      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
+      e.ms += Number(k.kernelTimeMs)
+      e.calls++
+      byKernel.set(k.name, e)
+    }
+    const perStep = (x: number) => x / steps.length
+    const total = [...byKernel].filter(([name]) => name !== 'forward').reduce((n, [, e]) => n + e.ms, 0)
+    const stepMs = perStep(steps.reduce((a, b) => a + b, 0))
+    console.log(`profile ${method}: ${perStep(profile.kernels.length).toFixed(0)} kernels per step, ${perStep(total).toFixed(0)} ms of kernel time per step ` +
+      `(a profiled step took ${stepMs.toFixed(0)} ms on average, the first included)`)
+    for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+      const share = name === 'forward' ? '(customGrad forwards, nested)' : `${((e.ms / total) * 100).toFixed(0).padStart(3)} %`
+      console.log(`  ${name.padEnd(22)} ${perStep(e.ms).toFixed(1).padStart(7)} ms ${String(perStep(e.calls).toFixed(0)).padStart(5)} calls  ${share}`)
+    }
+  }
+}
+
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { 'vs-torch': { type: 'boolean' }, scaling: { type: 'boolean' }, smollm: { type: 'boolean' }, '135m': { type: 'boolean' }, profile: { type: 'boolean' } } })
 const requested = (positionals[0] ?? 'tensorflow,webgpu,wasm,cpu').split(',').map((n) => parseBackendName(n)) as BackendName[]
-const threadSetting = backendSettingsFromEnv(process.env).threads
+const { threads: threadSetting, matmul: matmulSetting } = backendSettingsFromEnv(process.env)
 console.log(`config: llama D=${D} L=${LAYERS} H=${HEADS} I=${INTER} V=${VOCAB} T=${T} B=${B}, LoRA r=${RANK} (all projections)`)
 console.log(`FLOPs/step: LoRA ${(stepFlops('lora') / 1e9).toFixed(2)} G, full ${(stepFlops('full') / 1e9).toFixed(2)} G`)
+let wasmThreads = 1
 for (const name of requested) {
   try {
-    const selected = await selectBackend(name, (line) => { if (line.startsWith('wasm backend on one thread')) console.log(line) }, { threads: threadSetting })
-    if (selected.name === 'wasm') console.log(`wasm: ${selected.threads} thread(s)`)
+    const selected = await selectBackend(name, (line) => { if (line.startsWith('wasm backend')) console.log(line) }, { threads: threadSetting, matmul: matmulSetting })
+    if (selected.name === 'wasm') {
+      console.log(`wasm: ${selected.threads} thread(s), matrix products on ${selected.matmul}`)
+      wasmThreads = selected.threads
+    }
     // webgpu: which adapter (on lavapipe, a CPU Vulkan driver, its speed means nothing).
     if (selected.adapter) console.log(describeBackend(selected))
   } catch (err) {
@@ -246,16 +288,10 @@ for (const name of requested) {
       `peak RSS ${r.peakRssMb.toFixed(0)} MB`)
   }
   if (name !== 'wasm') continue
-  if (flags['vs-torch']) await versusTorch(selectedThreads())
+  if (flags['vs-torch']) await versusTorch(wasmThreads)
   if (flags.scaling) await scalingTable()
   if (flags.smollm) await smolLm()
+  if (flags.profile) await kernelProfile()
 }
 
-function selectedThreads(): number {
-  try {
-    return (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount()
-  } catch {
-    return 1
-  }
-}
 if (requested.includes('wasm')) execFileSync(process.execPath, [new URL('./train-memory.bench.ts', import.meta.url).pathname, ...(flags['135m'] ? ['--135m'] : [])], { stdio: 'inherit' })

@@ -42,3 +42,11 @@ t.test('S3 settings and byte units', async (t) => {
   t.same(c.s3, { bucket: 'b', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, prefix: '' })
   t.equal(c.maxFileBytes, 2 * 1024 ** 3)
 })
+
+t.test('warm trainers: one standby with Skillet\'s trainer, none with another command unless asked', async (t) => {
+  t.equal(loadConfig({}).jobs.warmTrainers, 1)
+  t.equal(loadConfig({ SKILLET_WARM_TRAINERS: '0' }).jobs.warmTrainers, 0)
+  t.equal(loadConfig({ SKILLET_TRAINER_COMMAND: 'python train.py' }).jobs.warmTrainers, 0)
+  t.equal(loadConfig({ SKILLET_TRAINER_COMMAND: 'python train.py', SKILLET_WARM_TRAINERS: '2' }).jobs.warmTrainers, 2)
+  t.throws(() => loadConfig({ SKILLET_WARM_TRAINERS: '-1' }), /SKILLET_WARM_TRAINERS/)
+})

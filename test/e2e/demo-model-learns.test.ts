@@ -36,7 +36,7 @@ t.test('a default job on the demo model: the training loss ends below 0.7 of its
 
   const events = await allEvents(ctx.client, job.id)
   const started = events.find((e) => e.message.startsWith('Trainer attempt 1 started'))
-  t.match(started?.message, /^Trainer attempt 1 started: trainer backend: wasm on the CPU, \d+ threads? \(chosen automatically\)$/, 'the backend line says what was chosen')
+  t.match(started?.message, /^Trainer attempt 1 started: trainer backend: wasm on the CPU, \d+ threads?, matmul on onnxruntime \(chosen automatically\)$/, 'the backend line says what was chosen')
   const hint = events.find((e) => e.message.startsWith('no GPU in use'))
   t.match(hint, { level: 'info', message: /a GPU needs @tensorflow\/tfjs-node-gpu with CUDA, or a Vulkan driver for WebGPU/ }, 'and one informational line what a GPU needs')
   const plan = events.find((e) => e.message.startsWith('Training on 40 examples'))

@@ -60,6 +60,20 @@ t.test('one byte at a time gives the same lines', async (t) => {
   t.same(split(bytes).events, expected)
 })
 
+// Decoding marks invalid bytes with U+FFFD, which is also a valid character of
+// its own: written as UTF-8 it is text like any other.
+t.test('a real U+FFFD character is valid text, beside an invalid byte or not', async (t) => {
+  t.same(split([Buffer.from('replacement \ufffd character\nnext\n')]).events, [
+    ['line', 1, 'replacement \ufffd character'],
+    ['line', 2, 'next'],
+  ])
+  t.same(split([Buffer.concat([Buffer.from('\ufffd\n'), Buffer.from([0xff, 0x0a]), Buffer.from('\ufffd')])]).events, [
+    ['line', 1, '\ufffd'],
+    ['invalidUtf8', 2],
+    ['line', 3, '\ufffd'],
+  ])
+})
+
 t.test('a final newline does not start an empty line', async (t) => {
   t.same(split([Buffer.from('a\nb\n')]).events, [
     ['line', 1, 'a'],

@@ -31,15 +31,9 @@ export interface KubeTestApp extends TestApp {
   deletedWithBackground(name: string): boolean
 }
 
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+import { until } from './until.ts'
+
+export { until }
 
 export async function startKubeApp(
   t: Test,

@@ -2,7 +2,7 @@
 // UnsortedSegmentSum) against the stock cpu kernels.
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
-import { parseBackendName, selectBackend } from '../../src/trainer/backend/select-backend.ts'
+import { parseBackendName, parseMatMul, selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { scatterAddRows } from '../../src/trainer/backend/segment-sum.ts'
 import { Random } from '../../src/trainer/model/random.ts'
 
@@ -11,7 +11,9 @@ t.test('auto picks the first backend that loads and says why', async (t) => {
   const chosen = await selectBackend('auto', (l) => lines.push(l))
   t.equal(chosen.name, 'wasm', 'tfjs-node is not installed here, so wasm')
   t.equal(tf.getBackend(), 'wasm')
-  t.match(lines[0], /^trainer backend: wasm on the CPU, \d+ threads? \(chosen automatically\)$/, 'what was chosen, and on how many threads, in one line')
+  t.match(lines[0], /^trainer backend: wasm on the CPU, \d+ threads?, matmul on onnxruntime \(chosen automatically\)$/,
+    'what was chosen, on how many threads, and what computes its products (onnxruntime-node is installed), in one line')
+  t.equal(chosen.matmul, 'onnxruntime')
   t.match(lines[1], /^no GPU in use \(tensorflow: .*tfjs-node.*; webgpu: .*\); a GPU needs @tensorflow\/tfjs-node-gpu with CUDA, or a Vulkan driver for WebGPU: see docs\/gpu\.md$/,
     'and, on one informational line, why no GPU backend loaded and what a GPU needs')
   t.equal(lines.length, 2)
@@ -35,26 +37,40 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
   ['batched, transpose a (attention gradient)', [6, 8, 10], [6, 8, 12], true, false],
   ['batched a, 2-D b (folded into rows)', [4, 5, 7], [7, 3], false, false],
   ['2-D a, batched b', [5, 7], [4, 7, 3], false, false],
+  ['batched a, 2-D b, transpose a', [4, 7, 5], [7, 3], true, false],
+  ['batched, both transposed', [3, 7, 5], [3, 4, 7], true, true],
+  ['inner dimension 0', [3, 0], [0, 4], false, false],
+  ['no rows', [0, 5], [5, 4], false, false],
 ]
 
-t.test('wasm BatchMatMul matches cpu', async (t) => {
-  for (const [name, aShape, bShape, ta, tb] of CASES) {
-    const a = rand(aShape), b = rand(bShape)
-    const product = async (backend: 'cpu' | 'wasm') => {
-      await selectBackend(backend)
-      const out = tf.tidy(() => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), ta, tb))
-      const values = { shape: out.shape, data: (await out.data()) as Float32Array }
-      out.dispose()
-      return values
+for (const matmul of ['xnnpack', 'onnxruntime'] as const) {
+  t.test(`wasm BatchMatMul on ${matmul} matches cpu`, async (t) => {
+    for (const [name, aShape, bShape, ta, tb] of CASES) {
+      const a = rand(aShape), b = rand(bShape)
+      const product = async (backend: 'cpu' | 'wasm') => {
+        const selected = await selectBackend(backend, () => {}, { matmul })
+        if (backend === 'wasm') t.equal(selected.matmul, matmul)
+        const out = tf.tidy(() => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), ta, tb))
+        const values = { shape: out.shape, data: (await out.data()) as Float32Array }
+        out.dispose()
+        return values
+      }
+      const cpu = await product('cpu')
+      const wasm = await product('wasm')
+      t.same(wasm.shape, cpu.shape, `${name}: shape ${cpu.shape}`)
+      let worst = 0
+      for (let i = 0; i < cpu.data.length; i++) worst = Math.max(worst, Math.abs(cpu.data[i] - wasm.data[i]))
+      t.ok(worst < 1e-5, `${name}: max |Δ| ${worst.toExponential(2)}`)
     }
-    const cpu = await product('cpu')
-    const wasm = await product('wasm')
-    t.same(wasm.shape, cpu.shape, `${name}: shape ${cpu.shape}`)
-    let worst = 0
-    for (let i = 0; i < cpu.data.length; i++) worst = Math.max(worst, Math.abs(cpu.data[i] - wasm.data[i]))
-    t.ok(worst < 1e-5, `${name}: max |Δ| ${worst.toExponential(2)}`)
-  }
-  t.equal(tf.memory().numTensors, 0, 'no tensors leaked by the kernel')
+    t.equal(tf.memory().numTensors, 0, 'no tensors leaked by the kernel')
+  })
+}
+
+t.test('SKILLET_TRAINER_MATMUL', async (t) => {
+  t.equal(parseMatMul(undefined), 'auto')
+  t.equal(parseMatMul(' XNNPACK '), 'xnnpack')
+  t.equal(parseMatMul('onnxruntime'), 'onnxruntime')
+  t.throws(() => parseMatMul('blas'), /SKILLET_TRAINER_MATMUL must be one of auto, onnxruntime, xnnpack \(got "blas"\)/)
 })
 
 t.test('UnsortedSegmentSum (gather gradient) on wasm and cpu', async (t) => {

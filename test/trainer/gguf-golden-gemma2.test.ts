@@ -24,7 +24,11 @@ t.test('gemma2: llama.cpp on F32 / F16 / Q8_0 exports matches the reference', as
   await makeTinyModel({ ...OPTIONS, dir: join(dir, 'model') })
   const model = await loadModelDir(join(dir, 'model'))
   t.match(model.config, { architecture: 'gemma2', slidingWindow: 8, tieWordEmbeddings: true, gemma2: { queryPreAttnScalar: 16, attnLogitSoftcap: 1, finalLogitSoftcap: 2 } })
-  await checkGoldenCases(t, dir, [{ label: 'gemma2 (GQA 4/2, caps 1 and 2, window 8)', model, reference: (tokens) => referenceLogits(model.config, model.weights, tokens, { ggmlGelu: true }) }])
+  // F32 within 5e-4, not 1e-4: besides GELU's half-precision table (emulated by the reference),
+  // the soft-caps' tanh and the softmax's exp run through the SIMD approximations of whichever
+  // ggml CPU variant loads. On an AVX2-only AMD EPYC (no AVX-512) the largest difference is 1.7e-4
+  // (8.5e-4 against the exact GELU); on the machine the test was written on it was under 1e-4.
+  await checkGoldenCases(t, dir, [{ label: 'gemma2 (GQA 4/2, caps 1 and 2, window 8)', model, f32Tolerance: 5e-4, reference: (tokens) => referenceLogits(model.config, model.weights, tokens, { ggmlGelu: true }) }])
 })
 
 t.test('gemma2: the trainer forward pass = the reference, and every Gemma-2 feature moves the logits', async (t) => {

@@ -40,8 +40,8 @@ t.test('GPU required: only a hardware adapter or libtensorflow on CUDA counts', 
 })
 
 t.test('backend settings come from SKILLET_TRAINER_BACKEND and SKILLET_TRAINER_REQUIRE_GPU', async (t) => {
-  t.same(backendSettingsFromEnv({}), { requested: 'auto', requireGpu: false, threads: 'auto' })
-  t.same(backendSettingsFromEnv({ SKILLET_TRAINER_BACKEND: 'webgpu', SKILLET_TRAINER_REQUIRE_GPU: 'true' }), { requested: 'webgpu', requireGpu: true, threads: 'auto' })
+  t.same(backendSettingsFromEnv({}), { requested: 'auto', requireGpu: false, threads: 'auto', matmul: 'auto' })
+  t.same(backendSettingsFromEnv({ SKILLET_TRAINER_BACKEND: 'webgpu', SKILLET_TRAINER_REQUIRE_GPU: 'true' }), { requested: 'webgpu', requireGpu: true, threads: 'auto', matmul: 'auto' })
   t.same(backendSettingsFromEnv({ SKILLET_TRAINER_REQUIRE_GPU: '0' }).requireGpu, false)
   t.throws(() => backendSettingsFromEnv({ SKILLET_TRAINER_BACKEND: 'cuda' }), /unknown trainer backend "cuda"/)
   t.throws(() => backendSettingsFromEnv({ SKILLET_TRAINER_REQUIRE_GPU: 'maybe' }), /must be true or false/)

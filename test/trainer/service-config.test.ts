@@ -31,7 +31,7 @@ t.test('a valid environment', async (t) => {
   t.same(c.spec, spec)
   t.equal(c.callbackUrl, spec.callbackUrl, 'the spec gives the callback URL unless SKILLET_CALLBACK_URL does')
   t.same(c.blobStore, { kind: 'fs', root: '/srv/skillet/blobs' }, 'the API\'s filesystem store')
-  t.same(c.backend, { requested: 'auto', requireGpu: false, threads: 'auto' })
+  t.same(c.backend, { requested: 'auto', requireGpu: false, threads: 'auto', matmul: 'auto' })
   t.equal(c.gguf, 'F16', 'GGUF F16 by default')
   t.equal(c.heartbeatSeconds, 10)
   t.equal(c.parentPid, null)

@@ -1,6 +1,7 @@
-// The wasm backend on several threads (wasm-threads.ts) and the thread count's default
-// (cpu-budget.ts): a training run at 2 threads gives the weights a 1-thread run gives, and
-// SKILLET_TRAINER_THREADS / cgroup CPU limits decide the count.
+// The wasm backend on several threads — XNNPACK's pool (wasm-threads.ts) or onnxruntime's for
+// the products (native-matmul.ts) — and the thread count's default (cpu-budget.ts): a training
+// run at 2 threads gives the weights a 1-thread run gives, and SKILLET_TRAINER_THREADS / cgroup
+// CPU limits decide the count.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -17,13 +18,15 @@ const child = path.join(import.meta.dirname, 'helpers', 'threads-training-child.
 
 interface ChildResult {
   threads: number
+  matmul: string
   tensorsLeft: number
   lora: { losses: number[]; weights: Record<string, number[]> }
   full: { losses: number[]; weights: Record<string, number[]> }
 }
 
-async function train(threads: string): Promise<ChildResult> {
-  const { stdout } = await run(process.execPath, [child], { env: { ...process.env, SKILLET_TRAINER_THREADS: threads }, timeout: 300_000, maxBuffer: 256 * 2 ** 20 })
+async function train(threads: string, matmul: string): Promise<ChildResult> {
+  const env = { ...process.env, SKILLET_TRAINER_THREADS: threads, SKILLET_TRAINER_MATMUL: matmul }
+  const { stdout } = await run(process.execPath, [child], { env, timeout: 300_000, maxBuffer: 256 * 2 ** 20 })
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult
 }
 
@@ -38,22 +41,35 @@ function maxRelativeDifference(a: Record<string, number[]>, b: Record<string, nu
   return worst
 }
 
-t.test('training on 2 threads computes what 1 thread computes', async (t) => {
-  const [one, two] = await Promise.all([train('1'), train('2')])
-  t.equal(one.threads, 1, 'SKILLET_TRAINER_THREADS=1: the single-threaded module')
-  t.equal(two.threads, 2, 'SKILLET_TRAINER_THREADS=2: XNNPACK runs a pool of 2 threads')
+for (const matmul of ['xnnpack', 'onnxruntime'] as const) {
+  t.test(`training on 2 threads computes what 1 thread computes (matmul on ${matmul})`, async (t) => {
+    const [one, two] = await Promise.all([train('1', matmul), train('2', matmul)])
+    t.equal(one.threads, 1, 'SKILLET_TRAINER_THREADS=1: one thread')
+    t.equal(two.threads, 2, `SKILLET_TRAINER_THREADS=2: ${matmul === 'xnnpack' ? 'XNNPACK runs a pool of 2 threads' : "onnxruntime's pool has 2 threads"}`)
+    t.equal(two.matmul, matmul)
+    for (const method of ['lora', 'full'] as const) {
+      t.equal(two[method].losses.length, 3)
+      t.ok(two[method].losses.every(Number.isFinite), `${method}: finite losses`)
+      // Both split products by output tile, each tile summed in the same order: in practice the
+      // results are bit-identical; the assertion allows float rounding (1e-6 relative).
+      const lossDiff = Math.max(...one[method].losses.map((l, i) => Math.abs(l - two[method].losses[i]) / Math.abs(l)))
+      t.ok(lossDiff <= 1e-6, `${method}: the same losses (largest relative difference ${lossDiff})`)
+      const weightDiff = maxRelativeDifference(one[method].weights, two[method].weights)
+      t.ok(weightDiff <= 1e-6, `${method}: the same trained weights (largest relative difference ${weightDiff})`)
+      t.ok(Object.keys(two[method].weights).length > 0)
+    }
+    t.equal(two.tensorsLeft, one.tensorsLeft, 'no tensor more is left behind')
+  })
+}
+
+t.test('both engines train to the same weights, within float rounding of different summation orders', async (t) => {
+  const [xnnpack, onnxruntime] = await Promise.all([train('1', 'xnnpack'), train('1', 'onnxruntime')])
   for (const method of ['lora', 'full'] as const) {
-    t.equal(two[method].losses.length, 3)
-    t.ok(two[method].losses.every(Number.isFinite), `${method}: finite losses`)
-    // XNNPACK splits products by output tile, each tile summed in the same order: in practice
-    // the results are bit-identical; the assertion allows float rounding (1e-6 relative).
-    const lossDiff = Math.max(...one[method].losses.map((l, i) => Math.abs(l - two[method].losses[i]) / Math.abs(l)))
-    t.ok(lossDiff <= 1e-6, `${method}: the same losses (largest relative difference ${lossDiff})`)
-    const weightDiff = maxRelativeDifference(one[method].weights, two[method].weights)
-    t.ok(weightDiff <= 1e-6, `${method}: the same trained weights (largest relative difference ${weightDiff})`)
-    t.ok(Object.keys(two[method].weights).length > 0)
+    const lossDiff = Math.max(...xnnpack[method].losses.map((l, i) => Math.abs(l - onnxruntime[method].losses[i]) / Math.abs(l)))
+    t.ok(lossDiff <= 1e-4, `${method}: the same losses (largest relative difference ${lossDiff})`)
+    const weightDiff = maxRelativeDifference(xnnpack[method].weights, onnxruntime[method].weights)
+    t.ok(weightDiff <= 1e-3, `${method}: the same trained weights (largest relative difference ${weightDiff})`)
   }
-  t.equal(two.tensorsLeft, one.tensorsLeft, 'no tensor more is left behind')
 })
 
 t.test('the threaded module and its worker come from the installed tfjs-backend-wasm bundle', async (t) => {

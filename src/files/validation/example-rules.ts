@@ -16,13 +16,13 @@
 // message-rules.ts for why).
 
 import {
-  checkFunctionDefinitions,
   checkMessage,
-  checkToolDefinitions,
   clip,
   describeType,
   type ExampleTally,
+  functionDefinitionsProblem,
   type MessagePlace,
+  toolDefinitionsProblem,
 } from './message-rules.ts'
 
 export type DatasetFormat = 'chat' | 'prompt_completion' | 'preference'
@@ -46,17 +46,23 @@ export function checkExample(example: Record<string, unknown>): ExampleCheck {
   return { ok: true, format: detected, tally }
 }
 
-// A Map, so that keys such as 'constructor' find nothing.
-const FORMAT_BY_KEY: ReadonlyMap<string, DatasetFormat> = new Map([
-  ['messages', 'chat'],
-  ['prompt', 'prompt_completion'],
-  ['completion', 'prompt_completion'],
-  ['input', 'preference'],
-  ['preferred_output', 'preference'],
-  ['non_preferred_output', 'preference'],
-  ['preferred_completion', 'preference'],
-  ['non_preferred_completion', 'preference'],
-])
+// A switch, so that keys such as 'constructor' find nothing.
+function formatOfKey(key: string): DatasetFormat | undefined {
+  switch (key) {
+    case 'messages':
+      return 'chat'
+    case 'prompt':
+    case 'completion':
+      return 'prompt_completion'
+    case 'input':
+    case 'preferred_output':
+    case 'non_preferred_output':
+    case 'preferred_completion':
+    case 'non_preferred_completion':
+      return 'preference'
+  }
+  return undefined
+}
 
 // The format is named by its characteristic keys. Keys of two formats in one
 // example are an error rather than a guess.
@@ -64,7 +70,7 @@ export function detectFormat(example: Record<string, unknown>): DatasetFormat | 
   let format: DatasetFormat | undefined
   let formatKey = ''
   for (const key in example) {
-    const keyFormat = FORMAT_BY_KEY.get(key)
+    const keyFormat = formatOfKey(key)
     if (keyFormat === undefined || keyFormat === format) continue
     if (format !== undefined) {
       return { message: `example mixes formats: '${formatKey}' is ${format} but '${key}' is ${keyFormat}` }
@@ -80,11 +86,14 @@ export function detectFormat(example: Record<string, unknown>): DatasetFormat | 
   }
 }
 
-const CHAT_KEYS = new Set(['messages', 'tools', 'parallel_tool_calls', 'functions'])
+// The keys of a chat example, and of a preference example's `input`.
+function isConversationKey(key: string): boolean {
+  return key === 'messages' || key === 'tools' || key === 'parallel_tool_calls' || key === 'functions'
+}
 
 function checkChatExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
   const problem =
-    checkKnownKeys(example, CHAT_KEYS, 'chat example') ??
+    checkKnownKeys(example, isConversationKey, 'chat example') ??
     checkConversation(example, '', 'conversation', tally)
   if (problem !== undefined) return problem
   if (tally.assistantMessages === 0) return 'example has no assistant message to train on'
@@ -103,18 +112,19 @@ function checkConversation(
   if (!Array.isArray(messages) || messages.length === 0) {
     return `${prefix}messages must be a non-empty array, got ${describeLength(messages)}`
   }
+  const list = `${prefix}messages`
   for (let i = 0; i < messages.length; i++) {
-    const problem = checkMessage(messages[i], `${prefix}messages`, i, place, tally)
+    const problem = checkMessage(messages[i], list, i, place, tally)
     if (problem !== undefined) return problem
   }
   if (holder.tools !== undefined) {
-    const problem = checkToolDefinitions(holder.tools, `${prefix}tools`)
-    if (problem !== undefined) return problem
+    const problem = toolDefinitionsProblem(holder.tools)
+    if (problem !== undefined) return `${prefix}tools${problem}`
     tally.usesTools = true
   }
   if (holder.functions !== undefined) {
-    const problem = checkFunctionDefinitions(holder.functions, `${prefix}functions`)
-    if (problem !== undefined) return problem
+    const problem = functionDefinitionsProblem(holder.functions)
+    if (problem !== undefined) return `${prefix}functions${problem}`
     tally.usesTools = true
   }
   if (holder.parallel_tool_calls !== undefined && typeof holder.parallel_tool_calls !== 'boolean') {
@@ -123,10 +133,12 @@ function checkConversation(
   return undefined
 }
 
-const PROMPT_COMPLETION_KEYS = new Set(['prompt', 'completion'])
+function isPromptCompletionKey(key: string): boolean {
+  return key === 'prompt' || key === 'completion'
+}
 
 function checkPromptCompletionExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
-  const problem = checkKnownKeys(example, PROMPT_COMPLETION_KEYS, 'prompt/completion example')
+  const problem = checkKnownKeys(example, isPromptCompletionKey, 'prompt/completion example')
   if (problem !== undefined) return problem
   if (typeof example.prompt !== 'string') return mustBeString('prompt', example.prompt)
   if (typeof example.completion !== 'string') return mustBeString('completion', example.completion)
@@ -134,17 +146,12 @@ function checkPromptCompletionExample(example: Record<string, unknown>, tally: E
   return undefined
 }
 
-const PREFERENCE_KEYS = new Set([
-  'input',
-  'preferred_output',
-  'non_preferred_output',
-  'preferred_completion',
-  'non_preferred_completion',
-])
-const PREFERENCE_INPUT_KEYS = new Set(['messages', 'tools', 'parallel_tool_calls', 'functions'])
+function isPreferenceKey(key: string): boolean {
+  return formatOfKey(key) === 'preference'
+}
 
 function checkPreferenceExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
-  let problem = checkKnownKeys(example, PREFERENCE_KEYS, 'preference example')
+  let problem = checkKnownKeys(example, isPreferenceKey, 'preference example')
   if (problem !== undefined) return problem
   const input = example.input
   if (input === undefined) return 'input is missing'
@@ -153,7 +160,7 @@ function checkPreferenceExample(example: Record<string, unknown>, tally: Example
   }
   const inputFields = input as Record<string, unknown>
   problem =
-    checkKnownKeys(inputFields, PREFERENCE_INPUT_KEYS, 'input') ??
+    checkKnownKeys(inputFields, isConversationKey, 'input') ??
     checkConversation(inputFields, 'input.', 'preference_input', tally) ??
     checkPreferenceOutput(example, 'preferred_output', 'preferred_completion', tally) ??
     checkPreferenceOutput(example, 'non_preferred_output', 'non_preferred_completion', tally)
@@ -178,9 +185,9 @@ function checkPreferenceOutput(
   return checkMessage(output[0], key, 0, 'preference_output', tally)
 }
 
-function checkKnownKeys(fields: Record<string, unknown>, known: ReadonlySet<string>, what: string): string | undefined {
+function checkKnownKeys(fields: Record<string, unknown>, isKnown: (key: string) => boolean, what: string): string | undefined {
   for (const key in fields) {
-    if (!known.has(key)) return `unknown key '${clip(key)}' in ${what}`
+    if (!isKnown(key)) return `unknown key '${clip(key)}' in ${what}`
   }
   return undefined
 }

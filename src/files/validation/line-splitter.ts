@@ -5,10 +5,11 @@
 // counting its bytes until its newline so the report can say how long it was.
 //
 // Speed matters here (a dataset can be gigabytes), so the common case works
-// on whole chunks: the complete lines of a chunk are checked for UTF-8 with
-// one `isUtf8` call and decoded with one `toString` call, then cut into lines
-// on the decoded string. Only when that block contains invalid UTF-8 do we
-// fall back to checking line by line, to name the offending line.
+// on whole chunks: the complete lines of a chunk are decoded with one
+// `toString` call (which also tells whether they were valid UTF-8, see
+// #emitBlock), then cut into lines on the decoded string. Only when that block
+// contains invalid UTF-8 do we fall back to checking line by line, to name the
+// offending line.
 
 import { isUtf8 } from 'node:buffer'
 
@@ -26,6 +27,7 @@ export interface LineSink {
 
 const NEWLINE = 10
 const CARRIAGE_RETURN = 13
+const REPLACEMENT_CHARACTER = '\uFFFD'
 
 export class LineSplitter {
   readonly #sink: LineSink
@@ -107,11 +109,14 @@ export class LineSplitter {
   // Emits the lines of buf[start, end): newline-separated, `end` being the end
   // of the last line (a newline position or the end of a carried-over line).
   #emitBlock(buf: Buffer, start: number, end: number): void {
-    if (!isUtf8(buf.subarray(start, end))) {
+    const text = buf.toString('utf8', start, end)
+    // Decoding turns every invalid sequence into U+FFFD, so a text without one
+    // was valid UTF-8. Only a text holding one (the character itself is valid
+    // too) needs the exact check; on a one-byte string the search is free.
+    if (text.indexOf(REPLACEMENT_CHARACTER) !== -1 && !isUtf8(buf.subarray(start, end))) {
       this.#emitLinesOneByOne(buf, start, end)
       return
     }
-    const text = buf.toString('utf8', start, end)
     if (end - start <= this.#maxLineBytes) {
       // No line of a block this short can be over the limit, so the byte
       // positions are not needed: cut the text alone (the common case).

@@ -14,6 +14,8 @@
 // must be ...") or undefined. Paths are built only when there is a problem,
 // keeping the common, valid path free of string work.
 
+import { isJsonText } from './json-text.ts'
+
 /** What a valid example contributes to the dataset statistics. */
 export interface ExampleTally {
   /** Characters of trainable text: message contents and tool-call arguments. */
@@ -28,15 +30,50 @@ export type MessagePlace =
   | 'preference_input' // `input.messages` of a preference (DPO) example
   | 'preference_output' // `preferred_output` / `non_preferred_output` items
 
-// A Map, not an object literal: a role such as 'constructor' must not find
-// Object.prototype's members.
-const KEYS_BY_ROLE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
-  ['system', new Set(['role', 'content', 'name'])],
-  ['user', new Set(['role', 'content', 'name'])],
-  ['assistant', new Set(['role', 'content', 'name', 'weight', 'tool_calls', 'function_call', 'refusal'])],
-  ['tool', new Set(['role', 'content', 'tool_call_id'])],
-  ['function', new Set(['role', 'content', 'name'])],
-])
+type Role = 'system' | 'user' | 'assistant' | 'tool' | 'function'
+
+// Switches, not lookup tables: a role or key such as 'constructor' must not
+// find Object.prototype's members, and comparing against a few constant
+// strings is the cheapest check there is for every key of every message.
+//
+// The role comes back as our own constant rather than the parsed string:
+// constants are interned, so the role comparisons that follow, several per
+// message, compare pointers instead of characters.
+function knownRole(role: string): Role | undefined {
+  switch (role) {
+    case 'system':
+      return 'system'
+    case 'user':
+      return 'user'
+    case 'assistant':
+      return 'assistant'
+    case 'tool':
+      return 'tool'
+    case 'function':
+      return 'function'
+  }
+  return undefined
+}
+
+// system, user and function: role, content, name. assistant adds weight,
+// tool_calls, function_call and refusal. tool: role, content, tool_call_id.
+function roleAllowsKey(role: Role, key: string): boolean {
+  switch (key) {
+    case 'role':
+    case 'content':
+      return true
+    case 'name':
+      return role !== 'tool'
+    case 'tool_call_id':
+      return role === 'tool'
+    case 'weight':
+    case 'tool_calls':
+    case 'function_call':
+    case 'refusal':
+      return role === 'assistant'
+  }
+  return false
+}
 
 export function checkMessage(
   message: unknown,
@@ -46,19 +83,19 @@ export function checkMessage(
   tally: ExampleTally,
 ): string | undefined {
   if (!isPlainObject(message)) return `${list}[${index}] must be an object`
-  const role = message.role
-  if (role === undefined) return `${list}[${index}].role is missing`
-  if (typeof role !== 'string') return `${list}[${index}].role must be a string`
-  const allowedKeys = KEYS_BY_ROLE.get(role)
-  if (allowedKeys === undefined) {
-    if (role === 'developer') return `${list}[${index}]: role 'developer' is not supported for fine-tuning; use 'system'`
-    return `unknown role '${clip(role)}' in ${list}[${index}]`
+  const given = message.role
+  if (given === undefined) return `${list}[${index}].role is missing`
+  if (typeof given !== 'string') return `${list}[${index}].role must be a string`
+  const role = knownRole(given)
+  if (role === undefined) {
+    if (given === 'developer') return `${list}[${index}]: role 'developer' is not supported for fine-tuning; use 'system'`
+    return `unknown role '${clip(given)}' in ${list}[${index}]`
   }
   if (place === 'preference_output' && role !== 'assistant') {
     return `${list}[${index}].role must be 'assistant', got '${role}'`
   }
   for (const key in message) {
-    if (allowedKeys.has(key)) continue
+    if (roleAllowsKey(role, key)) continue
     if (key === 'weight') return `${list}[${index}].weight is only allowed on assistant messages`
     return `${list}[${index}] has unknown key '${clip(key)}' for role '${role}'`
   }
@@ -92,19 +129,22 @@ function checkAssistantMessage(
   if (message.refusal !== undefined && message.refusal !== null && typeof message.refusal !== 'string') {
     return `${list}[${index}].refusal must be a string or null`
   }
-  const hasCalls = message.tool_calls !== undefined || message.function_call !== undefined
-  if (message.tool_calls !== undefined) {
-    const problem = checkToolCalls(message.tool_calls, list, index, tally)
+  const toolCalls = message.tool_calls
+  const functionCall = message.function_call
+  if (toolCalls !== undefined) {
+    const problem = checkToolCalls(toolCalls, list, index, tally)
     if (problem !== undefined) return problem
   }
-  if (message.function_call !== undefined) {
-    const problem = checkFunctionCall(message.function_call, `${list}[${index}].function_call`, tally)
-    if (problem !== undefined) return problem
+  if (functionCall !== undefined) {
+    const problem = functionCallProblem(functionCall, tally)
+    if (problem !== undefined) return `${list}[${index}].function_call${problem}`
   }
-  if (message.content === undefined || message.content === null) {
+  const content = message.content
+  if (content === undefined || content === null) {
+    const hasCalls = toolCalls !== undefined || functionCall !== undefined
     return hasCalls ? undefined : `${list}[${index}]: assistant message must have content or tool_calls`
   }
-  return checkContent(message.content, list, index, tally)
+  return checkContent(content, list, index, tally)
 }
 
 function checkContent(content: unknown, list: string, index: number, tally: ExampleTally): string | undefined {
@@ -140,74 +180,79 @@ function checkToolCalls(toolCalls: unknown, list: string, index: number, tally: 
   tally.usesTools = true
   for (let i = 0; i < toolCalls.length; i++) {
     const call: unknown = toolCalls[i]
-    const path = () => `${list}[${index}].tool_calls[${i}]`
-    if (!isPlainObject(call)) return `${path()} must be an object`
-    if (typeof call.id !== 'string' || call.id === '') return `${path()}.id must be a non-empty string`
-    if (call.type !== 'function') return `${path()}.type must be 'function'`
+    if (!isPlainObject(call)) return `${toolCallPath(list, index, i)} must be an object`
+    if (typeof call.id !== 'string' || call.id === '') return `${toolCallPath(list, index, i)}.id must be a non-empty string`
+    if (call.type !== 'function') return `${toolCallPath(list, index, i)}.type must be 'function'`
     for (const key in call) {
-      if (key !== 'id' && key !== 'type' && key !== 'function') return `${path()} has unknown key '${clip(key)}'`
+      if (key !== 'id' && key !== 'type' && key !== 'function') {
+        return `${toolCallPath(list, index, i)} has unknown key '${clip(key)}'`
+      }
     }
-    const problem = checkFunctionCall(call.function, `${path()}.function`, tally)
-    if (problem !== undefined) return problem
+    const problem = functionCallProblem(call.function, tally)
+    if (problem !== undefined) return `${toolCallPath(list, index, i)}.function${problem}`
   }
   return undefined
 }
 
+function toolCallPath(list: string, index: number, i: number): string {
+  return `${list}[${index}].tool_calls[${i}]`
+}
+
+// The functions below return a problem without its path (" must be ...",
+// ".name must be ..."): the caller prepends the path, so no path is built
+// for the valid examples that make up almost all of a file.
+
 // The {name, arguments} pair of a tool call or of a legacy function_call.
-function checkFunctionCall(call: unknown, path: string, tally: ExampleTally): string | undefined {
-  if (!isPlainObject(call)) return `${path} must be an object with name and arguments`
-  if (typeof call.name !== 'string' || call.name === '') return `${path}.name must be a non-empty string`
+function functionCallProblem(call: unknown, tally: ExampleTally): string | undefined {
+  if (!isPlainObject(call)) return ' must be an object with name and arguments'
+  if (typeof call.name !== 'string' || call.name === '') return '.name must be a non-empty string'
   const args = call.arguments
   if (typeof args !== 'string') {
-    return `${path}.arguments must be a string of JSON-encoded arguments, got ${describeType(args)}`
+    return `.arguments must be a string of JSON-encoded arguments, got ${describeType(args)}`
   }
   for (const key in call) {
-    if (key !== 'name' && key !== 'arguments') return `${path} has unknown key '${clip(key)}'`
+    if (key !== 'name' && key !== 'arguments') return ` has unknown key '${clip(key)}'`
   }
-  try {
-    JSON.parse(args)
-  } catch {
-    return `${path}.arguments is not valid JSON`
-  }
+  if (!isJsonText(args)) return '.arguments is not valid JSON'
   tally.usesTools = true
   tally.chars += call.name.length + args.length
   return undefined
 }
 
-/** Checks a top-level `tools` array (ChatCompletionTool[]). */
-export function checkToolDefinitions(tools: unknown, path: string): string | undefined {
-  if (!Array.isArray(tools)) return `${path} must be an array`
+/** The problem with a top-level `tools` array (ChatCompletionTool[]), relative to its path. */
+export function toolDefinitionsProblem(tools: unknown): string | undefined {
+  if (!Array.isArray(tools)) return ' must be an array'
   for (let i = 0; i < tools.length; i++) {
     const tool: unknown = tools[i]
-    if (!isPlainObject(tool)) return `${path}[${i}] must be an object`
-    if (tool.type !== 'function') return `${path}[${i}].type must be 'function'`
-    const problem = checkFunctionDefinition(tool.function, `${path}[${i}].function`)
-    if (problem !== undefined) return problem
+    if (!isPlainObject(tool)) return `[${i}] must be an object`
+    if (tool.type !== 'function') return `[${i}].type must be 'function'`
+    const problem = functionDefinitionProblem(tool.function)
+    if (problem !== undefined) return `[${i}].function${problem}`
   }
   return undefined
 }
 
-/** Checks a legacy top-level `functions` array (ChatCompletionFunctions[]). */
-export function checkFunctionDefinitions(functions: unknown, path: string): string | undefined {
-  if (!Array.isArray(functions)) return `${path} must be an array`
+/** The problem with a legacy top-level `functions` array (ChatCompletionFunctions[]), relative to its path. */
+export function functionDefinitionsProblem(functions: unknown): string | undefined {
+  if (!Array.isArray(functions)) return ' must be an array'
   for (let i = 0; i < functions.length; i++) {
-    const problem = checkFunctionDefinition(functions[i], `${path}[${i}]`)
-    if (problem !== undefined) return problem
+    const problem = functionDefinitionProblem(functions[i])
+    if (problem !== undefined) return `[${i}]${problem}`
   }
   return undefined
 }
 
-function checkFunctionDefinition(definition: unknown, path: string): string | undefined {
-  if (!isPlainObject(definition)) return `${path} must be an object`
-  if (typeof definition.name !== 'string' || definition.name === '') return `${path}.name must be a non-empty string`
+function functionDefinitionProblem(definition: unknown): string | undefined {
+  if (!isPlainObject(definition)) return ' must be an object'
+  if (typeof definition.name !== 'string' || definition.name === '') return '.name must be a non-empty string'
   if (definition.description !== undefined && typeof definition.description !== 'string') {
-    return `${path}.description must be a string`
+    return '.description must be a string'
   }
   if (definition.parameters !== undefined && !isPlainObject(definition.parameters)) {
-    return `${path}.parameters must be an object (a JSON Schema)`
+    return '.parameters must be an object (a JSON Schema)'
   }
   if (definition.strict !== undefined && definition.strict !== null && typeof definition.strict !== 'boolean') {
-    return `${path}.strict must be a boolean`
+    return '.strict must be a boolean'
   }
   return undefined
 }

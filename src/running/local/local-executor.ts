@@ -5,6 +5,8 @@
 // database URL or HF token reaches a trainer.
 // Cancel sends SIGTERM, then SIGKILL after a grace period. A trainer that exits non-zero is
 // observed as failed, with the tail of its output as the message.
+// With warmTrainers > 0 a job starts on a standby trainer when one is ready (standby-trainers.ts):
+// the same process and environment, started ahead of time, handed the spec and token over IPC.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -14,6 +16,9 @@ import type { ExecutionObservation, Executor, LaunchRequest } from '../executor/
 import { gib, likelyOutOfMemory } from './out-of-memory.ts'
 import { lastMeaningfulLine } from './trainer-output.ts'
 import { trainerChildEnv } from './trainer-child-env.ts'
+import { sharedTrainerThreads } from './trainer-threads.ts'
+import { cpuBudget } from '../../trainer/backend/cpu-budget.ts'
+import { StandbyTrainers } from './standby-trainers.ts'
 
 export interface LocalExecutorOptions {
   /** argv of the trainer; the spec and token come through the environment. */
@@ -27,6 +32,8 @@ export interface LocalExecutorOptions {
   env?: Record<string, string>
   /** Which blob store the trainers use: with S3 the AWS SDK's settings pass to them (default fs). */
   blobStore?: 'fs' | 's3'
+  /** Standby trainers kept started ahead of their jobs (SKILLET_WARM_TRAINERS; default 0: every job starts its trainer). */
+  warmTrainers?: number
 }
 
 /** Bytes of a trainer's output kept for the error message. */
@@ -60,9 +67,29 @@ export class LocalExecutor implements Executor {
   readonly kind = 'local' as const
   private readonly trainers = new Map<string, Trainer>()
   private readonly options: Required<Omit<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>> & Pick<LocalExecutorOptions, 'cwd' | 'env' | 'blobStore'>
+  private readonly standbys: StandbyTrainers | null
 
   constructor(options: LocalExecutorOptions) {
-    this.options = { killGraceMs: 5000, ...options }
+    this.options = { killGraceMs: 5000, warmTrainers: 0, ...options }
+    this.standbys = this.options.warmTrainers > 0
+      ? new StandbyTrainers({ count: this.options.warmTrainers, command: this.options.command, cwd: this.options.cwd, log: this.options.log, killGraceMs: this.options.killGraceMs })
+      : null
+    this.standbys?.fill(this.trainerEnv())
+  }
+
+  /**
+   * A trainer's environment without its job: the allow-list of this server's, its share of the
+   * cores when several trainers may run (trainer-threads.ts), the executor's settings, this server's pid.
+   */
+  private trainerEnv(): Record<string, string> {
+    const threads = sharedTrainerThreads(process.env.SKILLET_TRAINER_THREADS, this.options.maxConcurrent, cpuBudget())
+    const share = threads === null ? {} : { SKILLET_TRAINER_THREADS: threads }
+    return trainerChildEnv(process.env, { blobStore: this.options.blobStore ?? 'fs', set: { ...share, ...this.options.env, SKILLET_PARENT_PID: String(process.pid) } })
+  }
+
+  /** The standby trainers' processes (empty without warm trainers). */
+  get standbyProcesses(): { pid: number | undefined; ready: boolean }[] {
+    return this.standbys?.processes ?? []
   }
 
   get capacity(): number {
@@ -78,21 +105,11 @@ export class LocalExecutor implements Executor {
     const existing = this.trainers.get(spec.jobId)
     if (existing && existing.exit === null) return
     if (this.running >= this.options.maxConcurrent) throw new Error(`local executor is full: ${this.options.maxConcurrent} trainer(s) already running`)
+    const env = this.trainerEnv()
+    const job = { [TRAINER_ENV.spec]: JSON.stringify(spec), [TRAINER_ENV.token]: token, [TRAINER_ENV.callbackUrl]: spec.callbackUrl }
+    const standby = this.standbys?.take(env, job) ?? null
     const [file, ...args] = this.options.command
-    const child = spawn(file, args, {
-      cwd: this.options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: trainerChildEnv(process.env, {
-        blobStore: this.options.blobStore ?? 'fs',
-        set: {
-          ...this.options.env,
-          [TRAINER_ENV.spec]: JSON.stringify(spec),
-          [TRAINER_ENV.token]: token,
-          [TRAINER_ENV.callbackUrl]: spec.callbackUrl,
-          SKILLET_PARENT_PID: String(process.pid),
-        },
-      }),
-    })
+    const child = standby ?? spawn(file, args, { cwd: this.options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...job } })
     const trainer: Trainer = { child, tail: '', exit: null, exited: Promise.resolve(), peakRssBytes: null }
     const keep = (chunk: Buffer) => {
       trainer.tail = (trainer.tail + chunk.toString('utf8')).slice(-TAIL_BYTES)
@@ -112,7 +129,7 @@ export class LocalExecutor implements Executor {
       })
     })
     this.trainers.set(spec.jobId, trainer)
-    this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, attempt: spec.attempt, pid: child.pid }, 'trainer started')
+    this.options.log.info({ jobId: spec.jobId, projectId: spec.projectId, attempt: spec.attempt, pid: child.pid, warm: standby !== null }, standby ? 'trainer started (standby)' : 'trainer started')
   }
 
   async cancel(jobId: string): Promise<void> {
@@ -152,6 +169,6 @@ export class LocalExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.trainers.keys()].map((id) => this.cancel(id)))
+    await Promise.all([...this.trainers.keys()].map((id) => this.cancel(id)).concat(this.standbys?.close() ?? []))
   }
 }

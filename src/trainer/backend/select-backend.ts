@@ -20,6 +20,7 @@ import { installWasmSharedCopies } from './wasm-shared-copies.ts'
 import { currentWebGpu, gpuFailure, registerWebGpu, unregisterWebGpu } from './webgpu.ts'
 import { cpuBudget } from './cpu-budget.ts'
 import { MAX_WASM_THREADS, registerThreadedWasm, wasmThreadCount } from './wasm-threads.ts'
+import { loadNativeMatMul, type NativeMatMul } from './native-matmul.ts'
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu']
@@ -40,9 +41,20 @@ export interface SelectedBackend {
   gpu: boolean
   /** The WebGPU adapter, for the webgpu backend. */
   adapter: AdapterReport | null
-  /** Threads the wasm backend computes with (1 elsewhere: the other backends manage their own). */
+  /**
+   * Threads the wasm backend computes with: onnxruntime's for its products where it computes them,
+   * else the wasm module's own (1 elsewhere: the other backends manage their own).
+   */
   threads: number
+  /** What computes the wasm backend's matrix products: onnxruntime (native) or xnnpack; null elsewhere. */
+  matmul: MatMulEngine | null
 }
+
+/** What computes the wasm backend's matrix products (native-matmul.ts). */
+export type MatMulEngine = 'onnxruntime' | 'xnnpack'
+/** SKILLET_TRAINER_MATMUL: an engine, or 'auto' (onnxruntime where it loads, else xnnpack). */
+export type MatMulSetting = MatMulEngine | 'auto'
+export const MATMUL_SETTINGS: readonly MatMulSetting[] = ['auto', 'onnxruntime', 'xnnpack']
 
 /** A thread count, or 'auto': the cores this process may use (cpu-budget.ts). */
 export type ThreadSetting = number | 'auto'
@@ -55,6 +67,8 @@ export interface SelectOptions {
    * backend in a process: a later, different count is not applied (the line says what runs).
    */
   threads?: ThreadSetting
+  /** The wasm backend's matmul engine (default 'auto'). */
+  matmul?: MatMulSetting
 }
 
 /** What a loader made ready: tfjs's name for it, and what it runs on. */
@@ -63,6 +77,9 @@ interface Loaded {
   adapter?: AdapterReport
   /** Why the wasm backend runs on fewer threads than asked for, if it does. */
   threadNote?: string
+  /** The wasm backend's matmul engine, and why it is not onnxruntime where 'auto' fell back to XNNPACK. */
+  matmul?: MatMulEngine
+  matmulNote?: string
 }
 
 const require = createRequire(import.meta.url)
@@ -87,26 +104,57 @@ async function loadTensorflow(): Promise<Loaded> {
   throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed')
 }
 
-async function loadWasm(threads: number): Promise<Loaded> {
+/**
+ * The native matmul for `threads` threads, loaded once per process (its thread pool lives as long
+ * as the process; a later, different count reuses the first). Throws where onnxruntime does not load.
+ */
+function nativeMatMul(threads: number): NativeMatMul {
+  if (nativeMatMulLoaded instanceof Error) throw nativeMatMulLoaded
+  try {
+    nativeMatMulLoaded ??= loadNativeMatMul(threads)
+  } catch (err) {
+    nativeMatMulLoaded = err as Error
+    throw err
+  }
+  return nativeMatMulLoaded
+}
+let nativeMatMulLoaded: NativeMatMul | Error | undefined
+const nativeThreadCount = () => (nativeMatMulLoaded instanceof Error || !nativeMatMulLoaded ? 1 : nativeMatMulLoaded.threads)
+
+async function loadWasm(threads: number, matmul: MatMulSetting): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
   // In Node the .wasm binaries are read from the package's dist folder. With more than one
   // thread, the threaded-SIMD binary is started by our own loader (wasm-threads.ts); tfjs's
   // would refuse in Node. The first initialisation in a process decides.
   const loaded: Loaded = { tfName: 'wasm' }
+  let native: NativeMatMul | null = null
+  if (matmul !== 'xnnpack') {
+    try {
+      native = nativeMatMul(threads)
+      loaded.matmul = 'onnxruntime'
+    } catch (err) {
+      if (matmul === 'onnxruntime') throw new Error(`SKILLET_TRAINER_MATMUL=onnxruntime but ${(err as Error).message}`)
+      loaded.matmulNote = `matrix products on XNNPACK (${(err as Error).message})`
+    }
+  }
+  // The wasm backend's own threads only ever help XNNPACK's products: with native ones, the
+  // single-threaded binary (no thread pool spinning beside onnxruntime's).
+  const wasmThreads = native ? 1 : threads
   if (tf.findBackend('wasm') === null || !wasmPathsSet) {
     const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))
     wasm.setWasmPaths(distDir + path.sep)
     wasmPathsSet = true
-    if (threads > 1) {
+    if (wasmThreads > 1) {
       try {
         // The callback runs during tf.setBackend, before selectBackend logs the note.
-        registerThreadedWasm(threads, (reason) => { loaded.threadNote = `one thread: ${reason}` })
+        registerThreadedWasm(wasmThreads, (reason) => { loaded.threadNote = `one thread: ${reason}` })
       } catch (err) {
         loaded.threadNote = `one thread: ${(err as Error).message}`
       }
     }
   }
-  installWasmBatchMatMul()
+  loaded.matmul ??= 'xnnpack'
+  installWasmBatchMatMul(native)
   installWasmSharedCopies()
   installWasmRowGather()
   installSegmentSum('wasm')
@@ -140,10 +188,10 @@ async function loadCpu(): Promise<Loaded> {
   return { tfName: 'cpu' }
 }
 
-const LOADERS: Record<BackendName, (auto: boolean, threads: number) => Promise<Loaded>> = {
+const LOADERS: Record<BackendName, (auto: boolean, threads: number, matmul: MatMulSetting) => Promise<Loaded>> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebGpu,
-  wasm: (_auto, threads) => loadWasm(threads),
+  wasm: (_auto, threads, matmul) => loadWasm(threads, matmul),
   cpu: loadCpu,
 }
 
@@ -161,13 +209,22 @@ export function notAGpuReason(name: BackendName, adapter: AdapterReport | null, 
 }
 
 /**
- * SKILLET_TRAINER_BACKEND (auto|tensorflow|webgpu|wasm|cpu), SKILLET_TRAINER_REQUIRE_GPU (1/true)
- * and SKILLET_TRAINER_THREADS (auto, or a count of at least 1: the wasm backend's threads).
+ * SKILLET_TRAINER_BACKEND (auto|tensorflow|webgpu|wasm|cpu), SKILLET_TRAINER_REQUIRE_GPU (1/true),
+ * SKILLET_TRAINER_THREADS (auto, or a count of at least 1: the wasm backend's threads) and
+ * SKILLET_TRAINER_MATMUL (auto|onnxruntime|xnnpack: what computes the wasm backend's matmuls).
  */
-export function backendSettingsFromEnv(env: Record<string, string | undefined>): { requested: BackendName | 'auto'; requireGpu: boolean; threads: ThreadSetting } {
+export function backendSettingsFromEnv(env: Record<string, string | undefined>): { requested: BackendName | 'auto'; requireGpu: boolean; threads: ThreadSetting; matmul: MatMulSetting } {
   const flag = (env.SKILLET_TRAINER_REQUIRE_GPU ?? '').toLowerCase()
   if (!['', '0', 'false', 'no', '1', 'true', 'yes'].includes(flag)) throw new Error(`SKILLET_TRAINER_REQUIRE_GPU must be true or false (got "${flag}")`)
-  return { requested: parseBackendName(env.SKILLET_TRAINER_BACKEND), requireGpu: ['1', 'true', 'yes'].includes(flag), threads: parseThreads(env.SKILLET_TRAINER_THREADS) }
+  return { requested: parseBackendName(env.SKILLET_TRAINER_BACKEND), requireGpu: ['1', 'true', 'yes'].includes(flag), threads: parseThreads(env.SKILLET_TRAINER_THREADS), matmul: parseMatMul(env.SKILLET_TRAINER_MATMUL) }
+}
+
+/** SKILLET_TRAINER_MATMUL: '', 'auto' or undefined mean onnxruntime where it loads. */
+export function parseMatMul(value: string | undefined): MatMulSetting {
+  const v = (value ?? '').trim().toLowerCase()
+  if (v === '') return 'auto'
+  if ((MATMUL_SETTINGS as readonly string[]).includes(v)) return v as MatMulSetting
+  throw new Error(`SKILLET_TRAINER_MATMUL must be one of ${MATMUL_SETTINGS.join(', ')} (got "${value}")`)
 }
 
 /** SKILLET_TRAINER_THREADS: '', 'auto' or undefined mean the cores this process may use. */
@@ -181,7 +238,7 @@ export function parseThreads(value: string | undefined): ThreadSetting {
 /** One line for a job event: the backend and, for webgpu, the adapter and its limits; for wasm, its threads. */
 export function describeBackend(selected: SelectedBackend): string {
   const on = selected.adapter ? ` on ${describeAdapter(selected.adapter)}` : selected.gpu ? ' on a CUDA GPU' : ' on the CPU'
-  const threads = selected.name === 'wasm' ? `, ${selected.threads} thread${selected.threads === 1 ? '' : 's'}` : ''
+  const threads = selected.name === 'wasm' ? `, ${selected.threads} thread${selected.threads === 1 ? '' : 's'}, matmul on ${selected.matmul}` : ''
   return `trainer backend: ${selected.name}${on}${threads} (${selected.detail})`
 }
 
@@ -216,7 +273,7 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
   const passedOver: string[] = []
   for (const name of candidates) {
     try {
-      const loaded = await LOADERS[name](auto, resolveThreads(options.threads ?? 'auto'))
+      const loaded = await LOADERS[name](auto, resolveThreads(options.threads ?? 'auto'), options.matmul ?? 'auto')
       if (!(await tf.setBackend(loaded.tfName))) throw new Error(`tf.setBackend('${loaded.tfName}') returned false`)
       await tf.ready()
       const adapter = loaded.adapter ?? null
@@ -230,10 +287,11 @@ export async function selectBackend(requested: BackendName | 'auto' = 'auto', lo
       // Sync reads crash in Node on webgpu: make the crash say so (forbid-sync-reads.ts).
       if (name === 'webgpu') liftSyncReadBan ??= forbidSyncReads()
       else if (liftSyncReadBan) { liftSyncReadBan(); liftSyncReadBan = null }
-      const threads = name === 'wasm' ? wasmThreadCount() : 1
-      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail: auto ? 'chosen automatically' : 'requested', passedOver, gpu: notGpu === null, adapter, threads }
+      const threads = name === 'wasm' ? (loaded.matmul === 'onnxruntime' ? nativeThreadCount() : wasmThreadCount()) : 1
+      const selected: SelectedBackend = { name, tfName: loaded.tfName, detail: auto ? 'chosen automatically' : 'requested', passedOver, gpu: notGpu === null, adapter, threads, matmul: loaded.matmul ?? null }
       log(describeBackend(selected))
       if (loaded.threadNote) log(`wasm backend on ${loaded.threadNote}`)
+      if (loaded.matmulNote) log(`wasm backend: ${loaded.matmulNote}`)
       const hint = gpuHint(selected)
       if (hint) log(hint)
       return selected

@@ -13,8 +13,13 @@
 // individual call is then a plain 2-D product, which the stock code sends to XNNPACK. A thin
 // xᵀ·dy result (LoRA's weight gradient) is computed transposed, so XNNPACK does not repack
 // the big dy (see step 0 below).
+//
+// With native matmul (native-matmul.ts: onnxruntime's MLAS, installed by the backend loader when
+// onnxruntime-node loads), every product goes there instead, transpose flags and batch included,
+// on views of the heap: XNNPACK then computes no matmul at all.
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
+import type { NativeMatMul, Shape3 } from './native-matmul.ts'
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (they are not in its public types). */
 interface WasmBackendInternals {
@@ -121,6 +126,7 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) {
     throw new Error(`BatchMatMul: unsupported broadcast ${a.shape} × ${b.shape}`)
   }
+  if (native) return nativeBatchMatMul(backend, native, { a, b, transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape })
 
   // 0. XNNPACK copies the right operand into its packed layout on every call with a new tensor
   //    (it caches the packing only per tensor, which pays off for weights). For a thin result
@@ -178,11 +184,56 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   return out
 }
 
+interface Product {
+  a: TensorInfo
+  b: TensorInfo
+  transposeA: boolean
+  transposeB: boolean
+  batchA: number
+  batchB: number
+  m: number
+  k: number
+  n: number
+  outBatchShape: number[]
+}
+
+/** The product on native code, reading and writing the heap in place (native-matmul.ts). */
+function nativeBatchMatMul(backend: WasmBackendInternals, matmul: NativeMatMul, p: Product): TensorInfo {
+  const { m, k, n, batchA, batchB } = p
+  const batch = Math.max(batchA, batchB)
+  const out = backend.makeOutput([...p.outBatchShape, m, n], 'float32')
+  if (batch * m * n === 0) return out
+  // Read HEAPF32 after makeOutput: an allocation may grow (and replace) the heap buffer.
+  const heap = backend.wasm.HEAPF32
+  const view = (t: TensorInfo, size: number) => heap.subarray(offsetOf(backend, t) >>> 2, (offsetOf(backend, t) >>> 2) + size)
+  const outView = view(out, batch * m * n)
+  if (k === 0) {
+    outView.fill(0)
+    return out
+  }
+  // op(a) is [m, k]; as stored it is [k, m] under transposeA. Likewise b.
+  let aShape: Shape3 = p.transposeA ? [batchA, k, m] : [batchA, m, k]
+  const bShape: Shape3 = p.transposeB ? [batchB, n, k] : [batchB, k, n]
+  let outShape: Shape3 = [batch, m, n]
+  // A batched plain `a` against one `b` is one taller product: [batch·m, k] · [k, n].
+  if (batchB === 1 && batchA > 1 && !p.transposeA) {
+    aShape = [1, batchA * m, k]
+    outShape = [1, batchA * m, n]
+  }
+  matmul.matMul(view(p.a, batchA * m * k), aShape, view(p.b, batchB * k * n), bShape, p.transposeA, p.transposeB, outView, outShape)
+  return out
+}
+
+/** The native matmul the kernel uses, or null for XNNPACK (set by installWasmBatchMatMul). */
+let native: NativeMatMul | null = null
+
 /**
- * Installs the kernel on the wasm backend (idempotent). Call after the wasm backend is
+ * Installs the kernel on the wasm backend (idempotent). With `nativeMatMul`, every product runs
+ * there; without, on XNNPACK. Call after the wasm backend is
  * registered; the replacement is process-wide, like every tfjs kernel registration.
  */
-export function installWasmBatchMatMul(): void {
+export function installWasmBatchMatMul(nativeMatMul: NativeMatMul | null = null): void {
+  native = nativeMatMul
   const config: KernelConfig = { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as KernelConfig['kernelFunc'] }
   if (tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc === config.kernelFunc) return
   tf.unregisterKernel('BatchMatMul', 'wasm')

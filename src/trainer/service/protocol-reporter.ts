@@ -3,9 +3,12 @@
 // so reports queue and are sent in order in the background; `flush()` waits for them and throws
 // the first report that failed for good. Every report carries an idempotency key that is stable
 // across retries and attempts (metrics and checkpoints by step, events by key), so a resumed
-// attempt that repeats a step never duplicates anything.
+// attempt that repeats a step never duplicates anything. Events reported one after the other,
+// with no other report between them, go in one request (up to MAX_EVENTS_PER_REQUEST): the five
+// before a job's first step were five round trips ahead of its first metrics.
 import { createHash } from 'node:crypto'
 import type { TrainerClient } from './trainer-client.ts'
+import type { ReportedEvent } from '../../protocol/trainer-reports.ts'
 import type { CheckpointInfo, EvalMetrics, EventLevel, Reporter, StepMetrics } from '../train/reporter.ts'
 
 export interface RunPlan {
@@ -20,6 +23,9 @@ const SPEED_AFTER_STEPS = 4
 
 type MetricsReport = Parameters<TrainerClient['metrics']>[0]
 
+/** The API's limit (EventsReportSchema). */
+const MAX_EVENTS_PER_REQUEST = 100
+
 /** An event's key when the caller gives none: its text, so the same message is recorded once. */
 const keyOf = (level: EventLevel, message: string) => `trainer:${createHash('sha256').update(`${level}\n${message}`).digest('hex').slice(0, 24)}`
 
@@ -31,6 +37,8 @@ export class ProtocolReporter implements Reporter {
   private failure: Error | null = null
   /** The latest step's report, held back until we know whether validation metrics join it. */
   private pending: MetricsReport | null = null
+  /** Events queued as the last report and not yet sent: later events join them. */
+  private openBatch: ReportedEvent[] | null = null
   /** This attempt's timing, leaving out its first step (backend warm-up, kernel compilation). */
   private stepsThisAttempt = 0
   private timed = { steps: 0, ms: 0, tokens: 0 }
@@ -42,6 +50,7 @@ export class ProtocolReporter implements Reporter {
   }
 
   private send(report: () => Promise<unknown>): void {
+    this.openBatch = null
     this.queue = this.queue.then(async () => {
       if (this.failure) return
       try {
@@ -119,7 +128,17 @@ export class ProtocolReporter implements Reporter {
 
   /** An event with an explicit idempotency key (stable across attempts unless it names one). */
   event(key: string, message: string, opts: { level?: EventLevel; data?: Record<string, unknown> } = {}): void {
-    this.send(() => this.client.events([{ idempotency_key: key, message, level: opts.level ?? 'info', ...(opts.data ? { data: opts.data } : {}) }]))
+    const event: ReportedEvent = { idempotency_key: key, message, level: opts.level ?? 'info', ...(opts.data ? { data: opts.data } : {}) }
+    if (this.openBatch && this.openBatch.length < MAX_EVENTS_PER_REQUEST) {
+      this.openBatch.push(event)
+      return
+    }
+    const batch = [event]
+    this.send(() => {
+      if (this.openBatch === batch) this.openBatch = null
+      return this.client.events(batch)
+    })
+    this.openBatch = batch
   }
 
   /** This attempt's steady-state speed (its first step left out), or null before a timed step. */

@@ -221,10 +221,10 @@ function checkpointAnswerEval(spec: TrainerJobSpec, model: LoadedModel, tokenize
  * steady-state speed, and the rest of the process's life (start, model load, warm-up, exports) as
  * overhead. Only an attempt that trained the whole run (not a resumed one) says how long a run takes.
  */
-function measuredSpeed(reporter: ProtocolReporter, backend: SelectedBackend, trainedTokens: number, wholeRun: boolean) {
+function measuredSpeed(reporter: ProtocolReporter, backend: SelectedBackend, trainedTokens: number, wholeRun: boolean, jobArrived: number) {
   const tokensPerSecond = reporter.tokensPerSecond
   if (!wholeRun || tokensPerSecond === null) return {}
-  return { speed: { backend: backend.name, tokens_per_second: tokensPerSecond, overhead_seconds: Math.max(0, process.uptime() - trainedTokens / tokensPerSecond) } }
+  return { speed: { backend: backend.name, tokens_per_second: tokensPerSecond, overhead_seconds: Math.max(0, process.uptime() - jobArrived - trainedTokens / tokensPerSecond) } }
 }
 
 /** The artifact name of a succeeded job's reproducibility record. */
@@ -314,7 +314,7 @@ const evaluationOf = (result: TrainResult, forgetting: ForgettingResult): Report
   forgetting,
 })
 
-async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
+async function train(config: TrainerConfig, client: TrainerClient, stop: StopSignal, log: (line: string) => void, jobArrived: number): Promise<JobOutcome> {
   const { spec } = config
   const state = await client.heartbeat() // first: startup time counts against the heartbeat timeout
   stop.fromJobState(state.stop)
@@ -325,7 +325,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
   }
 
   const backendLines: string[] = []
-  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads })
+  const backend = await selectBackend(config.backend.requested, (line) => backendLines.push(line), { requireGpu: config.backend.requireGpu, threads: config.backend.threads, matmul: config.backend.matmul })
   backendLines.forEach(log)
   const blobs = createBlobStore(config.blobStore)
   const model = await loadBaseModel(config, blobs)
@@ -445,7 +445,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     reporter.event('run-record', `Recorded how the model was made in ${RUN_RECORD_NAME}: base model, data and tokenizer hashes, resolved settings, seed, backend`,
       { data: { name: RUN_RECORD_NAME, backend: record.trainer.backend, git_commit: record.skillet.git_commit } })
     await reporter.flush()
-    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting), ...measuredSpeed(reporter, backend, trainedTokens, state.latest_checkpoint === null) })
+    await client.status({ status: 'succeeded', trained_tokens: trainedTokens, artifacts, evaluation: evaluationOf(result, forgetting), ...measuredSpeed(reporter, backend, trainedTokens, state.latest_checkpoint === null, jobArrived) })
     return { kind: 'succeeded' }
   } finally {
     trainer.dispose()
@@ -457,11 +457,12 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
  * Runs the attempt; never throws for a job-level failure (it is reported, and returned as
  * 'failed'), only when even the report cannot be made.
  */
-export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line: string) => void): Promise<JobOutcome> {
+/** `jobArrived`: the process's uptime when the job reached it (a standby trainer's wait is not the job's overhead); 0 for a process started for the job. */
+export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line: string) => void, jobArrived = 0): Promise<JobOutcome> {
   const client = new TrainerClient({ callbackUrl: config.callbackUrl, jobId: config.spec.jobId, token: config.token })
   const heartbeat = startHeartbeat(client, stop, config.heartbeatSeconds, log)
   try {
-    return await train(config, client, stop, log)
+    return await train(config, client, stop, log, jobArrived)
   } catch (err) {
     if (err instanceof TrainerProtocolError && err.shouldStop) return { kind: 'stopped', why: err.message }
     const failure =

@@ -11,7 +11,7 @@ import { GGUF_FILE_TYPES } from '../../protocol/training-settings.ts'
 import { TrainerJobSpecSchema, type TrainerJobSpec } from '../../protocol/trainer-job-spec.ts'
 import { blobStoreConfigFor, type BlobStoreConfig } from '../../storage/index.ts'
 import { readBlobStoreSettings } from '../../config/index.ts'
-import { type BackendName, backendSettingsFromEnv, type ThreadSetting } from '../backend/select-backend.ts'
+import { type BackendName, backendSettingsFromEnv, type MatMulSetting, type ThreadSetting } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
 
 export interface TrainerConfig {
@@ -20,8 +20,11 @@ export interface TrainerConfig {
   /** Base URL of the internal trainer endpoints (SKILLET_CALLBACK_URL, else the spec's). */
   callbackUrl: string
   blobStore: BlobStoreConfig
-  /** threads: SKILLET_TRAINER_THREADS, the wasm backend's thread count ('auto': the cores the process may use). */
-  backend: { requested: BackendName | 'auto'; requireGpu: boolean; threads: ThreadSetting }
+  /**
+   * threads: SKILLET_TRAINER_THREADS, the wasm backend's thread count ('auto': the cores the process may use);
+   * matmul: SKILLET_TRAINER_MATMUL, what computes its matrix products.
+   */
+  backend: { requested: BackendName | 'auto'; requireGpu: boolean; threads: ThreadSetting; matmul: MatMulSetting }
   /** Scratch space: a blob-store model's local copy, the exports before upload. */
   workDir: string
   heartbeatSeconds: number
@@ -95,7 +98,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
   if (!token) problems.push('SKILLET_JOB_TOKEN is not set')
   const callbackUrl = env.SKILLET_CALLBACK_URL?.trim() || spec?.callbackUrl || ''
   if (callbackUrl && !/^https?:\/\//.test(callbackUrl)) problems.push(`SKILLET_CALLBACK_URL must be an http(s) URL`)
-  let backend: TrainerConfig['backend'] = { requested: 'auto', requireGpu: false, threads: 'auto' }
+  let backend: TrainerConfig['backend'] = { requested: 'auto', requireGpu: false, threads: 'auto', matmul: 'auto' }
   try {
     backend = backendSettingsFromEnv(env)
   } catch (err) {
@@ -114,4 +117,18 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
   }
   if (problems.length > 0 || !spec) throw new TrainerConfigError(problems)
   return { spec, ...config }
+}
+
+/**
+ * What a standby trainer (standby.ts) reads before its job: the backend settings (null when they
+ * are bad: loadTrainerConfig reports that once the job is there) and the server that launched it.
+ */
+export function loadStandbySettings(env: Env = process.env): { backend: TrainerConfig['backend'] | null; parentPid: number | null } {
+  let backend: TrainerConfig['backend'] | null = null
+  try {
+    backend = backendSettingsFromEnv(env)
+  } catch {
+    // Reported with the job.
+  }
+  return { backend, parentPid: positiveInt(env, 'SKILLET_PARENT_PID', 0, [], 0) || null }
 }

@@ -7,17 +7,8 @@ import t from 'tap'
 import { LocalExecutor } from '../../../src/running/local/local-executor.ts'
 import { trainerChildEnv } from '../../../src/running/local/trainer-child-env.ts'
 import type { LaunchRequest } from '../../../src/running/executor/executor.ts'
+import { SERVER_SECRETS } from '../../helpers/server-secrets.ts'
 import { tmpDir } from '../../helpers/test-app.ts'
-
-const SERVER_SECRETS = {
-  SKILLET_API_KEY: 'sk-adminadminadminadminadmin',
-  DATABASE_URL: 'postgres://u:pw@db/skillet',
-  SKILLET_HF_TOKEN: 'hf_secret',
-  HF_TOKEN: 'hf_secret2',
-  SKILLET_METRICS_TOKEN: 'metrics-token-0123456789',
-  AWS_SECRET_ACCESS_KEY: 'aws-secret',
-  AWS_ACCESS_KEY_ID: 'AKIA',
-}
 
 t.test('trainerChildEnv: allow-list, job settings win, AWS only with S3', async (t) => {
   const inherited = { ...SERVER_SECRETS, PATH: '/bin', HOME: '/home/x', SKILLET_TRAINER_BACKEND: 'wasm', VK_ICD_FILENAMES: '/icd.json', RANDOM_THING: 'x' }

@@ -1,17 +1,19 @@
 // Child process for wasm-threads.test.ts: trains a small Llama (LoRA, then full) on the wasm
-// backend with the thread count given by SKILLET_TRAINER_THREADS (read as the trainer reads it),
-// and prints one JSON line: the threads the backend reports, each step's loss, and the trained
-// weights. Shapes are large enough that XNNPACK splits every product across the pool.
+// backend with the thread count and matmul engine given by SKILLET_TRAINER_THREADS and
+// SKILLET_TRAINER_MATMUL (read as the trainer reads them), and prints one JSON line: the threads
+// and engine the backend reports, each step's loss, and the trained weights. Shapes are large
+// enough that XNNPACK and onnxruntime split every product across their pools.
 import * as tf from '@tensorflow/tfjs-core'
 import { backendSettingsFromEnv, selectBackend } from '../../../src/trainer/backend/select-backend.ts'
 import { TRAIN_DEFAULTS, Trainer } from '../../../src/trainer/train/trainer.ts'
 import { batchOf, randomWeights, tinyConfig } from '../model-fixture.ts'
 
-const selected = await selectBackend('wasm', () => {}, { threads: backendSettingsFromEnv(process.env).threads })
+const settings = backendSettingsFromEnv(process.env)
+const selected = await selectBackend('wasm', () => {}, { threads: settings.threads, matmul: settings.matmul })
 const config = tinyConfig('llama', { hiddenSize: 128, numHeads: 4, numKvHeads: 2, intermediateSize: 256, vocabSize: 96 })
 const rows = Array.from({ length: 4 }, (_, b) => Array.from({ length: 48 }, (_, i) => (b * 13 + i * 5) % 96))
 const batch = batchOf(rows)
-const out: Record<string, unknown> = { threads: selected.threads }
+const out: Record<string, unknown> = { threads: selected.threads, matmul: selected.matmul }
 for (const method of ['lora', 'full'] as const) {
   const losses: number[] = []
   const trainer = new Trainer({

@@ -1,0 +1,89 @@
+// Batched matrix products on native code: onnxruntime's CPU kernels (MLAS, with AVX2/AVX-512 FMA
+// and its own thread pool), called synchronously on Float32Array views — the wasm backend's
+// BatchMatMul kernel (wasm-batch-matmul.ts) points them at its heap, so nothing is copied:
+// onnxruntime reads both operands where they lie and writes the product into the output tensor.
+//
+// Why: wasm SIMD is 4 lanes wide without fused multiply-add, which caps XNNPACK at roughly
+// 8 FLOPs per cycle per core — below what PyTorch's OpenBLAS reaches on one core of the same
+// machine. MLAS measured 50–117 GFLOP/s on the bench's shapes on 2 cores, against XNNPACK's 22.
+//
+// onnxruntime-node (the npm package, with prebuilt binaries for linux/macOS/windows x64 and arm64)
+// is an optional dependency: where it does not load, the kernel keeps XNNPACK. Its JS API runs a
+// session asynchronously (setImmediate around the native call); a tfjs kernel must return its
+// result, so this calls the native binding's run directly — the same call, without the deferral.
+import { createRequire } from 'node:module'
+import { fusedMatMulModel } from './onnx-matmul-model.ts'
+
+/** [batch, rows, cols] of one operand as it lies in memory (before its transpose flag). */
+export type Shape3 = [number, number, number]
+
+export interface NativeMatMul {
+  /** Threads of onnxruntime's intra-op pool. */
+  readonly threads: number
+  /** onnxruntime's version, for the log line. */
+  readonly version: string
+  /**
+   * out[b] = op(a[b or 0]) · op(b[b or 0]): a batch of 1 on either side broadcasts. `out` holds
+   * [batch, m, n] floats; the views may share one buffer (the wasm heap) but must not overlap.
+   */
+  matMul(a: Float32Array, aShape: Shape3, b: Float32Array, bShape: Shape3, transposeA: boolean, transposeB: boolean, out: Float32Array, outShape: Shape3): void
+}
+
+/** The parts of onnxruntime-node this uses: its native binding and onnxruntime-common's Tensor. */
+interface OrtTensor { readonly dims: readonly number[] }
+interface OrtSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor>, options: object): unknown
+}
+interface OrtModules {
+  binding: { InferenceSession: new () => OrtSession }
+  initOrt(): void
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor
+  version: string
+}
+
+const require = createRequire(import.meta.url)
+
+function loadOrt(): OrtModules {
+  let main: { Tensor: OrtModules['Tensor']; env: { versions: { node?: string; common?: string } } }
+  try {
+    main = require('onnxruntime-node')
+  } catch (err) {
+    throw new Error(`onnxruntime-node does not load (${(err as Error).message.split('\n')[0]})`)
+  }
+  const { binding, initOrt } = require('onnxruntime-node/dist/binding.js') as Pick<OrtModules, 'binding' | 'initOrt'>
+  const version = main.env.versions.node ?? main.env.versions.common ?? 'unknown'
+  return { binding, initOrt, Tensor: main.Tensor, version }
+}
+
+/**
+ * Loads onnxruntime and prepares its four sessions (one per pair of transpose flags), each on
+ * `threads` threads. Throws, saying why, where onnxruntime-node is not installed or does not load.
+ */
+export function loadNativeMatMul(threads: number): NativeMatMul {
+  const ort = loadOrt()
+  ort.initOrt()
+  const options = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // One node: nothing to optimise, and a session loads faster without the passes.
+    graphOptimizationLevel: 'disabled',
+  }
+  const sessions = [false, true].map((ta) => [false, true].map((tb) => {
+    const session = new ort.binding.InferenceSession()
+    const model = fusedMatMulModel(ta, tb)
+    session.loadModel(model.buffer, model.byteOffset, model.byteLength, options)
+    return session
+  }))
+  const runOptions = {}
+  return {
+    threads,
+    version: ort.version,
+    matMul(a, aShape, b, bShape, transposeA, transposeB, out, outShape) {
+      const feeds = { A: new ort.Tensor('float32', a, aShape), B: new ort.Tensor('float32', b, bShape) }
+      // A tensor in `fetches` is a preallocated output: onnxruntime writes the product into it.
+      sessions[Number(transposeA)][Number(transposeB)].run(feeds, { Y: new ort.Tensor('float32', out, outShape) }, runOptions)
+    },
+  }
+}
