@@ -83,7 +83,7 @@ export class LocalExecutor implements Executor {
    */
   private trainerEnv(): Record<string, string> {
     const threads = sharedTrainerThreads(process.env.SKILLET_TRAINER_THREADS, this.options.maxConcurrent, cpuBudget())
-    const share = threads === null ? {} : { SKILLET_TRAINER_THREADS: threads }
+    const share: Record<string, string> = threads === null ? {} : { SKILLET_TRAINER_THREADS: threads }
     return trainerChildEnv(process.env, { blobStore: this.options.blobStore ?? 'fs', set: { ...share, ...this.options.env, SKILLET_PARENT_PID: String(process.pid) } })
   }
 
