@@ -69,6 +69,11 @@ export function loadNativeMatMul(threads: number): NativeMatMul {
     executionMode: 'sequential',
     // One node: nothing to optimise, and a session loads faster without the passes.
     graphOptimizationLevel: 'disabled',
+    // The pool's threads sleep between products instead of spinning for the next one: a trainer
+    // runs element-wise work between products, and on a virtual machine spinning vCPUs are
+    // descheduled by the hypervisor (measured on the 2-vCPU development VM: a LoRA step of the
+    // bench took 941 ms with spinning, 613 ms without).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   }
   const sessions = [false, true].map((ta) => [false, true].map((tb) => {
     const session = new ort.binding.InferenceSession()
