@@ -4,6 +4,7 @@ import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
 import { parseBackendName, parseMatMul, selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { scatterAddRows } from '../../src/trainer/backend/segment-sum.ts'
+import { runsOnOneThread } from '../../src/trainer/backend/native-matmul.ts'
 import { Random } from '../../src/trainer/model/random.ts'
 
 t.test('auto picks the first backend that loads and says why', async (t) => {
@@ -39,6 +40,8 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
   ['2-D a, batched b', [5, 7], [4, 7, 3], false, false],
   ['batched a, 2-D b, transpose a', [4, 7, 5], [7, 3], true, false],
   ['batched, both transposed', [3, 7, 5], [3, 4, 7], true, true],
+  ['large enough to split across threads, batched a, 2-D b', [2, 160, 128], [128, 256], false, false],
+  ['large enough to split across threads, transpose b', [160, 256], [300, 256], false, true],
   ['inner dimension 0', [3, 0], [0, 4], false, false],
   ['no rows', [0, 5], [5, 4], false, false],
 ]
@@ -65,6 +68,14 @@ for (const matmul of ['xnnpack', 'onnxruntime'] as const) {
     t.equal(tf.memory().numTensors, 0, 'no tensors leaked by the kernel')
   })
 }
+
+t.test('onnxruntime: which products run on one thread', async (t) => {
+  t.ok(runsOnOneThread(1024, 8, 256), "LoRA's up-projection: a side of rank 8")
+  t.ok(runsOnOneThread(256, 1024, 8), "LoRA's weight gradient")
+  t.ok(runsOnOneThread(128, 64, 128), "an attention head's scores: 1M multiply-adds")
+  t.notOk(runsOnOneThread(1024, 256, 256), 'a projection of 1024 tokens: split')
+  t.notOk(runsOnOneThread(4096, 64, 64), "RoPE's swap over 4096 rows: split")
+})
 
 t.test('SKILLET_TRAINER_MATMUL', async (t) => {
   t.equal(parseMatMul(undefined), 'auto')

@@ -57,35 +57,55 @@ function loadOrt(): OrtModules {
 }
 
 /**
- * Loads onnxruntime and prepares its four sessions (one per pair of transpose flags), each on
- * `threads` threads. Throws, saying why, where onnxruntime-node is not installed or does not load.
+ * A product too small to split: one with a side of at most SMALL_SIDE (LoRA's rank: [tokens, r]
+ * · [r, out], xᵀ·g, …) or under SMALL_MACS multiply-adds per matrix (attention's per-head
+ * products). Split across threads they ran slower than on one — [1024, 8]·[8, 256] 1.35 ms on
+ * 2 threads against 0.6 ms on 1 — as the work per thread is shorter than waking and joining it.
+ */
+const SMALL_SIDE = 16
+const SMALL_MACS = 1 << 22
+export function runsOnOneThread(m: number, k: number, n: number): boolean {
+  return Math.min(m, k, n) <= SMALL_SIDE || m * k * n < SMALL_MACS
+}
+
+/**
+ * Loads onnxruntime and prepares its sessions: one per pair of transpose flags on `threads`
+ * threads, and (with more than one) the same on one thread for small products (runsOnOneThread).
+ * Throws, saying why, where onnxruntime-node is not installed or does not load.
  */
 export function loadNativeMatMul(threads: number): NativeMatMul {
   const ort = loadOrt()
   ort.initOrt()
-  const options = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // One node: nothing to optimise, and a session loads faster without the passes.
-    graphOptimizationLevel: 'disabled',
-    // The pool's threads sleep between products instead of spinning for the next one: a trainer
-    // runs element-wise work between products, and on a virtual machine spinning vCPUs are
-    // descheduled by the hypervisor (measured on the 2-vCPU development VM: a LoRA step of the
-    // bench took 941 ms with spinning, 613 ms without).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  const sessionsOn = (poolThreads: number) => {
+    const options = {
+      intraOpNumThreads: poolThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // One node: nothing to optimise, and a session loads faster without the passes.
+      graphOptimizationLevel: 'disabled',
+      // The pool's threads sleep between products instead of spinning for the next one: a trainer
+      // runs element-wise work between products, and on a virtual machine spinning vCPUs are
+      // descheduled by the hypervisor (measured on the 2-vCPU development VM: a LoRA step of the
+      // bench took 941 ms with spinning, 613 ms without).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    }
+    return [false, true].map((ta) => [false, true].map((tb) => {
+      const session = new ort.binding.InferenceSession()
+      const model = fusedMatMulModel(ta, tb)
+      session.loadModel(model.buffer, model.byteOffset, model.byteLength, options)
+      return session
+    }))
   }
-  const sessions = [false, true].map((ta) => [false, true].map((tb) => {
-    const session = new ort.binding.InferenceSession()
-    const model = fusedMatMulModel(ta, tb)
-    session.loadModel(model.buffer, model.byteOffset, model.byteLength, options)
-    return session
-  }))
+  const parallel = sessionsOn(threads)
+  const single = threads > 1 ? sessionsOn(1) : parallel
   const runOptions = {}
   return {
     threads,
     version: ort.version,
     matMul(a, aShape, b, bShape, transposeA, transposeB, out, outShape) {
+      const [, m, n] = outShape
+      const k = transposeA ? aShape[1] : aShape[2]
+      const sessions = runsOnOneThread(m, k, n) ? single : parallel
       const feeds = { A: new ort.Tensor('float32', a, aShape), B: new ort.Tensor('float32', b, bShape) }
       // A tensor in `fetches` is a preallocated output: onnxruntime writes the product into it.
       sessions[Number(transposeA)][Number(transposeB)].run(feeds, { Y: new ort.Tensor('float32', out, outShape) }, runOptions)
