@@ -63,7 +63,10 @@ for (const matmul of ['xnnpack', 'onnxruntime'] as const) {
       t.same(wasm.shape, cpu.shape, `${name}: shape ${cpu.shape}`)
       let worst = 0
       for (let i = 0; i < cpu.data.length; i++) worst = Math.max(worst, Math.abs(cpu.data[i] - wasm.data[i]))
-      t.ok(worst < 1e-5, `${name}: max |Δ| ${worst.toExponential(2)}`)
+      // Float rounding grows with the inner dimension (sums of k products in another order).
+      const k = ta ? aShape.at(-2)! : aShape.at(-1)!
+      const tolerance = Math.max(1e-5, 1e-7 * k)
+      t.ok(worst < tolerance, `${name}: max |Δ| ${worst.toExponential(2)} < ${tolerance.toExponential(1)}`)
     }
     t.equal(tf.memory().numTensors, 0, 'no tensors leaked by the kernel')
   })
