@@ -8,7 +8,8 @@
 // machine. MLAS measured 50–117 GFLOP/s on the bench's shapes on 2 cores, against XNNPACK's 22.
 //
 // onnxruntime-node (the npm package, with prebuilt binaries for linux/macOS/windows x64 and arm64)
-// is an optional dependency: where it does not load, the kernel keeps XNNPACK. Its JS API runs a
+// is a dependency, but the trainer does without: where it is missing or does not load, the
+// kernel keeps XNNPACK. Its JS API runs a
 // session asynchronously (setImmediate around the native call); a tfjs kernel must return its
 // result, so this calls the native binding's run directly — the same call, without the deferral.
 import { createRequire } from 'node:module'
