@@ -126,6 +126,14 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) {
     throw new Error(`BatchMatMul: unsupported broadcast ${a.shape} × ${b.shape}`)
   }
+  // An empty inner dimension: every entry is an empty sum. XNNPACK refuses such a product and
+  // would leave the output as the heap had it.
+  if (k === 0) {
+    const out = backend.makeOutput([...outBatchShape, m, n], 'float32')
+    const start = offsetOf(backend, out) >>> 2
+    backend.wasm.HEAPF32.fill(0, start, start + batch * m * n)
+    return out
+  }
   if (native) return nativeBatchMatMul(backend, native, { a, b, transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape })
 
   // 0. XNNPACK copies the right operand into its packed layout on every call with a new tensor
@@ -207,10 +215,6 @@ function nativeBatchMatMul(backend: WasmBackendInternals, matmul: NativeMatMul, 
   const heap = backend.wasm.HEAPF32
   const view = (t: TensorInfo, size: number) => heap.subarray(offsetOf(backend, t) >>> 2, (offsetOf(backend, t) >>> 2) + size)
   const outView = view(out, batch * m * n)
-  if (k === 0) {
-    outView.fill(0)
-    return out
-  }
   // op(a) is [m, k]; as stored it is [k, m] under transposeA. Likewise b.
   let aShape: Shape3 = p.transposeA ? [batchA, k, m] : [batchA, m, k]
   const bShape: Shape3 = p.transposeB ? [batchB, n, k] : [batchB, k, n]
