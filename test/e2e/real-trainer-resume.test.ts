@@ -10,21 +10,9 @@ import { randomBase62 } from '../../src/lib/ids.ts'
 import { allEvents, uploadDataset, waitForJob } from '../helpers/jobs-test-app.ts'
 import { freePort, spawnApi, waitHealthy } from '../helpers/server-process.ts'
 import { tmpDir } from '../helpers/test-app.ts'
+import { childrenOf } from '../helpers/processes.ts'
 
 const KEY = `sk-${randomBase62(40)}`
-
-/** Pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      return ppid === pid ? [Number(d)] : []
-    } catch {
-      return [] // exited meanwhile
-    }
-  })
-}
 
 const word = (i: number) => `item${i}`
 
@@ -71,9 +59,11 @@ t.test('the trainer is killed mid-job and the retried attempt resumes from its c
     await new Promise((r) => setTimeout(r, 50))
   }
 
-  // The server first, so that nobody sees the trainer die; then the trainer, before it notices.
+  // The server first, so that nobody sees the trainer die; then the trainer, before it notices —
+  // and the standby trainer started to replace the one the job took (SKILLET_WARM_TRAINERS), if
+  // it is up yet.
   const trainers = childrenOf(api.pid!)
-  t.equal(trainers.length, 1, 'one trainer process runs under the API')
+  t.ok(trainers.length >= 1 && trainers.length <= 2, `the job's trainer (and at most a standby) run under the API: ${trainers.length}`)
   api.kill('SIGKILL')
   for (const pid of trainers) process.kill(pid, 'SIGKILL')
   await new Promise((r) => api.once('exit', r))
