@@ -4,9 +4,10 @@
 //        [--method lora|full|dpo] [--epochs N|auto] [--batch-size N|auto] [--lr X | --lr-multiplier X|auto]
 //        [--rank 8] [--alpha 16] [--dropout 0.05] [--target-modules q_proj,v_proj] [--beta 0.1]
 //        [--max-length N] [--grad-accum N] [--seed 42] [--backend auto|tensorflow|webgpu|wasm|cpu] [--require-gpu]
-//        [--checkpoint-every N] [--gguf F16|F32|Q8_0|Q4_0|Q4_K_M[,…]]
+//        [--checkpoint-every N] [--gguf F16|F32|Q8_0|Q4_0|Q4_K_M[,…]] [--gradient-checkpointing auto|on|off]
 //
-// --backend and --require-gpu default to SKILLET_TRAINER_BACKEND and SKILLET_TRAINER_REQUIRE_GPU;
+// --backend, --require-gpu and --gradient-checkpointing default to SKILLET_TRAINER_BACKEND,
+// SKILLET_TRAINER_REQUIRE_GPU and SKILLET_TRAINER_GRADIENT_CHECKPOINTING;
 // the wasm backend's threads come from SKILLET_TRAINER_THREADS (default: the cores it may use).
 //
 // Data is OpenAI fine-tuning JSONL: {"messages": [...]}, {"prompt", "completion"} or, for dpo,
@@ -18,6 +19,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { backendSettingsFromEnv, parseBackendName, selectBackend } from '../trainer/backend/select-backend.ts'
 import { GGUF_FILE_TYPES, type GgufFileType } from '../trainer/export/gguf.ts'
+import { parseGradientCheckpointing } from '../trainer/backend/memory-plan.ts'
 import { loadModelDir } from '../trainer/io/load-model.ts'
 import { TextTokenizer } from '../trainer/tokenizer/text-tokenizer.ts'
 import { learningRateFor, resolveHyperparameters, type TrainingMethod } from '../protocol/auto-hyperparameters.ts'
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string' },
     'require-gpu': { type: 'boolean' },
     'checkpoint-every': { type: 'string', default: '0' },
+    'gradient-checkpointing': { type: 'string' },
     gguf: { type: 'string' },
   },
 })
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
       gradAccumSteps: Number(args['grad-accum']),
       dpoBeta: Number(args.beta),
       checkpointEverySteps: Number(args['checkpoint-every']),
+      gradientCheckpointing: parseGradientCheckpointing(args['gradient-checkpointing'] ?? process.env.SKILLET_TRAINER_GRADIENT_CHECKPOINTING),
       lora: {
         rank: Number(args.rank),
         alpha: Number(args.alpha),

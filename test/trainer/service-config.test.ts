@@ -35,6 +35,11 @@ t.test('a valid environment', async (t) => {
   t.equal(c.gguf, 'F16', 'GGUF F16 by default')
   t.equal(c.heartbeatSeconds, 10)
   t.equal(c.parentPid, null)
+  t.equal(c.gradientCheckpointing, 'auto', 'gradient checkpointing when a step needs it, by default')
+  t.equal(loadTrainerConfig(env({ SKILLET_TRAINER_GRADIENT_CHECKPOINTING: 'on' })).gradientCheckpointing, 'on')
+  t.equal(loadTrainerConfig(env({ SKILLET_TRAINER_GRADIENT_CHECKPOINTING: 'false' })).gradientCheckpointing, 'off')
+  const badCheckpointing = t.throws(() => loadTrainerConfig(env({ SKILLET_TRAINER_GRADIENT_CHECKPOINTING: 'sometimes' }))) as TrainerConfigError
+  t.match(badCheckpointing.problems, [/^SKILLET_TRAINER_GRADIENT_CHECKPOINTING must be auto, on or off \(got "sometimes"\)/])
 
   const s3 = loadTrainerConfig(env({ SKILLET_S3_BUCKET: 'b', SKILLET_S3_ENDPOINT: 'http://minio:9000', SKILLET_S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'eu-west-1',
     SKILLET_CALLBACK_URL: 'http://api:8080/internal/v1', SKILLET_TRAINER_BACKEND: 'wasm', SKILLET_TRAINER_GGUF_TYPE: 'none', SKILLET_PARENT_PID: '123', SKILLET_TRAINER_THREADS: '3' }))

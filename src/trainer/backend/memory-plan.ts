@@ -130,3 +130,75 @@ export function planMemory(config: ModelConfig, batchSize: number, seqLen: numbe
   const persistentBytes = options.method === 'full' ? 4 * weightsBytes : weightsBytes
   return { tensors, logitsChunkRows: chunkRows, persistentBytes }
 }
+
+/** The wasm backend's heap: wasm32 addresses 4 GiB, and tfjs's wasm module aborts past it. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30
+
+/** SKILLET_TRAINER_GRADIENT_CHECKPOINTING: 'auto' checkpoints when the step would not fit the heap otherwise. */
+export const GRADIENT_CHECKPOINTING_SETTINGS = ['auto', 'on', 'off'] as const
+export type GradientCheckpointing = (typeof GRADIENT_CHECKPOINTING_SETTINGS)[number]
+
+/**
+ * Bytes one block keeps alive until a step's backward pass ends, per micro-batch, without
+ * checkpointing: what its ops saved and every gradient tfjs computed through it (its backward
+ * pass frees nothing before the end). Fitted to tfjs's peak bytes of LoRA steps on the wasm
+ * backend (SmolLM2-135M's widths D 576, I 1536, 9 heads, seq 256–512, and I, heads doubled):
+ * ≈110 floats per token per unit of width, 25 per unit of MLP width, 12 per attention score.
+ * It errs on the high side (by 2–7% on those shapes).
+ */
+export function blockActivationBytes(c: ModelConfig, batchSize: number, seqLen: number): number {
+  return BYTES_PER_FLOAT * batchSize * seqLen * (110 * c.hiddenSize + 25 * c.intermediateSize + 12 * c.numHeads * seqLen)
+}
+
+/**
+ * The heap grows past the tensors it holds (freed blocks it cannot reuse, the module's own data):
+ * SmolLM2-135M's shape at batch 1 × 512, checkpointed, estimated 1.1 GiB of tensors and grew its
+ * heap to 1.5 GiB.
+ */
+const HEAP_SLACK = 1.35
+
+export interface CheckpointingPlan {
+  checkpointBlocks: boolean
+  /** Estimated peak bytes of a step as planned. */
+  peakBytes: number
+  /** Estimated peak bytes without checkpointing. */
+  plainPeakBytes: number
+}
+
+/**
+ * Whether to checkpoint blocks (forward.ts) for micro-batches of `batchSize` × `seqLen` tokens,
+ * on a backend whose tensors share a heap of `heapBytes` (null: no known limit, e.g. a GPU;
+ * 'auto' then means off). 'auto' checkpoints when the plain step's estimate (tensors and the
+ * heap's slack) passes 3/4 of the heap. Throws when even a checkpointed step
+ * cannot fit, instead of letting the wasm module abort mid-step.
+ */
+export function planCheckpointing(config: ModelConfig, batchSize: number, seqLen: number, method: PlanOptions['method'],
+  setting: GradientCheckpointing, heapBytes: number | null): CheckpointingPlan {
+  const weightsBytes = weightShapes(config).reduce((n, w) => n + w.copies * size(w.shape), 0) * BYTES_PER_FLOAT
+  const persistent = method === 'full' ? 4 * weightsBytes : weightsBytes
+  // DPO runs chosen and rejected rows of each pair together: batchSize counts both.
+  const block = blockActivationBytes(config, batchSize, seqLen)
+  const logits = 3 * Math.min(LOGITS_PER_CHUNK, batchSize * seqLen * config.vocabSize) * BYTES_PER_FLOAT
+  const plainPeakBytes = HEAP_SLACK * (persistent + config.numLayers * block + logits)
+  // Checkpointed: every block's input, and one block's activations while it runs again.
+  const checkpointedPeakBytes = HEAP_SLACK * (persistent + config.numLayers * BYTES_PER_FLOAT * batchSize * seqLen * config.hiddenSize + block + logits)
+  const checkpointBlocks = setting === 'on' || (setting === 'auto' && heapBytes !== null && plainPeakBytes > 0.75 * heapBytes)
+  const peakBytes = checkpointBlocks ? checkpointedPeakBytes : plainPeakBytes
+  if (heapBytes !== null && peakBytes > heapBytes) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`
+    throw new Error(`a training step of ${batchSize} × ${seqLen} tokens on this model needs about ${gib(peakBytes)}` +
+      `${checkpointBlocks ? ' even with gradient checkpointing' : ' (gradient checkpointing is off)'}, more than the ${gib(heapBytes)} the wasm backend can address` +
+      `${!checkpointBlocks && checkpointedPeakBytes <= heapBytes ? '; set SKILLET_TRAINER_GRADIENT_CHECKPOINTING to auto or on' : ''}. ` +
+      'Use a smaller batch_size or shorter examples, a smaller model, LoRA instead of full fine-tuning, or a GPU backend.')
+  }
+  return { checkpointBlocks, peakBytes, plainPeakBytes }
+}
+
+/** SKILLET_TRAINER_GRADIENT_CHECKPOINTING: '', undefined and 'auto' mean auto; also on/off, true/false, 1/0. */
+export function parseGradientCheckpointing(value: string | undefined): GradientCheckpointing {
+  const v = (value ?? '').trim().toLowerCase()
+  if (v === '' || v === 'auto') return 'auto'
+  if (['on', 'true', '1', 'yes'].includes(v)) return 'on'
+  if (['off', 'false', '0', 'no'].includes(v)) return 'off'
+  throw new Error(`SKILLET_TRAINER_GRADIENT_CHECKPOINTING must be auto, on or off (got "${value}")`)
+}

@@ -16,7 +16,7 @@
 // garbage that the loss masks away.
 import * as tf from '@tensorflow/tfjs-core'
 import { frozenLinear } from './frozen-linear.ts'
-import type { LoraAdapters } from './lora.ts'
+import { blockProjectionPaths, type LoraAdapters } from './lora.ts'
 import { halfSwap, ropeRows } from './rope.ts'
 import type { ModelConfig } from './types.ts'
 import type { ModelWeights } from './weights.ts'
@@ -34,6 +34,12 @@ export interface ForwardOptions {
   lora?: LoraAdapters | null
   /** Seed for LoRA dropout in this pass; null = no dropout (evaluation). */
   dropoutSeed?: number | null
+  /**
+   * Gradient checkpointing: keep only each block's input for the backward pass and run the block
+   * again there (see checkpointed). Costs about one more forward pass; saves nearly all the
+   * activation memory, which otherwise grows with layers × tokens until the backward pass ends.
+   */
+  checkpointBlocks?: boolean
 }
 
 /**
@@ -84,12 +90,70 @@ class Forward {
   private readonly w: ModelWeights
   private readonly lora: LoraAdapters | null
   private dropoutSeed: number | null
+  private readonly checkpointBlocks: boolean
 
   constructor(weights: ModelWeights, opts: ForwardOptions) {
     this.config = weights.config
     this.w = weights
     this.lora = opts.lora ?? null
     this.dropoutSeed = opts.dropoutSeed ?? null
+    this.checkpointBlocks = opts.checkpointBlocks ?? false
+  }
+
+  /** What trains inside block `layer`: its LoRA adapters (frozen base) or all its weights (full fine-tuning). */
+  private blockParameters(layer: number): tf.Tensor[] {
+    if (this.w.trainable) {
+      const prefix = this.config.architecture === 'gpt2' ? `h.${layer}.` : `model.layers.${layer}.`
+      return [...this.w.tensors].filter(([name]) => name.startsWith(prefix)).map(([, t]) => t)
+    }
+    return blockProjectionPaths(this.config, layer).flatMap((path) => {
+      const pair = this.lora?.adapts(path) ? this.lora.pairs.get(path)! : null
+      return pair ? [pair.a, pair.b] : []
+    })
+  }
+
+  /**
+   * Runs block `layer` (`run`: x [B·T, D] → [B·T, D] and whether it carries a gradient) so that
+   * what it computes on the way is freed as soon as the block is done.
+   *
+   * Without checkpointing, the block's tensors are freed on its return, but what its ops saved for
+   * the backward pass stays — and tfjs's backward pass keeps every gradient it computes until it
+   * ends, so memory grows with layers × tokens through the whole step (≈0.4 MB per token per layer
+   * at SmolLM2-135M's width). With checkpointing, the block is one op whose backward runs the block
+   * again from its saved input, under its own tape, and returns the gradients for the input and
+   * the block's parameters: the step holds one block's activations at a time. The dropout seeds are
+   * replayed so that the second run draws the same masks.
+   */
+  private block(x: tf.Tensor2D, xTrains: boolean, layer: number, constants: tf.Tensor[],
+    run: (x: tf.Tensor2D, xTrains: boolean, constants: tf.Tensor[]) => [tf.Tensor2D, boolean]): [tf.Tensor2D, boolean] {
+    const params = this.checkpointBlocks ? this.blockParameters(layer) : []
+    // Nothing to differentiate through (evaluation, DPO's reference pass), or nothing to save.
+    if (!this.checkpointBlocks || (params.length === 0 && !xTrains)) return tf.tidy(() => run(x, xTrains, constants))
+    const firstSeed = this.dropoutSeed
+    let outTrains = xTrains
+    const once = (input: tf.Tensor2D, consts: tf.Tensor[]): tf.Tensor2D => {
+      this.dropoutSeed = firstSeed
+      const [y, trains] = run(input, xTrains, consts)
+      outTrains = trains
+      return y
+    }
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args.pop() as tf.GradSaveFunc
+      const input = xTrains ? (args[0] as tf.Tensor2D) : x
+      const value = tf.tidy(() => once(input, constants))
+      // The pass's constants (attention bias, RoPE tables) are freed with the forward pass: saved too.
+      save([input, ...constants])
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedInput, ...savedConstants] = saved as [tf.Tensor2D, ...tf.Tensor[]]
+        const after = this.dropoutSeed
+        const grads = gradientsUnderOwnTape(() => once(savedInput, savedConstants), xTrains ? [savedInput, ...params] : params, dy)
+        this.dropoutSeed = after
+        return grads
+      }
+      return { value, gradFunc }
+    })
+    const y = op(...(xTrains ? [x, ...params] : params)) as tf.Tensor2D
+    return [y, outTrains]
   }
 
   /** Whether any of modules `paths` has an adapter that is on. */
@@ -270,7 +334,9 @@ class Forward {
       x = tf.add(x, tf.gather(this.w.get('wpe.weight'), positions)) // [B·T, D]
       // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
       let trains = this.w.trainable
-      for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.gpt2Block(x, trains, layer, B, T, full)
+      for (let layer = 0; layer < config.numLayers; layer++) {
+        ;[x, trains] = this.block(x, trains, layer, [full], (xi, ti, [bias]) => this.gpt2Block(xi, ti, layer, B, T, bias as tf.Tensor4D))
+      }
       return this.layerNorm(x, 'ln_f')
     }
 
@@ -282,8 +348,32 @@ class Forward {
     }
     // The embedding is the only thing upstream of the first block: trainable only in full fine-tuning.
     let trains = this.w.trainable
-    for (let layer = 0; layer < config.numLayers; layer++) [x, trains] = this.llamaBlock(x, trains, layer, B, T, biasAt(layer), rope)
+    // Handed to each block as a list, so that a checkpointed block can save them (see block).
+    const heads = [...rope.byHeads.keys()]
+    const ropeList = [rope.swap, ...heads.flatMap((h) => [rope.byHeads.get(h)!.cos, rope.byHeads.get(h)!.sin])]
+    const ropeOf = ([swap, ...tables]: tf.Tensor[]): RopeTensors =>
+      ({ tokens: B * T, swap: swap as tf.Tensor2D, byHeads: new Map(heads.map((h, i) => [h, { cos: tables[2 * i] as tf.Tensor2D, sin: tables[2 * i + 1] as tf.Tensor2D }])) })
+    for (let layer = 0; layer < config.numLayers; layer++) {
+      ;[x, trains] = this.block(x, trains, layer, [biasAt(layer), ...ropeList],
+        (xi, ti, [bias, ...ropeTensors]) => this.llamaBlock(xi, ti, layer, B, T, bias as tf.Tensor4D, ropeOf(ropeTensors)))
+    }
     return this.rmsNorm(x, 'model.norm.weight')
+  }
+}
+
+/**
+ * d(f())/d(xs) · dy, called inside another gradient's backward pass. tfjs's engine has one active
+ * tape; a gradient computed while an outer backward pass runs replaces it, and on finishing (at
+ * gradient depth 0) frees the tape's saved tensors and clears it — the outer pass would then free
+ * nothing at its end and fail on the cleared tape. So the outer tape is put back afterwards.
+ */
+function gradientsUnderOwnTape(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state
+  const outer = state.activeTape
+  try {
+    return tf.grads(f)(xs, dy)
+  } finally {
+    state.activeTape = outer
   }
 }
 

@@ -1,5 +1,6 @@
 // The Trainer's options from the few settings a run chooses (method, epochs, learning rate, seed,
 // LoRA shape); everything else keeps TRAIN_DEFAULTS. Shared by both command lines.
+import type { GradientCheckpointing } from '../backend/memory-plan.ts'
 import { defaultLoraTargets, type LoraOptions } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
 import type { TrainingMethod } from '../../protocol/auto-hyperparameters.ts'
@@ -19,6 +20,7 @@ export interface RunSettings {
   checkpointEverySteps?: number
   lora?: Partial<LoraOptions>
   evaluation?: Partial<EvaluationOptions>
+  gradientCheckpointing?: GradientCheckpointing
 }
 
 export function trainOptions(config: ModelConfig, s: RunSettings): TrainOptions {
@@ -32,6 +34,7 @@ export function trainOptions(config: ModelConfig, s: RunSettings): TrainOptions 
     dpoBeta: s.dpoBeta ?? TRAIN_DEFAULTS.dpoBeta,
     checkpointEverySteps: s.checkpointEverySteps ?? TRAIN_DEFAULTS.checkpointEverySteps,
     evaluation: { ...TRAIN_DEFAULTS.evaluation, ...s.evaluation },
+    gradientCheckpointing: s.gradientCheckpointing ?? TRAIN_DEFAULTS.gradientCheckpointing,
     lora: {
       rank: s.lora?.rank ?? DEFAULT_LORA.rank,
       alpha: s.lora?.alpha ?? DEFAULT_LORA.alpha,

@@ -366,6 +366,7 @@ async function train(config: TrainerConfig, client: TrainerClient, stop: StopSig
     learningRate,
     seed: spec.seed,
     checkpointEverySteps: config.checkpointEverySteps,
+    gradientCheckpointing: config.gradientCheckpointing,
     ...(spec.training?.evaluation ? { evaluation: spec.training.evaluation } : {}),
     ...(spec.method.type === 'dpo' ? { dpoBeta: spec.method.beta } : {}),
     // Continuing from an adapter: its shape (rank, alpha, modules) and dropout; else the job's LoRA settings.

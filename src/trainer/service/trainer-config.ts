@@ -13,6 +13,7 @@ import { blobStoreConfigFor, type BlobStoreConfig } from '../../storage/index.ts
 import { readBlobStoreSettings } from '../../config/index.ts'
 import { type BackendName, backendSettingsFromEnv, type MatMulSetting, type ThreadSetting } from '../backend/select-backend.ts'
 import type { GgufFileType } from '../export/gguf.ts'
+import { type GradientCheckpointing, parseGradientCheckpointing } from '../backend/memory-plan.ts'
 
 export interface TrainerConfig {
   spec: TrainerJobSpec
@@ -30,6 +31,8 @@ export interface TrainerConfig {
   heartbeatSeconds: number
   /** Extra checkpoints every N optimizer steps (0: only each epoch and on pause). */
   checkpointEverySteps: number
+  /** SKILLET_TRAINER_GRADIENT_CHECKPOINTING: recompute blocks in the backward pass (auto: when a step would not fit the wasm heap otherwise). */
+  gradientCheckpointing: GradientCheckpointing
   /** GGUF type of the exported model; null exports none. */
   gguf: GgufFileType | null
   /** Local executor: the server that launched this trainer (SKILLET_PARENT_PID); exit when it is gone. */
@@ -80,6 +83,16 @@ const positiveInt = (env: Env, name: string, fallback: number, problems: string[
   return Number(v)
 }
 
+/** `parse()`, or `fallback` with its error among the problems. */
+function setting<T>(parse: () => T, fallback: T, problems: string[]): T {
+  try {
+    return parse()
+  } catch (err) {
+    problems.push((err as Error).message)
+    return fallback
+  }
+}
+
 function ggufType(env: Env, problems: string[]): GgufFileType | null {
   const v = (env.SKILLET_TRAINER_GGUF_TYPE ?? '').trim().toUpperCase()
   if (v === '') return 'F16'
@@ -112,6 +125,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
     workDir: path.resolve(env.SKILLET_TRAINER_WORK_DIR?.trim() || path.join(tmpdir(), 'skillet-trainer')),
     heartbeatSeconds: positiveInt(env, 'SKILLET_TRAINER_HEARTBEAT_SECONDS', 10, problems),
     checkpointEverySteps: positiveInt(env, 'SKILLET_TRAINER_CHECKPOINT_EVERY_STEPS', 0, problems, 0),
+    gradientCheckpointing: setting(() => parseGradientCheckpointing(env.SKILLET_TRAINER_GRADIENT_CHECKPOINTING), 'auto' as const, problems),
     gguf: ggufType(env, problems),
     parentPid: positiveInt(env, 'SKILLET_PARENT_PID', 0, problems, 0) || null,
   }

@@ -20,8 +20,8 @@ export interface PreferenceBatch extends TokenBatch {
 
 /** Summed target log-probs per sequence, [2P]. Call inside a gradient function or tidy. */
 function sequenceLogProbs(weights: ModelWeights, lora: LoraAdapters | null, batch: PreferenceBatch, targets: Targets,
-  dropoutSeed: number | null): { perSequence: tf.Tensor1D; correct: tf.Scalar } {
-  const hidden = forwardHidden(weights, batch, { lora, dropoutSeed }) // [2P·T, D]
+  dropoutSeed: number | null, checkpointBlocks = false): { perSequence: tf.Tensor1D; correct: tf.Scalar } {
+  const hidden = forwardHidden(weights, batch, { lora, dropoutSeed, checkpointBlocks }) // [2P·T, D]
   const rows = tf.gather(hidden, tf.tensor1d(targets.rows, 'int32')) as tf.Tensor2D // [targets, D]
   const { logProbs, correct } = labelLogProbs(weights, rows, targets.labels) // [targets]
   const perSequence = tf.unsortedSegmentSum(logProbs, tf.tensor1d(targets.sequence, 'int32'), batch.batchSize) as tf.Tensor1D // [2P]
@@ -55,9 +55,9 @@ export interface DpoLossResult {
 }
 
 export function dpoLoss(weights: ModelWeights, lora: LoraAdapters, batch: PreferenceBatch, targets: Targets,
-  reference: Float32Array, opts: { beta: number; normalizer: number; dropoutSeed: number | null }): DpoLossResult {
+  reference: Float32Array, opts: { beta: number; normalizer: number; dropoutSeed: number | null; checkpointBlocks?: boolean }): DpoLossResult {
   const P = batch.pairs
-  const { perSequence, correct } = sequenceLogProbs(weights, lora, batch, targets, opts.dropoutSeed) // [2P]
+  const { perSequence, correct } = sequenceLogProbs(weights, lora, batch, targets, opts.dropoutSeed, opts.checkpointBlocks) // [2P]
   const logRatios = tf.sub(perSequence, tf.tensor1d(reference)) // [2P]: log π − log π_ref
   const [chosen, rejected] = tf.split(logRatios, [P, P]) // each [P]
   const margins = tf.mul(tf.sub(chosen, rejected), opts.beta) as tf.Tensor1D // [P]

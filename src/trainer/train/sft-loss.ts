@@ -19,8 +19,8 @@ export interface SftLossResult {
  * batch whose loss is the mean over all its target tokens.
  */
 export function sftLoss(weights: ModelWeights, lora: LoraAdapters | null, batch: TokenBatch, targets: Targets,
-  opts: { normalizer: number; dropoutSeed: number | null }): SftLossResult {
-  const hidden = forwardHidden(weights, batch, { lora, dropoutSeed: opts.dropoutSeed }) // [B·T, D]
+  opts: { normalizer: number; dropoutSeed: number | null; checkpointBlocks?: boolean }): SftLossResult {
+  const hidden = forwardHidden(weights, batch, { lora, dropoutSeed: opts.dropoutSeed, checkpointBlocks: opts.checkpointBlocks }) // [B·T, D]
   const rows = tf.gather(hidden, tf.tensor1d(targets.rows, 'int32')) as tf.Tensor2D // [targets, D]
   const { logProbs, correct } = labelLogProbs(weights, rows, targets.labels) // [targets]
   const loss = tf.div(tf.neg(tf.sum(logProbs)), opts.normalizer) as tf.Scalar

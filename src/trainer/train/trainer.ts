@@ -7,7 +7,7 @@
 // function of the epoch. Resuming from a checkpoint therefore replays exactly the steps an
 // uninterrupted run would have taken, ending with bit-identical weights on the same backend.
 import * as tf from '@tensorflow/tfjs-core'
-import { planMemory } from '../backend/memory-plan.ts'
+import { type CheckpointingPlan, type GradientCheckpointing, planCheckpointing, planMemory, WASM_HEAP_BYTES } from '../backend/memory-plan.ts'
 import { activeGpuLimits, throwIfGpuFailed } from '../backend/webgpu.ts'
 import type { TokenBatch } from '../model/forward.ts'
 import { LoraAdapters, type LoraOptions } from '../model/lora.ts'
@@ -62,6 +62,8 @@ export interface TrainOptions {
   checkpointEverySteps: number
   /** Validation schedule, early stopping, the best checkpoint and which one the run ends with. */
   evaluation: EvaluationOptions
+  /** Recompute each block in the backward pass instead of keeping its activations (memory-plan.ts's planCheckpointing). */
+  gradientCheckpointing: GradientCheckpointing
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'method' | 'lora'> = {
@@ -77,6 +79,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'method' | 'lora'> = {
   dpoBeta: 0.1,
   checkpointEverySteps: 0,
   evaluation: EVALUATION_DEFAULTS,
+  gradientCheckpointing: 'auto',
 }
 
 export interface TrainResult {
@@ -155,6 +158,9 @@ export class Trainer {
   private readonly evaluateCheckpoint: EvaluateCheckpoint | null
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
+  /** Whether training steps checkpoint blocks (planned once, for the data's largest micro-batch). */
+  readonly checkpointBlocks: boolean
+  private readonly memory: CheckpointingPlan
   private rng: Random
   private readonly stepsPerEpoch: number
   readonly totalSteps: number
@@ -178,10 +184,13 @@ export class Trainer {
     }
     // On a GPU device, refuse shapes that would silently compute garbage (memory-plan.ts).
     const limits = activeGpuLimits()
-    if (limits) {
-      const all = [...args.data.batches(0), ...(args.data.validation ?? [])]
-      planMemory(args.config, Math.max(...all.map((b) => b.batchSize)), Math.max(...all.map((b) => b.seqLen)), limits, { method: options.method })
-    }
+    const all = [...args.data.batches(0), ...(args.data.validation ?? [])]
+    const [maxRows, maxSeq] = [Math.max(1, ...all.map((b) => b.batchSize)), Math.max(1, ...all.map((b) => b.seqLen))]
+    if (limits) planMemory(args.config, maxRows, maxSeq, limits, { method: options.method })
+    // On wasm, every tensor shares one 4 GiB heap: checkpoint blocks when a step would not fit otherwise.
+    const heap = tf.getBackend() === 'wasm' ? WASM_HEAP_BYTES : null
+    this.memory = planCheckpointing(args.config, maxRows, maxSeq, options.method, options.gradientCheckpointing ?? 'auto', heap)
+    this.checkpointBlocks = this.memory.checkpointBlocks
     this.options = options
     this.data = args.data
     this.reporter = args.reporter
@@ -242,11 +251,11 @@ export class Trainer {
       const { value, grads: g } = tf.variableGrads(() => {
         if (dpo) {
           const r = dpoLoss(this.weights, this.lora!, batch as PreferenceBatch, targets, reference!,
-            { beta: this.options.dpoBeta, normalizer, dropoutSeed })
+            { beta: this.options.dpoBeta, normalizer, dropoutSeed, checkpointBlocks: this.checkpointBlocks })
           kept.push(r.correct, r.margins)
           return r.loss
         }
-        const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer, dropoutSeed })
+        const r = sftLoss(this.weights, this.lora, batch, targets, { normalizer, dropoutSeed, checkpointBlocks: this.checkpointBlocks })
         kept.push(r.correct)
         return r.loss
       }, this.params)
@@ -361,6 +370,11 @@ export class Trainer {
     const every = validationInterval(o.evaluation.everySteps, this.totalSteps)
     this.reporter.onEvent('info', `training ${o.method}: ${this.params.length} trainable tensors, ` +
       `${this.params.reduce((n, p) => n + p.size, 0)} parameters, ${this.totalSteps} steps`)
+    if (this.checkpointBlocks) {
+      const gib = (b: number) => (b / 2 ** 30).toFixed(1)
+      this.reporter.onEvent('info', `gradient checkpointing on (${o.gradientCheckpointing === 'on' ? 'requested' : 'chosen automatically'}): ` +
+        `each block runs again in the backward pass; a step needs about ${gib(this.memory.peakBytes)} GiB instead of ${gib(this.memory.plainPeakBytes)} GiB`)
+    }
 
     training: for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs; epoch++) {
       const batches = this.data.batches(epoch)
