@@ -1,11 +1,19 @@
 // `npm test`: type-check, run the whole suite on the embedded database (PGlite), then — when
-// DATABASE_URL is set — run every database-backed test again on that Postgres server. Ends with
+// DATABASE_URL is set — run the database-backed tests again on that Postgres server (DATABASE_TEST_DIRS). Ends with
 // one line "N passed, N failed" over both runs.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 
-/** Test folders whose files use the database; they run a second time on Postgres. */
-const DATABASE_TEST_DIRS = ['test/api', 'test/db', 'test/jobs', 'test/running/scheduler', 'test/webhooks', 'test/cli', 'test/e2e']
+/**
+ * What runs a second time on Postgres: every folder whose tests are about what the database holds,
+ * and the end-to-end jobs whose path through it differs — a job's whole life, pause and cancel,
+ * resume after a killed trainer, a missing blob. The other end-to-end files (learning curves,
+ * answer evaluation, model families, adapters, reproducibility, the standby trainer: ~7 of the ~13 CPU-minutes the folder
+ * takes) spend their time in the trainer, which runs the same on either database.
+ */
+const DATABASE_TEST_DIRS = ['test/api', 'test/db', 'test/jobs', 'test/running/scheduler', 'test/webhooks', 'test/cli',
+  'test/e2e/real-trainer.test.ts', 'test/e2e/real-trainer-pause-cancel.test.ts', 'test/e2e/real-trainer-resume.test.ts',
+  'test/e2e/real-trainer-missing-blob.test.ts']
 
 interface Counts {
   pass: number
