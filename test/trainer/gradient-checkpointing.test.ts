@@ -5,7 +5,7 @@
 // checkpoint is planned (memory-plan.ts): on where the wasm heap would overflow.
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
-import { parseGradientCheckpointing, planCheckpointing, WASM_HEAP_BYTES } from '../../src/trainer/backend/memory-plan.ts'
+import { parseGradientCheckpointing, planCheckpointing, TrainingMemoryError, WASM_HEAP_BYTES } from '../../src/trainer/backend/memory-plan.ts'
 import { selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { LoraAdapters } from '../../src/trainer/model/lora.ts'
 import { Random } from '../../src/trainer/model/random.ts'
@@ -114,6 +114,7 @@ t.test('planCheckpointing: on where the wasm heap would overflow, off where it f
   t.throws(() => planCheckpointing(smolLm, 1, 512, 'lora', 'off', WASM_HEAP_BYTES), /needs about .* GiB \(gradient checkpointing is off\), more than the 4\.0 GiB .*set SKILLET_TRAINER_GRADIENT_CHECKPOINTING to auto or on/,
     'off where it cannot fit: refused before the first step, with what would fix it')
   t.throws(() => planCheckpointing(smolLm, 64, 2048, 'full', 'auto', WASM_HEAP_BYTES), /even with gradient checkpointing.*smaller batch_size/, 'too big either way')
+  t.throws(() => planCheckpointing(smolLm, 64, 2048, 'full', 'auto', WASM_HEAP_BYTES), TrainingMemoryError, 'an error the job fails on without a retry')
   t.equal(parseGradientCheckpointing(undefined), 'auto')
   t.equal(parseGradientCheckpointing(' ON '), 'on')
   t.equal(parseGradientCheckpointing('0'), 'off')

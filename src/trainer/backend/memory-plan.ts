@@ -157,6 +157,14 @@ export function blockActivationBytes(c: ModelConfig, batchSize: number, seqLen: 
  */
 const HEAP_SLACK = 1.35
 
+/** A training step cannot fit the backend's memory: the same job would fail the same way again. */
+export class TrainingMemoryError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'TrainingMemoryError'
+  }
+}
+
 export interface CheckpointingPlan {
   checkpointBlocks: boolean
   /** Estimated peak bytes of a step as planned. */
@@ -186,7 +194,7 @@ export function planCheckpointing(config: ModelConfig, batchSize: number, seqLen
   const peakBytes = checkpointBlocks ? checkpointedPeakBytes : plainPeakBytes
   if (heapBytes !== null && peakBytes > heapBytes) {
     const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`
-    throw new Error(`a training step of ${batchSize} × ${seqLen} tokens on this model needs about ${gib(peakBytes)}` +
+    throw new TrainingMemoryError(`a training step of ${batchSize} × ${seqLen} tokens on this model needs about ${gib(peakBytes)}` +
       `${checkpointBlocks ? ' even with gradient checkpointing' : ' (gradient checkpointing is off)'}, more than the ${gib(heapBytes)} the wasm backend can address` +
       `${!checkpointBlocks && checkpointedPeakBytes <= heapBytes ? '; set SKILLET_TRAINER_GRADIENT_CHECKPOINTING to auto or on' : ''}. ` +
       'Use a smaller batch_size or shorter examples, a smaller model, LoRA instead of full fine-tuning, or a GPU backend.')

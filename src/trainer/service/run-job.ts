@@ -26,6 +26,7 @@ import { DEFAULT_QLORA_BITS, type GgufFileType } from '../../protocol/training-s
 import { quantisedBytes } from '../model/quantised-matrix.ts'
 import { defaultLoraTargets } from '../model/lora.ts'
 import type { ModelConfig } from '../model/types.ts'
+import { TrainingMemoryError } from '../backend/memory-plan.ts'
 import { type EvaluateCheckpoint, NonFiniteTrainingError, Trainer, type SftBatch, type TrainedWeights, type TrainOptions, type TrainResult } from '../train/trainer.ts'
 import { FORGETTING_WARN_RISE, forgettingCheck, type ForgettingResult } from '../train/forgetting-check.ts'
 import { encodeGeneralTexts, GENERAL_TEXTS, GENERAL_TEXTS_SOURCE } from '../run/general-texts.ts'
@@ -470,6 +471,8 @@ export async function runJob(config: TrainerConfig, stop: StopSignal, log: (line
       err instanceof JobFailure ? err
       // Same data, same seed, same rate: a retry would diverge again.
       : err instanceof NonFiniteTrainingError ? new JobFailure('training_diverged', `The job failed: ${err.message}.`, true)
+      // Planned before the first step (memory-plan.ts): the same shapes would not fit on a retry either.
+      : err instanceof TrainingMemoryError ? new JobFailure('insufficient_memory', `The job failed: ${err.message}`, true)
       : new JobFailure('training_failed', `The trainer failed: ${userMessageOf(err)}`, false)
     if (!(err instanceof JobFailure)) log(`trainer error: ${(err as Error).stack}`)
     try {
