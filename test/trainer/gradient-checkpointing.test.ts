@@ -121,26 +121,34 @@ t.test('planCheckpointing: on where the wasm heap would overflow, off where it f
   t.throws(() => parseGradientCheckpointing('maybe'), /auto, on or off/)
 })
 
-t.test('the trainer: a checkpointed run takes the same steps, and says it checkpoints', async (t) => {
-  await selectBackend('wasm')
-  const config = tinyConfig('llama')
-  const rows = [[3, 17, 5, 60, 22, 9, 41, 8], [7, 7, 31, 4, 55, 12, 2, 9]]
-  const run = async (gradientCheckpointing: 'on' | 'off') => {
-    const losses: number[] = [], events: string[] = []
-    const trainer = new Trainer({
-      config, weights: randomWeights(config, 3, 0.1), data: { batches: () => [batchOf(rows), batchOf(rows)] },
-      options: { ...TRAIN_DEFAULTS, method: 'lora', epochs: 2, learningRate: 1e-2, gradientCheckpointing, lora: { rank: 4, alpha: 8, dropout: 0.1, targetModules: ['q_proj', 'v_proj', 'down_proj'] } },
-      reporter: { onStep: (m) => losses.push(m.trainLoss), onEvent: (_level, message) => events.push(message), onEval() {}, onCheckpoint() {} },
-    })
-    await trainer.run()
-    trainer.dispose()
-    return { losses, events }
-  }
-  const plain = await run('off')
-  const checkpointed = await run('on')
-  t.equal(plain.losses.length, 4)
-  t.same(checkpointed.losses, plain.losses, `the same losses, step by step (${plain.losses.map((l) => l.toFixed(4)).join(', ')})`)
-  t.ok(plain.losses.at(-1)! < plain.losses[0], 'and it learns')
-  t.ok(checkpointed.events.some((e) => /^gradient checkpointing on \(requested\)/.test(e)), 'a job event says so')
-  t.notOk(plain.events.some((e) => /gradient checkpointing/.test(e)))
-})
+// Preference pairs: chosen rows first, then the rejected rows of the same pairs.
+const preference = [{ ...batchOf([[5, 6, 7, 40], [8, 9, 10, 42], [5, 6, 7, 50], [8, 9, 10, 52]], { lossFrom: [3, 3, 3, 3] }), pairs: 2 }]
+
+for (const variant of ['lora', 'qlora', 'full', 'dpo'] as const) {
+  t.test(`the trainer, ${variant}: a checkpointed run takes the same steps, and says it checkpoints`, async (t) => {
+    await selectBackend('wasm')
+    const config = tinyConfig('llama')
+    const rows = [[3, 17, 5, 60, 22, 9, 41, 8], [7, 7, 31, 4, 55, 12, 2, 9]]
+    const method = variant === 'qlora' ? 'lora' : variant
+    const run = async (gradientCheckpointing: 'on' | 'off') => {
+      const losses: number[] = [], events: string[] = []
+      const trainer = new Trainer({
+        config, weights: randomWeights(config, 3, 0.1), data: { batches: () => (variant === 'dpo' ? preference : [batchOf(rows), batchOf(rows)]) },
+        options: { ...TRAIN_DEFAULTS, method, epochs: 2, learningRate: 1e-2, gradientCheckpointing,
+          lora: { rank: 4, alpha: 8, dropout: 0.1, targetModules: ['q_proj', 'v_proj', 'down_proj'], baseBits: variant === 'qlora' ? 8 : null } },
+        reporter: { onStep: (m) => losses.push(m.trainLoss), onEvent: (_level, message) => events.push(message), onEval() {}, onCheckpoint() {} },
+      })
+      t.equal(trainer.checkpointBlocks, gradientCheckpointing === 'on')
+      await trainer.run()
+      trainer.dispose()
+      return { losses, events }
+    }
+    const plain = await run('off')
+    const checkpointed = await run('on')
+    t.equal(plain.losses.length, variant === 'dpo' ? 2 : 4)
+    t.same(checkpointed.losses, plain.losses, `the same losses, step by step (${plain.losses.map((l) => l.toFixed(4)).join(', ')})`)
+    t.ok(plain.losses.at(-1)! < plain.losses[0], 'and it learns')
+    t.ok(checkpointed.events.some((e) => /^gradient checkpointing on \(requested\)/.test(e)), 'a job event says so')
+    t.notOk(plain.events.some((e) => /gradient checkpointing/.test(e)))
+  })
+}
