@@ -34,7 +34,7 @@ export type ExampleCheck =
 /** Checks one example; `example` is the value JSON.parse gave for the line. */
 export function checkExample(example: Record<string, unknown>): ExampleCheck {
   const detected = detectFormat(example)
-  if (typeof detected === 'object') return { ok: false, format: null, message: detected.message }
+  if (typeof detected === 'object') return { ok: false, format: detected.format, message: detected.message }
   const tally: ExampleTally = { chars: 0, assistantMessages: 0, usesTools: false }
   const message =
     detected === 'chat'
@@ -65,25 +65,51 @@ function formatOfKey(key: string): DatasetFormat | undefined {
 }
 
 // The format is named by its characteristic keys. Keys of two formats in one
-// example are an error rather than a guess.
-export function detectFormat(example: Record<string, unknown>): DatasetFormat | { message: string } {
+// example are an error rather than a guess. Every other key must belong to
+// that format too (a chat example's tool settings are the only such keys);
+// one pass over the keys decides both, naming the first unknown key. A
+// format that was found comes back with that error, so that the file-level
+// "one format per file" check still sees it.
+export function detectFormat(
+  example: Record<string, unknown>,
+): DatasetFormat | { format: DatasetFormat | null; message: string } {
   let format: DatasetFormat | undefined
   let formatKey = ''
+  // The first key that names no format, and the first that is not a chat
+  // example's key either: unknown in the other formats, and in chat.
+  let firstOtherKey: string | undefined
+  let firstNonChatKey: string | undefined
   for (const key in example) {
     const keyFormat = formatOfKey(key)
-    if (keyFormat === undefined || keyFormat === format) continue
+    if (keyFormat === undefined) {
+      if (firstOtherKey === undefined) firstOtherKey = key
+      if (firstNonChatKey === undefined && !isConversationKey(key)) firstNonChatKey = key
+      continue
+    }
+    if (keyFormat === format) continue
     if (format !== undefined) {
-      return { message: `example mixes formats: '${formatKey}' is ${format} but '${key}' is ${keyFormat}` }
+      return { format: null, message: `example mixes formats: '${formatKey}' is ${format} but '${key}' is ${keyFormat}` }
     }
     format = keyFormat
     formatKey = key
   }
-  if (format !== undefined) return format
-  return {
-    message:
-      "unrecognized example: expected 'messages' (chat), 'prompt' and 'completion' (prompt_completion), " +
-      "or 'input', 'preferred_output' and 'non_preferred_output' (preference)",
+  if (format === undefined) {
+    return {
+      format: null,
+      message:
+        "unrecognized example: expected 'messages' (chat), 'prompt' and 'completion' (prompt_completion), " +
+        "or 'input', 'preferred_output' and 'non_preferred_output' (preference)",
+    }
   }
+  const unknownKey = format === 'chat' ? firstNonChatKey : firstOtherKey
+  if (unknownKey !== undefined) return { format, message: `unknown key '${clip(unknownKey)}' in ${EXAMPLE_NAMES[format]}` }
+  return format
+}
+
+const EXAMPLE_NAMES: Record<DatasetFormat, string> = {
+  chat: 'chat example',
+  prompt_completion: 'prompt/completion example',
+  preference: 'preference example',
 }
 
 // The keys of a chat example, and of a preference example's `input`.
@@ -92,9 +118,7 @@ function isConversationKey(key: string): boolean {
 }
 
 function checkChatExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
-  const problem =
-    checkKnownKeys(example, isConversationKey, 'chat example') ??
-    checkConversation(example, '', 'conversation', tally)
+  const problem = checkConversation(example, '', 'conversation', tally)
   if (problem !== undefined) return problem
   if (tally.assistantMessages === 0) return 'example has no assistant message to train on'
   return undefined
@@ -112,7 +136,8 @@ function checkConversation(
   if (!Array.isArray(messages) || messages.length === 0) {
     return `${prefix}messages must be a non-empty array, got ${describeLength(messages)}`
   }
-  const list = `${prefix}messages`
+  // A chat example's list needs no string built for it, once per example.
+  const list = prefix === '' ? 'messages' : `${prefix}messages`
   for (let i = 0; i < messages.length; i++) {
     const problem = checkMessage(messages[i], list, i, place, tally)
     if (problem !== undefined) return problem
@@ -133,38 +158,26 @@ function checkConversation(
   return undefined
 }
 
-function isPromptCompletionKey(key: string): boolean {
-  return key === 'prompt' || key === 'completion'
-}
-
 function checkPromptCompletionExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
-  const problem = checkKnownKeys(example, isPromptCompletionKey, 'prompt/completion example')
-  if (problem !== undefined) return problem
   if (typeof example.prompt !== 'string') return mustBeString('prompt', example.prompt)
   if (typeof example.completion !== 'string') return mustBeString('completion', example.completion)
   tally.chars = example.prompt.length + example.completion.length
   return undefined
 }
 
-function isPreferenceKey(key: string): boolean {
-  return formatOfKey(key) === 'preference'
-}
-
 function checkPreferenceExample(example: Record<string, unknown>, tally: ExampleTally): string | undefined {
-  let problem = checkKnownKeys(example, isPreferenceKey, 'preference example')
-  if (problem !== undefined) return problem
   const input = example.input
   if (input === undefined) return 'input is missing'
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return `input must be an object with messages, got ${describeType(input)}`
   }
   const inputFields = input as Record<string, unknown>
-  problem =
+  return (
     checkKnownKeys(inputFields, isConversationKey, 'input') ??
     checkConversation(inputFields, 'input.', 'preference_input', tally) ??
     checkPreferenceOutput(example, 'preferred_output', 'preferred_completion', tally) ??
     checkPreferenceOutput(example, 'non_preferred_output', 'non_preferred_completion', tally)
-  return problem
+  )
 }
 
 function checkPreferenceOutput(
