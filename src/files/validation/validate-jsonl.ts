@@ -17,6 +17,7 @@
 
 import type { Readable } from 'node:stream'
 import { checkExample, type DatasetFormat } from './example-rules.ts'
+import type { ExampleTally } from './message-rules.ts'
 import { LineSplitter, type LineSink } from './line-splitter.ts'
 import { storableText } from '../../lib/nul-character.ts'
 
@@ -102,6 +103,8 @@ class ReportBuilder implements LineSink {
   #estimatedTokens = 0
   #assistantMessages = 0
   #examplesWithTools = 0
+  // Reused for every example (checkExample zeroes it).
+  readonly #tally: ExampleTally = { chars: 0, assistantMessages: 0, usesTools: false }
 
   constructor(maxErrors: number, maxLineBytes: number) {
     this.#maxErrors = maxErrors
@@ -148,7 +151,8 @@ class ReportBuilder implements LineSink {
   }
 
   #example(value: Record<string, unknown>, lineNumber: number): void {
-    const check = checkExample(value)
+    const tally = this.#tally
+    const check = checkExample(value, tally)
     if (this.#format !== null && check.format !== null && check.format !== this.#format) {
       this.#error(
         lineNumber,
@@ -166,7 +170,7 @@ class ReportBuilder implements LineSink {
       this.#formatLine = lineNumber
     }
     this.#examples++
-    const { chars, assistantMessages, usesTools } = check.tally
+    const { chars, assistantMessages, usesTools } = tally
     if (chars < this.#minChars) this.#minChars = chars
     if (chars > this.#maxChars) this.#maxChars = chars
     this.#totalChars += chars
