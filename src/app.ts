@@ -11,6 +11,7 @@ import errors, { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from '.
 import jsonBody from './plugins/json-body.ts'
 import refuseNul from './plugins/refuse-nul.ts'
 import { buildValidators } from './plugins/validators.ts'
+import { buildSerializers } from './plugins/serializers.ts'
 import auth from './plugins/auth.ts'
 import { ErrorResponse } from './schemas/common.ts'
 import { OpenAIFile } from './schemas/files.ts'
@@ -60,7 +61,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
     frameworkErrors,
     clientErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
-    schemaController: { compilersFactory: { buildValidator: buildValidators } },
+    schemaController: { compilersFactory: { buildValidator: buildValidators, buildSerializer: buildSerializers } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (request, reply) => {
