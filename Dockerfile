@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # Skillet API and worker image. Build:  docker build -t skillet .
-#   API:        docker run skillet                                  (node --max-semi-space-size=1 --v8-pool-size=1 src/server.ts)
+#   API:        docker run skillet                                  (node --max-semi-space-size=1 --v8-pool-size=1 src/server.ts,
+#                                                                    with MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072)
 #   worker:     docker run skillet node --max-semi-space-size=1 src/worker.ts
 #   migrations: docker run skillet node src/cli/skillet.ts migrate
 # The code runs on Node 24's type stripping: there is no build step, src/ is shipped as is.
@@ -25,9 +26,14 @@ RUN node src/ui/build/build-ui.ts
 
 # ---- runtime: no compilers, no npm cache, non-root
 FROM node:24-slim
+# glibc malloc as `npm start` sets it for the API: two arenas, and a fixed 128 KB mmap threshold
+# (otherwise it rises after the first large free, and start-up's freed buffers stay in the heap).
+# The worker gets it too; trainer children do not (their environment is an allow-list).
 ENV NODE_ENV=production \
     PORT=8080 \
-    SKILLET_DATA_DIR=/tmp/skillet-data
+    SKILLET_DATA_DIR=/tmp/skillet-data \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 RUN groupadd --gid 10001 skillet && useradd --uid 10001 --gid skillet --no-create-home --shell /usr/sbin/nologin skillet
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules

@@ -9,9 +9,10 @@
 // its RSS is read from /proc every half second of the idle period and the median kept. Targets run
 // one at a time, alternating, ROUNDS times each; the table shows the median over rounds. A first,
 // unmeasured start of each embedded process creates its data dir (PGlite's initdb), so the rounds
-// measure a restart, as a server runs most of its life. The API gets the Node flags of `npm start`
-// (package.json; the Dockerfile and the Helm chart start it with the same ones) unless --node-flags
-// names others (to compare V8 settings; --node-flags= for none).
+// measure a restart, as a server runs most of its life. The API gets the Node flags and the
+// environment assignments (malloc settings) of `npm start` (package.json; the Dockerfile and the
+// Helm chart start it with the same ones) unless --node-flags names other flags (to compare V8
+// settings; --node-flags= for none).
 // Postgres: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres (a database is created
 // and dropped); without one reachable only the embedded pair runs.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -95,12 +96,13 @@ async function measure(target: Target, idleSeconds: number): Promise<number> {
   }
 }
 
-/** The Node flags `npm start` runs the server with: `node <flags> src/server.ts`. */
-function startFlags(): string {
+/** How `npm start` runs the server: `[NAME=value …] node <flags> src/server.ts`. */
+function startCommand(): { env: Record<string, string>; flags: string } {
   const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start
-  const match = /^node\s+(.*?)\s*src\/server\.ts$/.exec(start)
-  if (!match) throw new Error(`package.json's start script is not 'node [flags] src/server.ts': ${start}`)
-  return match[1]
+  const match = /^((?:\w+=\S*\s+)*)node\s+(.*?)\s*src\/server\.ts$/.exec(start)
+  if (!match) throw new Error(`package.json's start script is not '[NAME=value …] node [flags] src/server.ts': ${start}`)
+  const env = Object.fromEntries(match[1].split(/\s+/).filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]))
+  return { env, flags: match[2] }
 }
 
 const median = (xs: number[]) => {
@@ -136,13 +138,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '8' }, 'node-flags': { type: 'string' } } })
   const rounds = Number(values.rounds)
   const idleSeconds = Number(values['idle-seconds'])
-  const nodeFlags = (values['node-flags'] ?? startFlags()).split(/\s+/).filter(Boolean)
+  const start = startCommand()
+  const nodeFlags = (values['node-flags'] ?? start.flags).split(/\s+/).filter(Boolean)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skillet-bench-rss-'))
   const self = fileURLToPath(import.meta.url)
   const api = (label: string, env: Record<string, string>): Target => ({
     label,
     args: () => [...nodeFlags, 'src/server.ts'],
-    env: { SKILLET_API_KEY: KEY, SKILLET_METRICS_PORT: '0', SKILLET_DATA_DIR: path.join(dir, label.replace(/\W+/g, '-')), ...env },
+    env: { ...start.env, SKILLET_API_KEY: KEY, SKILLET_METRICS_PORT: '0', SKILLET_DATA_DIR: path.join(dir, label.replace(/\W+/g, '-')), ...env },
     warm: ['/readyz', '/v1/fine_tuning/jobs'],
     headers: { authorization: `Bearer ${KEY}` },
   })
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`\nidle RSS, ${rounds} rounds × ${idleSeconds} s idle, median (range); API started with ${nodeFlags.length ? nodeFlags.join(' ') : 'no Node flags'}; load average ${os.loadavg()[0].toFixed(1)}\n`)
+    console.log(`\nidle RSS, ${rounds} rounds × ${idleSeconds} s idle, median (range); API started with ${[...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), ...nodeFlags].join(' ') || 'no Node flags'}; load average ${os.loadavg()[0].toFixed(1)}\n`)
     for (const [a, b] of pairs) {
       for (const t of [a, b]) {
         const xs = results.get(t.label)!

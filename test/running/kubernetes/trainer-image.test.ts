@@ -34,6 +34,11 @@ t.test('the API image runs as a non-root user and starts the server', async (t) 
   t.match(api, /^USER 10001:10001$/m)
   t.match(api, /^CMD \["node", "--max-semi-space-size=1", "--v8-pool-size=1", "src\/server.ts"\]$/m)
   t.match(api, /npm ci --omit=dev/)
+  // The malloc settings `npm start` gives the API are the image's ENV too.
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const assignments = start.match(/\bMALLOC_\w+=\S+/g) ?? []
+  t.ok(assignments.length > 0, `npm start sets malloc settings: ${start}`)
+  for (const a of assignments) t.match(api, new RegExp(`^\\s+${a}( \\\\)?$`, 'm'), `the image sets ${a}`)
   const finalStage = api.slice(api.lastIndexOf('\nFROM '))
   t.notMatch(finalStage, /g\+\+|make|python3/, 'no build tools in the final stage')
 })
