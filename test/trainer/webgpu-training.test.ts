@@ -1,7 +1,8 @@
 // Training on the webgpu backend (Dawn over Vulkan; Mesa's lavapipe in CI, skipped without an
 // adapter), against the cpu backend as the oracle: LoRA losses and gradients, full fine-tuning
 // gradients including the embedding's (gather → UnsortedSegmentSum on the GPU), a full
-// fine-tune through the Trainer, and 100 steps with a flat tensor count and GPU memory.
+// fine-tune through the Trainer, a checkpointed LoRA run (forward.ts) against the plain one, and
+// 100 steps with a flat tensor count and GPU memory.
 // Also: "GPU required" refuses the software adapter, and auto-selection passes over it.
 import t, { type Test } from 'tap'
 import * as tf from '@tensorflow/tfjs-core'
@@ -119,6 +120,25 @@ t.test('a full fine-tune through the Trainer follows the cpu run step by step', 
   t.ok(worst < 1e-4, `losses agree step by step (worst relative difference ${worst.toExponential(2)}): ${gpu.losses.map((l) => l.toFixed(4)).join(' ')}`)
   t.ok(gpu.losses.at(-2)! < gpu.losses[0] && gpu.losses.at(-1)! < gpu.losses[1], 'and fall')
   t.ok(relL2(gpu.embedding, cpu.embedding) < 1e-4, `the trained embeddings agree (rel. L2 ${relL2(gpu.embedding, cpu.embedding).toExponential(2)})`)
+})
+
+t.test('gradient checkpointing on webgpu: a LoRA run with dropout takes the plain run\'s steps', { skip }, async (t) => {
+  const config = tinyConfig('llama')
+  const run = async (gradientCheckpointing: 'on' | 'off') => {
+    await selectBackend('webgpu')
+    const losses: number[] = []
+    const trainer = trainerFor(config, sft, { gradientCheckpointing, lora: { rank: 4, alpha: 8, dropout: 0.1, targetModules: ['q_proj', 'v_proj', 'up_proj'] } }, (l) => losses.push(l))
+    t.equal(trainer.checkpointBlocks, gradientCheckpointing === 'on')
+    await trainer.run()
+    trainer.dispose()
+    return losses
+  }
+  const plain = await run('off')
+  const checkpointed = await run('on')
+  t.equal(checkpointed.length, 6)
+  const worst = Math.max(...checkpointed.map((l, i) => Math.abs(l - plain[i]) / plain[i]))
+  t.ok(worst < 1e-5, `losses agree step by step (worst relative difference ${worst.toExponential(2)}): ${checkpointed.map((l) => l.toFixed(4)).join(' ')}`)
+  t.equal(gpuFailure(), null, 'no GPU error')
 })
 
 t.test('100 steps: tensor count and GPU memory stay flat', { skip }, async (t) => {
