@@ -151,11 +151,20 @@ export function blockActivationBytes(c: ModelConfig, batchSize: number, seqLen: 
 }
 
 /**
- * The heap grows past the tensors it holds (freed blocks it cannot reuse, the module's own data):
- * SmolLM2-135M's shape at batch 1 × 512, checkpointed, estimated 1.1 GiB of tensors and grew its
- * heap to 1.5 GiB.
+ * A checkpointed step's heap grows past the activations it holds (freed blocks it cannot reuse at
+ * once): SmolLM2-135M's shape at batch 1 × 512 holds ≈0.65 GB of weights and ≈0.55 GB of estimated
+ * activations and logits, and grew its heap to 1.5 GB.
  */
-const HEAP_SLACK = 1.35
+const HEAP_SLACK = 1.5
+
+/**
+ * Heap bytes full fine-tuning takes per byte of weights, activations aside: a gradient and two AdamW
+ * moments beside each weight (4×), and the update's temporaries and the allocator's fragmentation on
+ * top — SmolLM2-135M's shape (0.54 GB of weights) grew the heap to 3.95 GiB at 64 tokens a step,
+ * with 1.5 GB of live tensors between steps: ≈5.7× its weights beyond the activations' estimate. At
+ * 512 tokens, checkpointed, it aborted in its fourth step at 4 GiB.
+ */
+const FULL_FINE_TUNING_HEAP_PER_WEIGHT_BYTE = 6.5
 
 /** A training step cannot fit the backend's memory: the same job would fail the same way again. */
 export class TrainingMemoryError extends Error {
@@ -176,24 +185,29 @@ export interface CheckpointingPlan {
 /**
  * Whether to checkpoint blocks (forward.ts) for micro-batches of `batchSize` × `seqLen` tokens,
  * on a backend whose tensors share a heap of `heapBytes` (null: no known limit, e.g. a GPU;
- * 'auto' then means off). 'auto' checkpoints when the plain step's estimate (tensors and the
- * heap's slack) passes 3/4 of the heap. Throws when even a checkpointed step
+ * 'auto' then means off). 'auto' checkpoints when the plain step's estimate (weights, optimizer
+ * state, activations) passes 3/4 of the heap. Throws when even a checkpointed step
  * cannot fit, instead of letting the wasm module abort mid-step.
  */
 export function planCheckpointing(config: ModelConfig, batchSize: number, seqLen: number, method: PlanOptions['method'],
   setting: GradientCheckpointing, heapBytes: number | null): CheckpointingPlan {
-  const weightsBytes = weightShapes(config).reduce((n, w) => n + w.copies * size(w.shape), 0) * BYTES_PER_FLOAT
-  const persistent = method === 'full' ? 4 * weightsBytes : weightsBytes
+  // A tied head is the embedding itself when it trains; a frozen one is kept transposed beside it.
+  const shapes = weightShapes(config).filter((w) => !(method === 'full' && config.tieWordEmbeddings && w.what === 'output head'))
+  const weightsBytes = shapes.reduce((n, w) => n + w.copies * size(w.shape), 0) * BYTES_PER_FLOAT
+  const persistent = method === 'full' ? FULL_FINE_TUNING_HEAP_PER_WEIGHT_BYTE * weightsBytes : weightsBytes
   // DPO runs chosen and rejected rows of each pair together: batchSize counts both.
   const block = blockActivationBytes(config, batchSize, seqLen)
   const logits = 3 * Math.min(LOGITS_PER_CHUNK, batchSize * seqLen * config.vocabSize) * BYTES_PER_FLOAT
-  const plainPeakBytes = HEAP_SLACK * (persistent + config.numLayers * block + logits)
+  // The per-block figure errs on the high side already (see blockActivationBytes); measured heaps of
+  // plain steps stayed under it.
+  const plainPeakBytes = persistent + config.numLayers * block + logits
   // Checkpointed: every block's input, and one block's activations while it runs again.
-  const checkpointedPeakBytes = HEAP_SLACK * (persistent + config.numLayers * BYTES_PER_FLOAT * batchSize * seqLen * config.hiddenSize + block + logits)
+  const checkpointedPeakBytes = persistent + HEAP_SLACK * (config.numLayers * BYTES_PER_FLOAT * batchSize * seqLen * config.hiddenSize + block + logits)
   const checkpointBlocks = setting === 'on' || (setting === 'auto' && heapBytes !== null && plainPeakBytes > 0.75 * heapBytes)
   const peakBytes = checkpointBlocks ? checkpointedPeakBytes : plainPeakBytes
   if (heapBytes !== null && peakBytes > heapBytes) {
-    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`
+    // Rounded up, so that the need never reads as the heap's size.
+    const gib = (b: number) => `${Math.ceil((b / 2 ** 30) * 10) / 10} GiB`
     throw new TrainingMemoryError(`a training step of ${batchSize} × ${seqLen} tokens on this model needs about ${gib(peakBytes)}` +
       `${checkpointBlocks ? ' even with gradient checkpointing' : ' (gradient checkpointing is off)'}, more than the ${gib(heapBytes)} the wasm backend can address` +
       `${!checkpointBlocks && checkpointedPeakBytes <= heapBytes ? '; set SKILLET_TRAINER_GRADIENT_CHECKPOINTING to auto or on' : ''}. ` +
