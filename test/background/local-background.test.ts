@@ -74,9 +74,11 @@ t.test('local executor: a job succeeds and its webhook arrives, verifiable with 
   t.match(hook.headers['webhook-id'], /\S/)
   await t.rejects(Promise.resolve().then(() => client.webhooks.unwrap(hook.body, hook.headers, 'whsec_' + Buffer.alloc(32).toString('base64'))), 'a wrong secret does not verify')
 
-  // The delivery is recorded after the receiver answered; wait for the dispatcher to get there.
+  // The delivery is recorded after the receiver answered, and the trainer leaves the running count when
+  // its process has exited, which may come after it reported success: wait for both.
   const deadline = Date.now() + 5000
-  while (sample(await scrape(), 'skillet_webhook_attempts_total', { outcome: 'delivered' }) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  const settled = (text: string) => sample(text, 'skillet_webhook_attempts_total', { outcome: 'delivered' }) === 1 && sample(text, 'skillet_trainers_running') === 0
+  while (!settled(await scrape()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
 
   const text = await scrape()
   t.equal(sample(text, 'skillet_http_request_duration_seconds_count', { method: 'POST', route: '/v1/fine_tuning/jobs', status_code: '200' }), 1, 'one job creation')
