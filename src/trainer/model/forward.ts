@@ -36,7 +36,7 @@ export interface ForwardOptions {
   dropoutSeed?: number | null
   /**
    * Gradient checkpointing: keep only each block's input for the backward pass and run the block
-   * again there (see checkpointed). Costs about one more forward pass; saves nearly all the
+   * again there (see Forward.block). Costs about one more forward pass; saves nearly all the
    * activation memory, which otherwise grows with layers × tokens until the backward pass ends.
    */
   checkpointBlocks?: boolean

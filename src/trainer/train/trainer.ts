@@ -158,8 +158,7 @@ export class Trainer {
   private readonly evaluateCheckpoint: EvaluateCheckpoint | null
   private readonly optimizer: AdamW
   private readonly params: tf.Variable[]
-  /** Whether training steps checkpoint blocks (planned once, for the data's largest micro-batch). */
-  readonly checkpointBlocks: boolean
+  /** The step's memory, planned once for the data's largest micro-batch: whether blocks are checkpointed. */
   private readonly memory: CheckpointingPlan
   private rng: Random
   private readonly stepsPerEpoch: number
@@ -179,18 +178,18 @@ export class Trainer {
     initialAdapter?: LoraAdapter
   }) {
     const { options } = args
-    if (options.method === 'dpo' && args.data.batches(0).some((b) => !isPreference(b))) {
+    const firstEpoch = args.data.batches(0)
+    if (options.method === 'dpo' && firstEpoch.some((b) => !isPreference(b))) {
       throw new Error('DPO needs preference batches')
     }
     // On a GPU device, refuse shapes that would silently compute garbage (memory-plan.ts).
     const limits = activeGpuLimits()
-    const all = [...args.data.batches(0), ...(args.data.validation ?? [])]
+    const all = [...firstEpoch, ...(args.data.validation ?? [])]
     const [maxRows, maxSeq] = [Math.max(1, ...all.map((b) => b.batchSize)), Math.max(1, ...all.map((b) => b.seqLen))]
     if (limits) planMemory(args.config, maxRows, maxSeq, limits, { method: options.method })
     // On wasm, every tensor shares one 4 GiB heap: checkpoint blocks when a step would not fit otherwise.
     const heap = tf.getBackend() === 'wasm' ? WASM_HEAP_BYTES : null
-    this.memory = planCheckpointing(args.config, maxRows, maxSeq, options.method, options.gradientCheckpointing ?? 'auto', heap)
-    this.checkpointBlocks = this.memory.checkpointBlocks
+    this.memory = planCheckpointing(args.config, maxRows, maxSeq, options.method, options.gradientCheckpointing, heap)
     this.options = options
     this.data = args.data
     this.reporter = args.reporter
@@ -208,7 +207,7 @@ export class Trainer {
     }
     this.params = this.lora ? this.lora.variables() : this.weights.variables()
     this.optimizer = new AdamW(options.adamw)
-    this.stepsPerEpoch = Math.ceil(args.data.batches(0).length / options.gradAccumSteps)
+    this.stepsPerEpoch = Math.ceil(firstEpoch.length / options.gradAccumSteps)
     this.totalSteps = this.stepsPerEpoch * options.epochs
   }
 
@@ -231,6 +230,11 @@ export class Trainer {
   }
 
   /** One optimizer step over `micro`; returns what the step's report needs. */
+  /** Whether training steps checkpoint blocks (forward.ts). */
+  get checkpointBlocks(): boolean {
+    return this.memory.checkpointBlocks
+  }
+
   private async step(micro: MicroBatch[], lr: number): Promise<{ loss: number; correct: number; targets: number; gradNorm: number; margin: number | undefined }> {
     const prepared = []
     for (const b of micro) prepared.push(await this.prepare(b))
