@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { parseBackendName, parseMatMul, selectBackend } from '../../src/trainer/backend/select-backend.ts'
 import { scatterAddRows } from '../../src/trainer/backend/segment-sum.ts'
 import { runsOnOneThread } from '../../src/trainer/backend/native-matmul.ts'
+import { nativeRoute } from '../../src/trainer/backend/wasm-batch-matmul.ts'
 import { Random } from '../../src/trainer/model/random.ts'
 
 t.test('auto picks the first backend that loads and says why', async (t) => {
@@ -42,8 +43,13 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
   ['batched, both transposed', [3, 7, 5], [3, 4, 7], true, true],
   ['large enough to split across threads, batched a, 2-D b', [2, 160, 128], [128, 256], false, false],
   ['large enough to split across threads, transpose b', [160, 256], [300, 256], false, true],
+  ['inner dimension of LoRA rank (XNNPACK even with onnxruntime)', [40, 8], [8, 17], false, false],
+  ['inner dimension of LoRA rank, transpose b', [40, 8], [17, 8], false, true],
+  ['2-D, transpose a, thin n (LoRA dA: computed as (bᵀ·a)ᵀ)', [40, 17], [40, 3], true, false],
+  ['2-D, transpose a, thin n over few rows (XNNPACK turns it round)', [8, 17], [8, 3], true, false],
   ['inner dimension 0', [3, 0], [0, 4], false, false],
   ['no rows', [0, 5], [5, 4], false, false],
+  ['no rows or columns, transpose a', [5, 0], [5, 0], true, false],
 ]
 
 for (const matmul of ['xnnpack', 'onnxruntime'] as const) {
@@ -80,6 +86,18 @@ t.test('onnxruntime: which products run on one thread', async (t) => {
   t.ok(runsOnOneThread(128, 64, 128), "an attention head's scores: 1M multiply-adds")
   t.notOk(runsOnOneThread(1024, 256, 256), 'a projection of 1024 tokens: split')
   t.notOk(runsOnOneThread(4096, 64, 64), "RoPE's swap over 4096 rows: split")
+})
+
+t.test('onnxruntime installed: which products go elsewhere', async (t) => {
+  t.equal(nativeRoute(1, 1024, 8, 256, false), 'xnnpack', "LoRA's up-projection u·B: inner dimension of rank 8")
+  t.equal(nativeRoute(1, 1024, 16, 512, false), 'xnnpack', 'rank 16')
+  t.equal(nativeRoute(1, 1024, 32, 512, false), 'native', 'rank 32 stays native')
+  t.equal(nativeRoute(1, 256, 1024, 8, true), 'native, turned round', "LoRA's dA = xᵀ·g: computed as (gᵀ·x)ᵀ")
+  t.equal(nativeRoute(1, 8, 1024, 256, true), 'native', "LoRA's dB = uᵀ·dy, and the turned-round dA: native as they are")
+  t.equal(nativeRoute(1, 1024, 256, 256, false), 'native', 'a projection')
+  t.equal(nativeRoute(1, 256, 8, 4, true), 'xnnpack', 'a thin dA over a few tokens: XNNPACK, which turns it round itself')
+  t.equal(nativeRoute(32, 128, 8, 128, false), 'native', 'a batched product stays native, whatever its inner dimension')
+  t.not(nativeRoute(1, 0, 40, 0, true), 'native, turned round', 'an empty product is never turned round (it would be turned again)')
 })
 
 t.test('SKILLET_TRAINER_MATMUL', async (t) => {

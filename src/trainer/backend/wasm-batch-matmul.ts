@@ -15,8 +15,9 @@
 // the big dy (see step 0 below).
 //
 // With native matmul (native-matmul.ts: onnxruntime's MLAS, installed by the backend loader when
-// onnxruntime-node loads), every product goes there instead, transpose flags and batch included,
-// on views of the heap: XNNPACK then computes no matmul at all.
+// onnxruntime-node loads), products go there instead, transpose flags and batch included, on views
+// of the heap — all but those with an inner dimension of LoRA's rank, which XNNPACK computes
+// faster (nativeRoute).
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
 import type { NativeMatMul, Shape3 } from './native-matmul.ts'
@@ -134,7 +135,11 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
     backend.wasm.HEAPF32.fill(0, start, start + batch * m * n)
     return out
   }
-  if (native) return nativeBatchMatMul(backend, native, { a, b, transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape })
+  if (native) {
+    const route = nativeRoute(batch, m, k, n, transposeA)
+    if (route === 'native') return nativeBatchMatMul(backend, native, { a, b, transposeA, transposeB, batchA, batchB, m, k, n, outBatchShape })
+    if (route === 'native, turned round') return transposedProduct(backend, { a, b, transposeB, m, n, outBatchShape })
+  }
 
   // 0. XNNPACK copies the right operand into its packed layout on every call with a new tensor
   //    (it caches the packing only per tensor, which pays off for weights). For a thin result
@@ -143,12 +148,7 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   //    Cᵀ = op(b)ᵀ·op(a)ᵀ instead, so the big operand is the left one, and transpose the small
   //    result back. Only for transposeA (a gradient's xᵀ·dy): a thin plain product usually has
   //    a weight on the right, whose packing is cached.
-  if (transposeA && batch === 1 && m * 4 <= n) {
-    const outT = batchMatMul({ inputs: { a: b, b: a }, backend, attrs: { transposeA: !transposeB, transposeB: false } })
-    const out = transposeLastTwo(backend, outT, 1, n, m)
-    backend.disposeData(outT.dataId)
-    return { ...out, shape: [...outBatchShape, m, n] }
-  }
+  if (transposeA && batch === 1 && n > 0 && m * 4 <= n) return transposedProduct(backend, { a, b, transposeB, m, n, outBatchShape })
 
   // 1. Materialise transposes so both operands are plain row-major [batch, m, k] and [batch, k, n].
   const temps: TensorInfo[] = []
@@ -190,6 +190,37 @@ function batchMatMul(args: { inputs: NamedTensorInfoMap; backend: unknown; attrs
   }
   for (const t of temps) backend.disposeData(t.dataId)
   return out
+}
+
+/** Inner dimensions up to this (LoRA's ranks) are XNNPACK's even with native matmul. */
+const SMALL_INNER = 16
+
+/**
+ * Where a product goes when native matmul is installed (measured on the bench's shapes, fresh
+ * operands each call, 2 threads):
+ * - 'xnnpack': an inner dimension of LoRA's rank (u·B, g·Aᵀ: [tokens, r]·[r, out]). XNNPACK's
+ *   kernels are built for a few lanes of k; onnxruntime's took about twice as long ([1024, 8]·[8, 256]:
+ *   375 µs against 166 µs, [1024, 8]·[8, 512]: 796 against 331).
+ * - 'native, turned round': a transposed left operand with a thin result (LoRA's dA = xᵀ·g,
+ *   [in, tokens]·[tokens, r]), slower on onnxruntime than Cᵀ = gᵀ·x, [r, tokens]·[tokens, in], with the
+ *   small result transposed back ([1024, 256]ᵀ·[1024, 8]: 469 µs against 233 µs).
+ * - 'native': everything else.
+ */
+export type NativeRoute = 'native' | 'native, turned round' | 'xnnpack'
+export function nativeRoute(batch: number, m: number, k: number, n: number, transposeA: boolean): NativeRoute {
+  if (batch !== 1) return 'native'
+  // Rank first: XNNPACK turns a thin transposed product round itself (batchMatMul's step 0), and
+  // the product turned round here must not come back turned again.
+  if (k <= SMALL_INNER) return 'xnnpack'
+  return transposeA && m > 0 && n * 4 <= m ? 'native, turned round' : 'native'
+}
+
+/** op(a)·op(b) for a transposeA product, computed as (op(b)ᵀ·a)ᵀ: [n, k]·[k, m], then transposed back. */
+function transposedProduct(backend: WasmBackendInternals, p: { a: TensorInfo; b: TensorInfo; transposeB: boolean; m: number; n: number; outBatchShape: number[] }): TensorInfo {
+  const outT = batchMatMul({ inputs: { a: p.b, b: p.a }, backend, attrs: { transposeA: !p.transposeB, transposeB: false } })
+  const out = transposeLastTwo(backend, outT, 1, p.n, p.m)
+  backend.disposeData(outT.dataId)
+  return { ...out, shape: [...p.outBatchShape, p.m, p.n] }
 }
 
 interface Product {
