@@ -84,6 +84,8 @@ t.test('onnxruntime: which products run on one thread', async (t) => {
   t.ok(runsOnOneThread(1024, 8, 256), "LoRA's up-projection: a side of rank 8")
   t.ok(runsOnOneThread(256, 1024, 8), "LoRA's weight gradient")
   t.ok(runsOnOneThread(128, 64, 128), "an attention head's scores: 1M multiply-adds")
+  t.notOk(runsOnOneThread(128, 64, 128, 32), "32 heads' scores at once: 32M multiply-adds, split")
+  t.ok(runsOnOneThread(1024, 8, 256, 32), 'a batch of rank-8 products stays on one thread')
   t.notOk(runsOnOneThread(1024, 256, 256), 'a projection of 1024 tokens: split')
   t.notOk(runsOnOneThread(4096, 64, 64), "RoPE's swap over 4096 rows: split")
 })

@@ -59,14 +59,16 @@ function loadOrt(): OrtModules {
 
 /**
  * A product too small to split: one with a side of at most SMALL_SIDE (LoRA's rank: [tokens, r]
- * · [r, out], xᵀ·g, …) or under SMALL_MACS multiply-adds per matrix (attention's per-head
- * products). Split across threads they ran slower than on one — [1024, 8]·[8, 256] 1.35 ms on
- * 2 threads against 0.6 ms on 1 — as the work per thread is shorter than waking and joining it.
+ * · [r, out], xᵀ·g, …) or under SMALL_MACS multiply-adds in all (one attention head's products).
+ * Split across threads they ran slower than on one — [1024, 8]·[8, 256] 1.35 ms on 2 threads
+ * against 0.6 ms on 1 — as the work per thread is shorter than waking and joining it. A batch
+ * counts whole: the bench's 32 heads of [128, 128]·[128, 64] (1M multiply-adds each) took
+ * 0.8–1.0 ms on 2 threads against 0.9–2.0 ms on 1 (Pᵀ·dO 1.8–2.0 ms against 1.0).
  */
 const SMALL_SIDE = 16
 const SMALL_MACS = 1 << 22
-export function runsOnOneThread(m: number, k: number, n: number): boolean {
-  return Math.min(m, k, n) <= SMALL_SIDE || m * k * n < SMALL_MACS
+export function runsOnOneThread(m: number, k: number, n: number, batch = 1): boolean {
+  return Math.min(m, k, n) <= SMALL_SIDE || batch * m * k * n < SMALL_MACS
 }
 
 /**
@@ -104,9 +106,9 @@ export function loadNativeMatMul(threads: number): NativeMatMul {
     threads,
     version: ort.version,
     matMul(a, aShape, b, bShape, transposeA, transposeB, out, outShape) {
-      const [, m, n] = outShape
+      const [batch, m, n] = outShape
       const k = transposeA ? aShape[1] : aShape[2]
-      const sessions = runsOnOneThread(m, k, n) ? single : parallel
+      const sessions = runsOnOneThread(m, k, n, batch) ? single : parallel
       const feeds = { A: new ort.Tensor('float32', a, aShape), B: new ort.Tensor('float32', b, bShape) }
       // A tensor in `fetches` is a preallocated output: onnxruntime writes the product into it.
       sessions[Number(transposeA)][Number(transposeB)].run(feeds, { Y: new ort.Tensor('float32', out, outShape) }, runOptions)
