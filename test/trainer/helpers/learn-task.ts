@@ -109,5 +109,9 @@ export async function scoreInLlamaCpp(paths: string[], prompts: number[][], answ
  * How much worse than F16 a quantised file's perplexity on the held-out answers may be. Measured
  * (2026-12, wasm): the fully trained 64-wide model ×1.051 for Q4_0 and ×1.009 for Q4_K_M (there the
  * Q5_0 / Q8_0 fallback mix); the 256-wide model (real Q4_K / Q6_K) ×0.995 – ×1.001 for all three.
+ * Q4_0 on the 64-wide model moves with the float rounding of training, which lands its weights on
+ * other steps of the 16-level grid: ×1.085 on another CPU (AVX-512) with the same code, ×1.100 there
+ * once the LoRA products changed engine (F16 perplexity 2.2625 and 2.2619: the same model), the
+ * greedy answers identical to F16 each time.
  */
-export const QUANTIZED_PERPLEXITY_BOUND: Record<'Q8_0' | 'Q4_0' | 'Q4_K_M', number> = { Q8_0: 1.02, Q4_K_M: 1.05, Q4_0: 1.1 }
+export const QUANTIZED_PERPLEXITY_BOUND: Record<'Q8_0' | 'Q4_0' | 'Q4_K_M', number> = { Q8_0: 1.02, Q4_K_M: 1.05, Q4_0: 1.15 }
