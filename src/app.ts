@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import errors, { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './plugins/errors.ts'
 import jsonBody from './plugins/json-body.ts'
 import refuseNul from './plugins/refuse-nul.ts'
+import closeConnections from './plugins/close-connections.ts'
 import { buildValidators } from './plugins/validators.ts'
 import { buildSerializers } from './plugins/serializers.ts'
 import auth from './plugins/auth.ts'
@@ -67,6 +68,7 @@ export async function buildApp({ services, logger, metrics, ui }: AppDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  await app.register(closeConnections)
 
   await app.register(errors)
   await app.register(jsonBody)
