@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { frozenLinear } from './frozen-linear.ts'
 import { blockProjectionPaths, type LoraAdapters } from './lora.ts'
 import { halfSwap, ropeRows } from './rope.ts'
+import { rmsNorm } from './rms-norm.ts'
 import type { ModelConfig } from './types.ts'
 import type { ModelWeights } from './weights.ts'
 
@@ -181,10 +182,7 @@ class Forward {
 
   /** RMSNorm; Gemma's stores its gain as an offset from 1 (x̂ · (1 + w)). */
   private rmsNorm(x: tf.Tensor2D, weightName: string): tf.Tensor2D {
-    const meanSquare = tf.mean(tf.square(x), -1, true) // [tokens, 1]
-    const weight = this.w.get(weightName) // [D]
-    const gain = this.config.gemma2 ? tf.add(weight, 1) : weight // [D]
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.config.normEps))), gain) as tf.Tensor2D
+    return rmsNorm(x, this.w.get(weightName), this.config.normEps, this.config.gemma2 !== null) // [B·T, D]
   }
 
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
