@@ -14,6 +14,7 @@ import { forbidSyncReads } from './forbid-sync-reads.ts'
 import { type AdapterReport, describeAdapter, isSoftwareAdapter } from './gpu-adapter.ts'
 import { registerGradients } from './register-gradients.ts'
 import { installSegmentSum } from './segment-sum.ts'
+import { installAdamWUpdate } from './adamw-update.ts'
 import { installWasmBatchMatMul } from './wasm-batch-matmul.ts'
 import { installWasmRowGather } from './wasm-gather-rows.ts'
 import { installWasmSharedCopies } from './wasm-shared-copies.ts'
@@ -158,6 +159,7 @@ async function loadWasm(threads: number, matmul: MatMulSetting): Promise<Loaded>
   installWasmSharedCopies()
   installWasmRowGather()
   installSegmentSum('wasm')
+  installAdamWUpdate('wasm')
   return loaded
 }
 let wasmPathsSet = false
@@ -185,6 +187,7 @@ async function loadWebGpu(auto: boolean): Promise<Loaded> {
 async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu')
   installSegmentSum('cpu')
+  installAdamWUpdate('cpu')
   return { tfName: 'cpu' }
 }
 

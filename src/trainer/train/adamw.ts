@@ -2,6 +2,7 @@
 // weight directly (p ← p·(1 − lr·wd)) instead of being added to the gradient, so Adam's
 // per-coordinate scaling does not weaken it. Ordering follows torch.optim.AdamW.
 import * as tf from '@tensorflow/tfjs-core'
+import { ADAMW_UPDATE, type AdamWUpdateAttrs, usesAdamWUpdate } from '../backend/adamw-update.ts'
 
 export interface AdamWOptions {
   beta1: number
@@ -52,11 +53,23 @@ export class AdamW {
       const g = grads.get(p.name)
       if (!g) continue
       const { m, v } = this.moments(p)
+      const decay = weightDecay > 0 && decays(p) ? 1 - lr * weightDecay : 1
+      if (usesAdamWUpdate(p.size)) {
+        // A small parameter: the same update as the ops below, bit for bit, as one kernel (backend/adamw-update.ts).
+        tf.tidy(() => {
+          const attrs: AdamWUpdateAttrs = { beta1, beta2, epsilon, sqrtCorrection2: Math.sqrt(correction2), stepSize: lr / correction1, decay }
+          const [pNew, mNew, vNew] = tf.engine().runKernel(ADAMW_UPDATE, { p, m, v, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]
+          m.assign(mNew)
+          v.assign(vNew)
+          p.assign(pNew)
+        })
+        continue
+      }
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1))
         const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))
         // p ← p·(1 − lr·wd) − lr · m̂ / (√v̂ + ε),  m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ)
-        const decayed = weightDecay > 0 && decays(p) ? tf.mul(p, 1 - lr * weightDecay) : p
+        const decayed = decay !== 1 ? tf.mul(p, decay) : p
         const denom = tf.add(tf.div(tf.sqrt(vNew), Math.sqrt(correction2)), epsilon)
         const update = tf.mul(tf.div(mNew, denom), lr / correction1)
         m.assign(mNew)
