@@ -17,6 +17,8 @@ import * as tf from '@tensorflow/tfjs-core'
 
 /** x [tokens, D], w [D] → [tokens, D]. `plusOne`: the gain is 1 + w (Gemma-2). Call inside tf.tidy or a gradient function. */
 export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number, plusOne: boolean): tf.Tensor2D {
+  // A frozen weight is no input of the op: the tape then asks for no gradient of it.
+  const trains = w instanceof tf.Variable && w.trainable
   const forward = (input: tf.Tensor2D, weight: tf.Tensor, save: tf.GradSaveFunc) => {
     const meanSquare = tf.mean(tf.square(input), -1, true) // [tokens, 1]
     const r = tf.rsqrt(tf.add(meanSquare, eps)) // [tokens, 1]
@@ -32,8 +34,6 @@ export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number, plusOne: bool
     }
     return { value, gradFunc }
   }
-  // A frozen weight is no input of the op: the tape then asks for no gradient of it.
-  const trains = w instanceof tf.Variable && w.trainable
   if (trains) {
     return tf.customGrad((input, weight, save) => forward(input as tf.Tensor2D, weight as tf.Tensor, save as tf.GradSaveFunc))(x, w) as tf.Tensor2D
   }
